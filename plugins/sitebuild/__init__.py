@@ -1,0 +1,82 @@
+"""Sitebuild: building, previewing and scheduling the site (a Pelican plugin).
+
+The plugin half holds back scheduled posts (:mod:`.schedule`) and gives each
+post its reading time and related posts; the library half (:mod:`.build`,
+:mod:`.serve`) is what ``publish build`` and ``publish serve`` call.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pelican import signals
+
+from causerie_settings import read_section
+
+from .related import Candidate, related
+from .reading import reading_minutes
+from .schedule import is_due, parse_instant, system_now
+from .settings import SitebuildSettings
+
+__all__ = ["SitebuildSettings", "register"]
+
+log = logging.getLogger(__name__)
+
+
+def config(settings: dict[str, Any]) -> SitebuildSettings:
+    return read_section(settings, "SITEBUILD", SitebuildSettings)
+
+
+def _initialized(pelican: Any) -> None:
+    config(pelican.settings)  # fail early, before any file is read
+
+
+def _hold_scheduled(generator: Any) -> None:
+    """Move posts dated after "now" to the drafts: they wait for their date."""
+    cfg = config(generator.settings)
+    now = parse_instant(cfg.now) if cfg.now else system_now()
+    for live, waiting in (("articles", "drafts"), ("translations", "drafts_translations")):
+        kept = []
+        for article in getattr(generator, live):
+            if is_due(article.date, now):
+                kept.append(article)
+            else:
+                article.status = "draft"
+                article.scheduled = True
+                getattr(generator, waiting).append(article)
+        setattr(generator, live, kept)
+    published = {id(a) for a in generator.articles + generator.translations}
+    for article in generator.articles + generator.translations:
+        article.translations = [t for t in article.translations if id(t) in published]
+
+
+def _candidate(article: Any) -> Candidate[int]:
+    return Candidate(
+        key=id(article),
+        title=article.title,
+        date=article.date,
+        category=str(article.category) if getattr(article, "category", None) else None,
+        tags=frozenset(str(t) for t in getattr(article, "tags", [])),
+    )
+
+
+def _enrich(generator: Any) -> None:
+    cfg = config(generator.settings)
+    posts = generator.articles + generator.translations
+    by_id = {id(a): a for a in posts}
+    candidates = {id(a): _candidate(a) for a in posts}
+    by_lang: dict[str, list[Candidate[int]]] = {}
+    for article in posts:
+        by_lang.setdefault(article.lang, []).append(candidates[id(article)])
+    for article in posts:
+        article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
+        # Related posts are offered in the reader's language only.
+        keys = related(candidates[id(article)], by_lang[article.lang], cfg.related_posts)
+        article.related_posts = [by_id[k] for k in keys]
+
+
+def register() -> None:
+    signals.initialized.connect(_initialized)
+    signals.article_generator_pretaxonomy.connect(_hold_scheduled)
+    signals.article_generator_finalized.connect(_enrich)

@@ -1,0 +1,216 @@
+"""Build the site with Pelican, with progress, a summary and strictness.
+
+This is the library side of ``publish build``: it runs a real Pelican build
+and turns Pelican's log into a list of problems that each name a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+from pelican import Pelican, signals
+from pelican.log import LimitFilter, console
+from pelican.settings import read_settings
+
+from causerie_settings import UserError
+
+#: Called as progress(stage, done, total): stage "reading" has a total (the
+#: number of source files), stage "writing" counts files written (total None).
+Progress = Callable[[str, int, int | None], None]
+#: Called with each problem (a warning or an error) as soon as it happens.
+ProblemSink = Callable[[str], None]
+
+SOURCE_SUFFIXES = {".md", ".markdown", ".mkd", ".mdown", ".html", ".htm", ".rst"}
+
+
+class SitebuildError(UserError):
+    """The site cannot be built; the message says what to fix."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    output: Path
+    posts: int = 0
+    translations: int = 0
+    pages: int = 0
+    drafts: int = 0
+    scheduled: int = 0
+    files_written: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load_settings(
+    settings_file: Path, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Read a Pelican settings file with ``overrides`` applied on top.
+
+    Overriding SITEURL also moves FEED_DOMAIN, so feeds keep absolute URLs
+    that point at the same place as the pages.
+    """
+    if not settings_file.is_file():
+        raise SitebuildError(
+            f"{settings_file}: settings file not found; run the command from the "
+            "site's directory or pass --settings PATH"
+        )
+    overrides = dict(overrides or {})
+    if "SITEURL" in overrides:
+        overrides.setdefault("FEED_DOMAIN", overrides["SITEURL"])
+    try:
+        settings: dict[str, Any] = read_settings(str(settings_file), override=overrides)
+    except Exception as exc:  # a settings file is Python: anything can go wrong
+        raise SitebuildError(f"{settings_file}: cannot be loaded: {exc}") from exc
+    return settings
+
+
+def count_sources(settings: dict[str, Any]) -> int:
+    """Number of post and page source files Pelican will read."""
+    root = Path(settings["PATH"])
+    total = 0
+    for sub in [*settings["ARTICLE_PATHS"], *settings["PAGE_PATHS"]]:
+        base = root / sub
+        if base.is_dir():
+            total += sum(
+                1
+                for p in base.rglob("*")
+                if p.suffix in SOURCE_SUFFIXES and not p.name.startswith(".")
+            )
+    return total
+
+
+class _ProblemHandler(logging.Handler):
+    """Collects WARNING and above from Pelican and the plugins, one line each."""
+
+    def __init__(self, content_root: str, sink: ProblemSink | None) -> None:
+        super().__init__(logging.WARNING)
+        self.content_root = content_root
+        self.sink = sink
+        self.problems: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # Pelican logs a file it could not read with logger.exception() but no
+        # traceback unless DEBUG is on, so the reason would be lost: we are
+        # still inside its except block, so the exception is at hand.
+        if message.startswith("Could not process") and not record.exc_info:
+            exc = sys.exc_info()[1]
+            if exc is not None:
+                message = f"{message}: {describe(exc)}"
+        message = message.replace(self.content_root + os.sep, "")
+        self.problems.append(message)
+        if self.sink:
+            self.sink(message)
+
+
+def describe(exc: BaseException) -> str:
+    """One line saying what is wrong with a source file and how to fix it."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); save the file as UTF-8"
+        )
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror}); check its permissions"
+    return f"{exc}; fix the metadata at the top of the file"
+
+
+@contextmanager
+def _capture(content_root: str, sink: ProblemSink | None) -> Iterator[_ProblemHandler]:
+    handler = _ProblemHandler(content_root, sink)
+    # Pelican's log filter drops a message it has already seen, across builds
+    # in the same process: without a reset a rebuild (publish serve) would
+    # hide a problem that is still there.
+    LimitFilter._raised_messages.clear()
+    LimitFilter._group_count.clear()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    quiet = console.quiet
+    console.quiet = True  # Pelican prints its own "Done:" line; we print ours
+    try:
+        yield handler
+    finally:
+        console.quiet = quiet
+        root.removeHandler(handler)
+
+
+def build_site(
+    settings: dict[str, Any],
+    progress: Progress | None = None,
+    on_problem: ProblemSink | None = None,
+) -> BuildReport:
+    """Run one Pelican build with ``settings`` and report what it did.
+
+    Bad posts are skipped and reported in ``report.problems``; errors in the
+    settings or the theme raise :class:`SitebuildError`.
+    """
+    report = BuildReport(output=Path(settings["OUTPUT_PATH"]))
+    total = count_sources(settings)
+    read = 0
+    generators: list[Any] = []
+
+    def on_read(_content: Any) -> None:
+        nonlocal read
+        read += 1
+        if progress:
+            progress("reading", min(read, total), total)
+
+    def on_written(_path: Any, **_kw: Any) -> None:
+        report.files_written += 1
+        if progress:
+            progress("writing", report.files_written, None)
+
+    def on_generators(gens: list[Any]) -> None:
+        generators.extend(gens)
+
+    receivers: list[tuple[Any, Callable[..., None]]] = [
+        (signals.content_object_init, on_read),
+        (signals.content_written, on_written),
+        (signals.feed_written, on_written),
+        (signals.all_generators_finalized, on_generators),
+    ]
+    start = time.perf_counter()
+    with _capture(str(settings["PATH"]), on_problem) as handler:
+        for signal, receiver in receivers:
+            signal.connect(receiver, weak=False)
+        try:
+            Pelican(settings).run()
+        except TemplateError as exc:
+            raise SitebuildError(
+                f"the theme failed: {exc} (in {getattr(exc, 'filename', '?')}, "
+                f"line {getattr(exc, 'lineno', '?')}); fix the template"
+            ) from exc
+        finally:
+            for signal, receiver in receivers:
+                signal.disconnect(receiver)
+    report.seconds = time.perf_counter() - start
+    report.problems = handler.problems
+    _count(report, generators)
+    return report
+
+
+def _count(report: BuildReport, generators: list[Any]) -> None:
+    for gen in generators:
+        name = type(gen).__name__
+        if name == "ArticlesGenerator":
+            report.posts = len(gen.articles)
+            report.translations = len(gen.translations)
+            waiting = gen.drafts + gen.drafts_translations
+            report.scheduled = sum(1 for a in waiting if getattr(a, "scheduled", False))
+            report.drafts = len(waiting) - report.scheduled
+        elif name == "PagesGenerator":
+            report.pages = len(gen.pages) + len(gen.translations)

@@ -1,0 +1,33 @@
+"""``SITEBUILD`` settings: how the site is built and previewed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from causerie_settings import SettingsError
+
+from .schedule import parse_instant
+
+
+@dataclass(frozen=True)
+class SitebuildSettings:
+    """The ``SITEBUILD`` dict of pelicanconf.py, with its defaults."""
+
+    #: Build the site as of this instant (ISO 8601) instead of now: posts dated
+    #: later are held back as scheduled. ``publish build --as-of`` sets it.
+    now: str | None = None
+    #: Words read per minute, for the reading time shown on posts.
+    words_per_minute: int = 230
+    #: How many related posts to show under each post.
+    related_posts: int = 3
+
+    def __post_init__(self) -> None:
+        if self.now is not None:
+            try:
+                parse_instant(self.now)
+            except ValueError as exc:
+                raise SettingsError(f"now: {exc}") from None
+        if self.words_per_minute < 50:
+            raise SettingsError("words_per_minute must be at least 50")
+        if self.related_posts < 0:
+            raise SettingsError("related_posts cannot be negative")
