@@ -7,8 +7,10 @@ or ``publish COMMAND --help``; every command shows an example.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -19,8 +21,11 @@ PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
 if str(PLUGINS_DIR) not in sys.path:
     sys.path.insert(0, str(PLUGINS_DIR))
 
-from causerie_settings import UserError  # noqa: E402
+import authoring  # noqa: E402
+from causerie_settings import UserError, read_section  # noqa: E402
 from sitebuild import build as sitebuild  # noqa: E402
+from sitebuild import schedule  # noqa: E402
+from sitebuild import serve as preview  # noqa: E402
 
 
 def fail(exc: Exception) -> NoReturn:
@@ -132,11 +137,15 @@ def run_build(site: Site, strict: bool, **overrides: Any) -> sitebuild.BuildRepo
 @cli.command()
 @click.option("--strict", is_flag=True, help="Exit non-zero on any warning.")
 @click.option(
-    "-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Output directory (default: OUTPUT_PATH of the settings).",
 )
 @click.option(
-    "--as-of", "as_of", metavar="DATE",
+    "--as-of",
+    "as_of",
+    metavar="DATE",
     help="Build as if it were DATE (YYYY-MM-DD[THH:MM]): preview scheduled posts.",
 )
 @pass_site
@@ -158,6 +167,197 @@ def build(site: Site, strict: bool, output: Path | None, as_of: str | None) -> N
         current = site.settings().get("SITEBUILD", {})
         overrides["SITEBUILD"] = {**current, "now": as_of}
     run_build(site, strict, **overrides)
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
+@click.option(
+    "-p", "--port", default=8000, show_default=True, help="Port to listen on."
+)
+@click.option(
+    "--drafts",
+    is_flag=True,
+    help="Also show drafts and scheduled posts, under /drafts/.",
+)
+@click.option(
+    "--no-build",
+    is_flag=True,
+    help="Serve the output directory as it is: no build, no rebuild on changes.",
+)
+@pass_site
+def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> None:
+    """Preview the site at http://HOST:PORT/, rebuilding when content/ or theme/ change.
+
+    Links in the preview point at the served address. Stop with Ctrl-C.
+
+    \b
+    Example:
+        publish serve                 # http://127.0.0.1:8000/
+        publish serve --drafts -p 8001
+    """
+    url = f"http://{host}:{port}"
+    overrides: dict[str, Any] = {"SITEURL": url}
+    if drafts:
+        # Drafts get their own URL space, outside the published tree.
+        overrides.update(
+            DRAFT_URL="drafts/{slug}/",
+            DRAFT_SAVE_AS="drafts/{slug}/index.html",
+            DRAFT_LANG_URL="drafts/{slug}/{lang}/",
+            DRAFT_LANG_SAVE_AS="drafts/{slug}/{lang}/index.html",
+            DRAFT_PAGE_URL="drafts/pages/{slug}/",
+            DRAFT_PAGE_SAVE_AS="drafts/pages/{slug}/index.html",
+            DRAFT_PAGE_LANG_URL="drafts/pages/{slug}/{lang}/",
+            DRAFT_PAGE_LANG_SAVE_AS="drafts/pages/{slug}/{lang}/index.html",
+        )
+    settings = site.settings(**({} if no_build else overrides))
+    output = Path(settings["OUTPUT_PATH"])
+    if no_build and not output.is_dir():
+        raise click.ClickException(
+            f"{output} does not exist; run `publish build` first"
+        )
+    if not no_build:
+        run_build(site, False, **overrides)
+    try:
+        server = preview.start_server(output, host, port)
+    except UserError as exc:
+        fail(exc)
+    click.secho(f"Serving {output} at {url}/ — Ctrl-C to stop", fg="green")
+    try:
+        if no_build:
+            threading.Event().wait()
+        else:
+            watched = [
+                Path(settings["PATH"]),
+                Path(settings["THEME"]),
+                site.settings_file,
+            ]
+
+            def rebuild(changed: set[str]) -> None:
+                click.echo(
+                    f"Changed: {', '.join(sorted(Path(p).name for p in changed))}"
+                )
+                try:
+                    run_build(site, False, **overrides)
+                except click.ClickException as exc:
+                    exc.show()  # keep serving the last good build
+
+            preview.watch_and_rebuild(watched, rebuild)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        click.echo("Stopped.")
+
+
+def _registry(settings: dict[str, Any]) -> authoring.Registry:
+    try:
+        return authoring.registry_for(settings)
+    except UserError as exc:
+        fail(exc)
+
+
+@cli.command()
+@click.argument("title")
+@click.option(
+    "-a",
+    "--author",
+    help="Author's slug, name or e-mail (default: AUTHORING['default_author']).",
+)
+@click.option("-l", "--lang", help="Language of the post (default: the author's).")
+@click.option("-c", "--category", help="Category of the post.")
+@click.option("-t", "--tag", "tags", multiple=True, help="A tag; repeat for several.")
+@click.option("--slug", help="URL slug (default: made from the title).")
+@click.option(
+    "--publish",
+    "publish_now",
+    is_flag=True,
+    help="Publish at the next build instead of starting as a draft.",
+)
+@pass_site
+def new(
+    site: Site,
+    title: str,
+    author: str | None,
+    lang: str | None,
+    category: str | None,
+    tags: tuple[str, ...],
+    slug: str | None,
+    publish_now: bool,
+) -> None:
+    """Start a new post: content/posts/YYYY-MM-DD-slug.md, as a draft.
+
+    \b
+    Example:
+        publish new "Nos lampes arrivent à Montréal" -c Produits -t export
+        publish new "Hello Montreal" --author sam-carter --lang en --publish
+    """
+    settings = site.settings()
+    try:
+        config = read_section(settings, "AUTHORING", authoring.AuthoringSettings)
+    except UserError as exc:
+        fail(exc)
+    registry = _registry(settings)
+    key = author or config.default_author
+    if not key:
+        raise click.UsageError(
+            "no --author given and AUTHORING['default_author'] is not set"
+        )
+    who = registry.find(key)
+    if who is None:
+        raise click.BadParameter(
+            f"{key!r} is not in the authors registry; known: {', '.join(registry.names())}",
+            param_hint="--author",
+        )
+    lang = lang or who.lang
+    if lang not in config.languages:
+        raise click.BadParameter(
+            f"{lang!r}: use one of {', '.join(config.languages)}", param_hint="--lang"
+        )
+    tz = ZoneInfo(settings.get("TIMEZONE", "UTC"))
+    post = authoring.NewPost(
+        title=title,
+        author=who,
+        lang=lang,
+        date=schedule.system_now().astimezone(tz),
+        category=category,
+        tags=tags,
+        draft=not publish_now,
+        slug=slug,
+    )
+    try:
+        path = authoring.write_new_post(Path(settings["PATH"]) / config.posts_dir, post)
+    except UserError as exc:
+        fail(exc)
+    click.echo(f"Created {path}")
+    if post.draft:
+        click.echo("It is a draft: remove the `Status: draft` line to publish it.")
+
+
+@cli.command()
+@pass_site
+def check(site: Site) -> None:
+    """Check the content: metadata, authors, links, images, slugs.
+
+    Prints one line per problem (file:line: problem — fix) and exits 1 if
+    there is any.
+
+    \b
+    Example:
+        publish check && publish build
+    """
+    settings = site.settings()
+    try:
+        problems = authoring.check_site(settings)
+    except UserError as exc:
+        fail(exc)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.secho(f"{len(problems)} problem(s) found.", fg="red", err=True)
+        sys.exit(1)
+    click.secho("No problems found.", fg="green")
 
 
 def main() -> None:

@@ -15,17 +15,25 @@ from pelican import signals
 
 from causerie_settings import read_section
 
-from .registry import Author, AuthorsError, Registry, load_registry
+from .check import check_site
+from .lint import Problem
+from .registry import Author, AuthoringError, AuthorsError, Registry, load_registry
+from .scaffold import NewPost, write_new_post
 from .settings import AuthoringSettings
 
 __all__ = [
     "Author",
+    "AuthoringError",
     "AuthoringSettings",
     "AuthorsError",
+    "NewPost",
+    "Problem",
     "Registry",
+    "check_site",
     "load_registry",
-    "registry_for",
     "register",
+    "registry_for",
+    "write_new_post",
 ]
 
 log = logging.getLogger(__name__)

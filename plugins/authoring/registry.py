@@ -30,7 +30,11 @@ REQUIRED = ("name", "email", "role", "bio", "avatar", "lang")
 OPTIONAL = ("links",)
 
 
-class AuthorsError(UserError):
+class AuthoringError(UserError):
+    """Base of the authoring errors; the message says what to fix."""
+
+
+class AuthorsError(AuthoringError):
     """The authors registry is missing or invalid; the message says what to fix."""
 
 

@@ -14,8 +14,8 @@ from pelican import signals
 
 from causerie_settings import read_section
 
-from .related import Candidate, related
 from .reading import reading_minutes
+from .related import Candidate, related
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
 
@@ -36,7 +36,10 @@ def _hold_scheduled(generator: Any) -> None:
     """Move posts dated after "now" to the drafts: they wait for their date."""
     cfg = config(generator.settings)
     now = parse_instant(cfg.now) if cfg.now else system_now()
-    for live, waiting in (("articles", "drafts"), ("translations", "drafts_translations")):
+    for live, waiting in (
+        ("articles", "drafts"),
+        ("translations", "drafts_translations"),
+    ):
         kept = []
         for article in getattr(generator, live):
             if is_due(article.date, now):
@@ -72,7 +75,9 @@ def _enrich(generator: Any) -> None:
     for article in posts:
         article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
         # Related posts are offered in the reader's language only.
-        keys = related(candidates[id(article)], by_lang[article.lang], cfg.related_posts)
+        keys = related(
+            candidates[id(article)], by_lang[article.lang], cfg.related_posts
+        )
         article.related_posts = [by_id[k] for k in keys]
 
 

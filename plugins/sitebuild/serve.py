@@ -1,0 +1,71 @@
+"""``publish serve``: a local preview server that rebuilds on changes.
+
+For previewing only: production sites are served by a real web server (see
+docs/deployment.md). The server serves the output directory as it is on disk,
+so a rebuild shows up on the next reload.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from watchfiles import watch
+
+from .build import SitebuildError
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    """Serves files without logging every request to the terminal."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        # A preview must always show the latest build, never a cached page.
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+def start_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
+    """Serve ``directory`` at http://host:port/ from a background thread."""
+    handler = partial(_QuietHandler, directory=str(directory))
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise SitebuildError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); is another server "
+            "running there? Stop it or pass --port"
+        ) from None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+def watch_and_rebuild(
+    paths: Iterable[Path],
+    rebuild: Callable[[set[str]], None],
+    stop: threading.Event | None = None,
+) -> None:
+    """Call ``rebuild(changed_paths)`` after each burst of changes under ``paths``.
+
+    Runs until ``stop`` is set or Ctrl-C. Editors write several files in a row
+    (swap files, backups); watchfiles' debounce groups them into one rebuild.
+    """
+    existing = [str(p) for p in paths if p.exists()]
+    for changes in watch(
+        *existing, stop_event=stop, debounce=400, raise_interrupt=False
+    ):
+        changed = {path for _kind, path in changes}
+        # Editor droppings must not trigger a rebuild.
+        changed = {
+            p
+            for p in changed
+            if not Path(p).name.startswith((".", "#")) and not p.endswith("~")
+        }
+        if changed:
+            rebuild(changed)
