@@ -13,13 +13,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from pelican.utils import get_date, slugify
+from pelican.utils import get_date
 
-from .registry import Registry
+from .registry import Registry, slugify
 
 #: Metadata keys Pelican and Causerie understand (lower case).
 KNOWN_KEYS = frozenset(
-    ["title", "date", "modified", "author", "authors", "category", "tags", "lang", "slug", "summary", "status", "translation", "template", "save_as", "url", "keywords", "image"]
+    [
+        "title",
+        "date",
+        "modified",
+        "author",
+        "authors",
+        "category",
+        "tags",
+        "lang",
+        "slug",
+        "summary",
+        "status",
+        "translation",
+        "template",
+        "save_as",
+        "url",
+        "keywords",
+        "image",
+    ]
 )
 STATUSES = ("published", "draft", "hidden")
 META_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):\s*(.*)$")
@@ -34,6 +52,7 @@ HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc=[\"'](?P<src>[^\"']+)[\"'][^>]*>", r
 HTML_ALT = re.compile(r"\balt=[\"']([^\"']*)[\"']", re.I)
 MD_LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<href>[^)\s]+)")
 FENCE = re.compile(r"^(```|~~~)")
+CODE_SPAN = re.compile(r"(`+).+?\1")
 
 
 @dataclass(frozen=True, order=True)
@@ -116,7 +135,8 @@ def _body_lines(source: Source) -> Iterable[tuple[int, str]]:
             in_fence = not in_fence
             continue
         if not in_fence:
-            yield number, line
+            # Inline code shows syntax, it does not link: blank it out.
+            yield number, CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
 
 
 def lint_metadata(source: Source, ctx: LintContext) -> list[Problem]:
@@ -196,8 +216,35 @@ def lint_body(source: Source, ctx: LintContext) -> list[Problem]:
         out.append(Problem(source.path, line, message, fix))
 
     for number, line in _body_lines(source):
+        images = [(m.group("src"), m.group("alt")) for m in MD_IMAGE.finditer(line)]
+        for m in HTML_IMAGE.finditer(line):
+            alt_attr = HTML_ALT.search(m.group(0))
+            images.append((m.group("src"), alt_attr.group(1) if alt_attr else ""))
+        for src, alt_text in images:
+            if not alt_text.strip():
+                add(
+                    number,
+                    f"image {src} has no alt text",
+                    "describe the image between the brackets: ![what it shows](…)",
+                )
+            link = INTRALINK.fullmatch(src)
+            if link:
+                path = _resolve(source.path, link.group("value"))
+            elif re.match(r"^([a-z][a-z0-9+.-]*:|//)", src):
+                continue  # a remote image: not ours to check
+            else:
+                path = _resolve(source.path, src)
+            if not ctx.exists(path):
+                add(
+                    number,
+                    f"missing image {src}",
+                    "put the file under content/images/ and link it as {static}/images/NAME",
+                )
+        image_sources = {src for src, _alt in images}
         for match in INTRALINK.finditer(line):
             what, value = match.group("what"), match.group("value")
+            if match.group(0) in image_sources:
+                continue  # reported above as an image
             if what in ("filename", "static", "attach"):
                 target = _resolve(source.path, value)
                 if not value or not ctx.exists(target):
@@ -211,26 +258,6 @@ def lint_body(source: Source, ctx: LintContext) -> list[Problem]:
                     number,
                     f"broken link {{author}}{value}: unknown author",
                     f"use one of: {', '.join(ctx.registry.names())}",
-                )
-        images = [(m.group("src"), m.group("alt")) for m in MD_IMAGE.finditer(line)]
-        for m in HTML_IMAGE.finditer(line):
-            alt_attr = HTML_ALT.search(m.group(0))
-            images.append((m.group("src"), alt_attr.group(1) if alt_attr else ""))
-        for src, alt_text in images:
-            if not alt_text.strip():
-                add(
-                    number,
-                    f"image {src} has no alt text",
-                    "describe the image between the brackets: ![what it shows](…)",
-                )
-            local = not re.match(
-                r"^[a-z][a-z0-9+.-]*:|^//", src
-            ) and not src.startswith(("{", "|"))
-            if local and not ctx.exists(_resolve(source.path, src)):
-                add(
-                    number,
-                    f"missing image {src}",
-                    "put the file under content/images/ and link it as {static}/images/NAME",
                 )
         for m in MD_LINK.finditer(line):
             href = m.group("href")

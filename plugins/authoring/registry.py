@@ -22,9 +22,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pelican.utils import slugify
+from pelican.settings import DEFAULT_CONFIG
+from pelican.utils import slugify as _pelican_slugify
 
 from causerie_settings import UserError
+
+
+def slugify(text: str) -> str:
+    """A slug as Pelican makes one with its default SLUG_REGEX_SUBSTITUTIONS."""
+    return str(
+        _pelican_slugify(text, regex_subs=DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"])
+    )
+
 
 REQUIRED = ("name", "email", "role", "bio", "avatar", "lang")
 OPTIONAL = ("links",)

@@ -7,9 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pelican.utils import slugify
 
-from .registry import Author, AuthoringError
+from .registry import Author, AuthoringError, slugify
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,46 @@ def _hold_scheduled(generator: Any) -> None:
         article.translations = [t for t in article.translations if id(t) in published]
 
 
+def _drop_duplicate_urls(generator: Any) -> None:
+    """Two posts that would be written to the same file: keep the older one.
+
+    Pelican would stop the whole build (FileOverwriteFailedError); one bad
+    post must not take the site down, so the newer one is skipped and named.
+    """
+    lists = (
+        ("articles", "translations")
+        if hasattr(generator, "articles")
+        else ("pages", "translations")
+    )
+    items = [(attr, item) for attr in lists for item in getattr(generator, attr)]
+    items.sort(
+        key=lambda pair: (
+            getattr(pair[1], "date", None) is None,
+            str(getattr(pair[1], "date", "")),
+            pair[1].source_path,
+        )
+    )
+    owners: dict[str, Any] = {}
+    dropped: set[int] = set()
+    for _attr, item in items:
+        first = owners.setdefault(item.save_as, item)
+        if first is not item:
+            dropped.add(id(item))
+            log.warning(
+                "%s: same URL %s as %s; skipped. Give it another `Slug:`",
+                item.relative_source_path,
+                item.url,
+                first.relative_source_path,
+            )
+    if dropped:
+        for attr in lists:
+            setattr(
+                generator,
+                attr,
+                [i for i in getattr(generator, attr) if id(i) not in dropped],
+            )
+
+
 def _candidate(article: Any) -> Candidate[int]:
     return Candidate(
         key=id(article),
@@ -62,6 +102,15 @@ def _candidate(article: Any) -> Candidate[int]:
         category=str(article.category) if getattr(article, "category", None) else None,
         tags=frozenset(str(t) for t in getattr(article, "tags", [])),
     )
+
+
+def _enrich_all(generators: list[Any]) -> None:
+    # After every generator has read its files: a post's content links to
+    # static files ({static}) that are only known once StaticGenerator ran,
+    # and Pelican memoizes the content the first time it is read.
+    for generator in generators:
+        if hasattr(generator, "articles") and hasattr(generator, "drafts"):
+            _enrich(generator)
 
 
 def _enrich(generator: Any) -> None:
@@ -84,4 +133,6 @@ def _enrich(generator: Any) -> None:
 def register() -> None:
     signals.initialized.connect(_initialized)
     signals.article_generator_pretaxonomy.connect(_hold_scheduled)
-    signals.article_generator_finalized.connect(_enrich)
+    signals.article_generator_pretaxonomy.connect(_drop_duplicate_urls)
+    signals.page_generator_finalized.connect(_drop_duplicate_urls)
+    signals.all_generators_finalized.connect(_enrich_all)
