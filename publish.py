@@ -291,7 +291,7 @@ def new(
     \b
     Example:
         publish new "Nos lampes arrivent à Montréal" -c Produits -t export
-        publish new "Hello Montreal" --author sam-carter --lang en --publish
+        publish new "Hello Montreal" --author tom-whitfield --publish
     """
     settings = site.settings()
     try:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+
 from authoring.registry import AuthorsError, parse_registry
 from authoring.scaffold import NewPost, render
 from causerie_settings import SettingsError, read_section
@@ -98,7 +99,7 @@ def test_settings_are_merged_over_defaults_and_validated():
         {"SITEBUILD": {"related_posts": 5}}, "SITEBUILD", SitebuildSettings
     )
     assert cfg.related_posts == 5 and cfg.words_per_minute == 230
-    with pytest.raises(SettingsError, match="unknown key.*'related'.*related_posts"):
+    with pytest.raises(SettingsError, match=r"unknown key.*'related'.*related_posts"):
         read_section({"SITEBUILD": {"related": 5}}, "SITEBUILD", SitebuildSettings)
     with pytest.raises(
         SettingsError, match=r"SITEBUILD\['words_per_minute'\] must be int"

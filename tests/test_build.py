@@ -1,0 +1,180 @@
+"""A real Pelican build of the demo site: pages, drafts, schedule, languages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SITEURL, build
+
+from sitebuild.build import BuildReport
+
+DRAFT = "abat-jour-en-lin"
+SCHEDULED = "portes-ouvertes-atelier"
+FRENCH_POST = "posts/2025/nos-clients-parlent-plus-fort/index.html"
+ENGLISH_POST = "posts/2026/accessibility-what-we-fixed/en/index.html"
+
+
+def all_text(site: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(site)): p.read_text(encoding="utf-8")
+        for p in site.rglob("*")
+        if p.suffix in (".html", ".xml")
+    }
+
+
+def test_demo_builds_without_problems(demo_build: BuildReport) -> None:
+    assert demo_build.problems == []
+    # 13 dated posts are due: 11 originals + 2 English translations; one
+    # draft and one scheduled post wait; "À propos" and its translation.
+    assert (demo_build.posts, demo_build.translations) == (11, 2)
+    assert (demo_build.drafts, demo_build.scheduled) == (1, 1)
+    assert demo_build.pages == 2
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "index.html",
+        "archives/index.html",
+        "categories/index.html",
+        "categories/conversation/index.html",
+        "tags/index.html",
+        "authors/index.html",
+        "authors/claire-dubois/index.html",
+        "authors/tom-whitfield/index.html",
+        "a-propos/index.html",
+        "a-propos/en/index.html",
+        FRENCH_POST,
+        ENGLISH_POST,
+        "posts/2025/pourquoi-un-blog/index.html",
+        "posts/2025/pourquoi-un-blog/en/index.html",
+        "feeds/all.atom.xml",
+        "feeds/all.rss.xml",
+        "feeds/categories/produits.atom.xml",
+        "feeds/tags/webmention.atom.xml",
+        "feeds/authors/lea-marchetti.rss.xml",
+        "sitemap.xml",
+        "images/authors/claire-dubois.svg",
+    ],
+)
+def test_expected_pages_exist(demo_site: Path, page: str) -> None:
+    assert (demo_site / page).is_file()
+
+
+def test_drafts_and_scheduled_posts_are_nowhere(demo_site: Path) -> None:
+    assert not (demo_site / "drafts").exists()
+    for name, text in all_text(demo_site).items():
+        assert DRAFT not in text, f"the draft leaks into {name}"
+        assert SCHEDULED not in text, f"the scheduled post leaks into {name}"
+        assert "Portes ouvertes" not in text, f"the scheduled title leaks into {name}"
+
+
+def test_scheduled_post_goes_live_when_its_date_passes(tmp_path: Path) -> None:
+    report = build(tmp_path / "later", SITEBUILD={"now": "2027-06-01T09:00:00+02:00"})
+    assert report.scheduled == 0 and report.posts == 12
+    assert (tmp_path / "later" / "posts/2027" / SCHEDULED / "index.html").is_file()
+    sitemap = (tmp_path / "later" / "sitemap.xml").read_text(encoding="utf-8")
+    assert f"/posts/2027/{SCHEDULED}/" in sitemap
+    assert DRAFT not in sitemap
+
+
+def test_sitemap_lists_every_post_with_absolute_urls(demo_site: Path) -> None:
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    root = ET.parse(demo_site / "sitemap.xml").getroot()
+    urls = {loc.text for loc in root.findall("s:url/s:loc", ns)}
+    assert all(u and u.startswith(SITEURL + "/") for u in urls)
+    posts = {
+        f"{SITEURL}/{p.parent.relative_to(demo_site).as_posix()}/"
+        for p in (demo_site / "posts").rglob("index.html")
+    }
+    assert len(posts) == 13
+    assert posts <= urls
+
+
+def test_french_post_speaks_french(demo_site: Path) -> None:
+    html = (demo_site / FRENCH_POST).read_text(encoding="utf-8")
+    assert '<html lang="fr"' in html
+    assert "mardi 4 mars 2025" in html
+    assert "Aucun commentaire" in html
+    assert "No comments yet" not in html
+
+
+def test_english_post_speaks_english(demo_site: Path) -> None:
+    html = (demo_site / ENGLISH_POST).read_text(encoding="utf-8")
+    assert '<html lang="en"' in html
+    assert "Tuesday, May 12, 2026" in html
+    assert "No comments yet" in html
+    assert "Aucun commentaire" not in html
+
+
+def test_translations_link_each_other(demo_site: Path) -> None:
+    fr = (demo_site / "posts/2025/pourquoi-un-blog/index.html").read_text(
+        encoding="utf-8"
+    )
+    en = (demo_site / "posts/2025/pourquoi-un-blog/en/index.html").read_text(
+        encoding="utf-8"
+    )
+    assert f'hreflang="en" href="{SITEURL}/posts/2025/pourquoi-un-blog/en/"' in fr
+    assert f'hreflang="fr" href="{SITEURL}/posts/2025/pourquoi-un-blog/"' in en
+
+
+def test_french_dates_need_no_system_locale(tmp_path: Path) -> None:
+    """Dates come from Babel's data, not from the machine's installed locales."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "LANGUAGE": ""}
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "publish.py"),
+            "build",
+            "-o",
+            str(tmp_path / "out"),
+            "--as-of",
+            "2026-11-23",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "out" / FRENCH_POST).read_text(encoding="utf-8")
+    assert "mardi 4 mars 2025" in html
+
+
+def test_related_posts_and_reading_time(demo_site: Path) -> None:
+    html = (demo_site / "posts/2026/aube-six-mois-apres/index.html").read_text(
+        encoding="utf-8"
+    )
+    # The other Aube post shares the category and tags: it must be offered.
+    assert "/posts/2026/aube-une-lampe-qui-se-repare/" in html
+    assert "min de lecture" in html
+
+
+def test_build_summary_and_progress(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "publish.py"),
+            "build",
+            "-o",
+            str(tmp_path / "o"),
+            "--as-of",
+            "2026-11-23",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Reading" in result.stderr
+    assert (
+        "Built 11 posts (2 translations), 2 pages; skipped 1 drafts and 1 scheduled posts"
+        in result.stdout
+    )
