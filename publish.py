@@ -10,7 +10,6 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -22,7 +21,7 @@ if str(PLUGINS_DIR) not in sys.path:
     sys.path.insert(0, str(PLUGINS_DIR))
 
 import authoring  # noqa: E402
-from causerie_settings import UserError, read_section  # noqa: E402
+from causerie_settings import UserError  # noqa: E402
 from sitebuild import build as sitebuild  # noqa: E402
 from sitebuild import schedule  # noqa: E402
 from sitebuild import serve as preview  # noqa: E402
@@ -198,31 +197,24 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
         publish serve --drafts -p 8001
     """
     url = f"http://{host}:{port}"
-    overrides: dict[str, Any] = {"SITEURL": url}
-    if drafts:
-        # Drafts get their own URL space, outside the published tree.
-        overrides.update(
-            DRAFT_URL="drafts/{slug}/",
-            DRAFT_SAVE_AS="drafts/{slug}/index.html",
-            DRAFT_LANG_URL="drafts/{slug}/{lang}/",
-            DRAFT_LANG_SAVE_AS="drafts/{slug}/{lang}/index.html",
-            DRAFT_PAGE_URL="drafts/pages/{slug}/",
-            DRAFT_PAGE_SAVE_AS="drafts/pages/{slug}/index.html",
-            DRAFT_PAGE_LANG_URL="drafts/pages/{slug}/{lang}/",
-            DRAFT_PAGE_LANG_SAVE_AS="drafts/pages/{slug}/{lang}/index.html",
-        )
+    overrides = preview.preview_overrides(url, drafts)
     settings = site.settings(**({} if no_build else overrides))
     output = Path(settings["OUTPUT_PATH"])
     if no_build and not output.is_dir():
         raise click.ClickException(
             f"{output} does not exist; run `publish build` first"
         )
-    if not no_build:
-        run_build(site, False, **overrides)
     try:
+        # Listen first: a busy port is reported before a build is wasted.
         server = preview.start_server(output, host, port)
     except UserError as exc:
         fail(exc)
+    if not no_build:
+        try:
+            run_build(site, False, **overrides)
+        except click.ClickException:
+            server.shutdown()
+            raise
     click.secho(f"Serving {output} at {url}/ — Ctrl-C to stop", fg="green")
     try:
         if no_build:
@@ -249,13 +241,6 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
     finally:
         server.shutdown()
         click.echo("Stopped.")
-
-
-def _registry(settings: dict[str, Any]) -> authoring.Registry:
-    try:
-        return authoring.registry_for(settings)
-    except UserError as exc:
-        fail(exc)
 
 
 @cli.command()
@@ -293,45 +278,22 @@ def new(
         publish new "Nos lampes arrivent à Montréal" -c Produits -t export
         publish new "Hello Montreal" --author tom-whitfield --publish
     """
-    settings = site.settings()
     try:
-        config = read_section(settings, "AUTHORING", authoring.AuthoringSettings)
-    except UserError as exc:
-        fail(exc)
-    registry = _registry(settings)
-    key = author or config.default_author
-    if not key:
-        raise click.UsageError(
-            "no --author given and AUTHORING['default_author'] is not set"
+        path = authoring.new_post(
+            site.settings(),
+            title,
+            now=schedule.system_now(),
+            author=author,
+            lang=lang,
+            category=category,
+            tags=tags,
+            slug=slug,
+            draft=not publish_now,
         )
-    who = registry.find(key)
-    if who is None:
-        raise click.BadParameter(
-            f"{key!r} is not in the authors registry; known: {', '.join(registry.names())}",
-            param_hint="--author",
-        )
-    lang = lang or who.lang
-    if lang not in config.languages:
-        raise click.BadParameter(
-            f"{lang!r}: use one of {', '.join(config.languages)}", param_hint="--lang"
-        )
-    tz = ZoneInfo(settings.get("TIMEZONE", "UTC"))
-    post = authoring.NewPost(
-        title=title,
-        author=who,
-        lang=lang,
-        date=schedule.system_now().astimezone(tz),
-        category=category,
-        tags=tags,
-        draft=not publish_now,
-        slug=slug,
-    )
-    try:
-        path = authoring.write_new_post(Path(settings["PATH"]) / config.posts_dir, post)
     except UserError as exc:
         fail(exc)
     click.echo(f"Created {path}")
-    if post.draft:
+    if not publish_now:
         click.echo("It is a draft: remove the `Status: draft` line to publish it.")
 
 

@@ -94,7 +94,7 @@ def test_new_uses_the_default_author_and_their_language(site: Path) -> None:
     ("args", "message"),
     [
         (["new", "X", "--author", "nobody"], "'nobody' is not in the authors registry"),
-        (["new", "X", "--lang", "de"], "'de': use one of fr, en"),
+        (["new", "X", "--lang", "de"], "language 'de': use one of fr, en"),
         (["new", "!!!"], "cannot make a slug"),
         (["--settings", "nope.py", "build"], "nope.py: settings file not found"),
         (["build", "--as-of", "tomorrow"], "'tomorrow' is not a date"),

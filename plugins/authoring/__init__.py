@@ -18,7 +18,7 @@ from causerie_settings import read_section
 from .check import check_site
 from .lint import Problem
 from .registry import Author, AuthoringError, AuthorsError, Registry, load_registry
-from .scaffold import NewPost, write_new_post
+from .scaffold import NewPost, new_post, write_new_post
 from .settings import AuthoringSettings
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Registry",
     "check_site",
     "load_registry",
+    "new_post",
     "register",
     "registry_for",
     "write_new_post",

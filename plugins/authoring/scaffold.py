@@ -6,8 +6,13 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from .registry import Author, AuthoringError, slugify
+from causerie_settings import read_section
+
+from .registry import Author, AuthoringError, load_registry, slugify
+from .settings import AuthoringSettings
 
 
 @dataclass(frozen=True)
@@ -78,3 +83,50 @@ def write_new_post(directory: Path, post: NewPost) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as fp:
         fp.write(text)
     return path
+
+
+def new_post(
+    settings: dict[str, Any],
+    title: str,
+    now: dt.datetime,
+    author: str | None = None,
+    lang: str | None = None,
+    category: str | None = None,
+    tags: tuple[str, ...] = (),
+    slug: str | None = None,
+    draft: bool = True,
+) -> Path:
+    """Scaffold a post for the site described by Pelican ``settings``.
+
+    ``author`` is a slug, name or e-mail from the registry (default:
+    ``AUTHORING['default_author']``); ``lang`` defaults to the author's.
+    """
+    config = read_section(settings, "AUTHORING", AuthoringSettings)
+    root = Path(settings["PATH"])
+    registry = load_registry(root / config.registry, config.languages)
+    key = author or config.default_author
+    if not key:
+        raise AuthoringError(
+            "no author given: pass --author, or set AUTHORING['default_author']"
+        )
+    who = registry.find(key)
+    if who is None:
+        raise AuthoringError(
+            f"{key!r} is not in the authors registry; known: {', '.join(registry.names())}"
+        )
+    lang = lang or who.lang
+    if lang not in config.languages:
+        raise AuthoringError(
+            f"language {lang!r}: use one of {', '.join(config.languages)}"
+        )
+    post = NewPost(
+        title=title,
+        author=who,
+        lang=lang,
+        date=now.astimezone(ZoneInfo(settings.get("TIMEZONE") or "UTC")),
+        category=category,
+        tags=tags,
+        draft=draft,
+        slug=slug,
+    )
+    return write_new_post(root / config.posts_dir, post)

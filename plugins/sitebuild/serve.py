@@ -31,6 +31,20 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
 
+def preview_overrides(url: str, drafts: bool) -> dict[str, Any]:
+    """Settings for a preview at ``url``: links point at it; drafts optional."""
+    overrides: dict[str, Any] = {"SITEURL": url}
+    if drafts:
+        # Drafts and scheduled posts get their own URL space, outside the
+        # published tree, so a preview link never looks like a real one.
+        for kind, base in (("DRAFT", "drafts"), ("DRAFT_PAGE", "drafts/pages")):
+            overrides[f"{kind}_URL"] = f"{base}/{{slug}}/"
+            overrides[f"{kind}_SAVE_AS"] = f"{base}/{{slug}}/index.html"
+            overrides[f"{kind}_LANG_URL"] = f"{base}/{{slug}}/{{lang}}/"
+            overrides[f"{kind}_LANG_SAVE_AS"] = f"{base}/{{slug}}/{{lang}}/index.html"
+    return overrides
+
+
 def start_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
     """Serve ``directory`` at http://host:port/ from a background thread."""
     handler = partial(_QuietHandler, directory=str(directory))
