@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -209,6 +210,7 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
         server = preview.start_server(output, host, port)
     except UserError as exc:
         fail(exc)
+    started = time.time()
     if not no_build:
         try:
             run_build(site, False, **overrides)
@@ -235,7 +237,7 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
                 except click.ClickException as exc:
                     exc.show()  # keep serving the last good build
 
-            preview.watch_and_rebuild(watched, rebuild)
+            preview.watch_and_rebuild(watched, rebuild, started)
     except KeyboardInterrupt:
         pass
     finally:

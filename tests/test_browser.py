@@ -232,11 +232,15 @@ def _emulate(driver: Any, width: int, scheme: str) -> None:
     )
 
 
-def _open(driver: Any, url: str) -> None:
+def _open(driver: Any, url: str, scheme: str) -> None:
     driver.get(url)
     status = driver.execute_script("return document.readyState")
     assert status == "complete", f"{url} did not finish loading"
     assert "Error response" not in driver.title, f"{url}: {driver.title}"
+    dark = driver.execute_script(
+        "return matchMedia('(prefers-color-scheme: dark)').matches"
+    )
+    assert dark == (scheme == "dark"), f"the {scheme} colour scheme is not in effect"
 
 
 def _screenshot(driver: Any, name: str) -> Path:
@@ -269,7 +273,7 @@ def test_layout_fits_and_is_captured(
     driver: Any, site: Site, pages: dict[str, str], which: str, width: int, scheme: str
 ) -> None:
     _emulate(driver, width, scheme)
-    _open(driver, site.page(pages[which]))
+    _open(driver, site.page(pages[which]), scheme)
     path = _screenshot(driver, f"{which}-{width}-{scheme}")
     assert path.stat().st_size > 0
     scroll_width, inner_width = driver.execute_script(
@@ -289,7 +293,7 @@ def test_skip_link_is_the_first_focusable_element(
     from selenium.webdriver.common.keys import Keys
 
     _emulate(driver, 1280, "light")
-    _open(driver, site.page(pages["post-fr"]))
+    _open(driver, site.page(pages["post-fr"]), "light")
     ActionChains(driver).send_keys(Keys.TAB).perform()
     focused = driver.switch_to.active_element
     assert focused.get_attribute("class") == "skip-link"
@@ -333,7 +337,7 @@ def test_axe_finds_no_violation(
 ) -> None:
     _emulate(driver, 1280, scheme)
     url = site.page(pages[which])
-    _open(driver, url)
+    _open(driver, url, scheme)
     driver.execute_script(axe_source)
     result = json.loads(driver.execute_async_script(AXE_RUN, AXE_TAGS))
     assert not isinstance(result, dict), f"axe failed on {url}: {result['error']}"

@@ -145,7 +145,7 @@ def served(site: Path) -> Iterator[tuple[Path, str]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: "<html" in fetch(url + "/"))
+        wait_for(lambda: "Maison Lumen" in fetch(url + "/"))
         yield site, url
     finally:
         proc.terminate()

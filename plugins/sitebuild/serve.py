@@ -7,6 +7,8 @@ so a rebuild shows up on the next reload.
 
 from __future__ import annotations
 
+import io
+import os
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -24,6 +26,12 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def list_directory(self, path: str | os.PathLike[str]) -> io.BytesIO | None:
+        # A directory without index.html is a page not built (yet): say so
+        # rather than show a file listing.
+        self.send_error(404, "Not built (yet): reload once the build is done")
+        return None
 
     def end_headers(self) -> None:
         # A preview must always show the latest build, never a cached page.
@@ -60,26 +68,55 @@ def start_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
+def modified_since(paths: Iterable[Path], since: float) -> set[str]:
+    """Files under ``paths`` modified after the timestamp ``since``."""
+    found = set()
+    for root in paths:
+        files = [root] if root.is_file() else root.rglob("*") if root.is_dir() else []
+        for path in files:
+            try:
+                if path.is_file() and path.stat().st_mtime > since:
+                    found.add(str(path))
+            except OSError:
+                continue  # deleted while we looked
+    return found
+
+
+def _relevant(path: str) -> bool:
+    # Editor droppings (swap files, backups) must not trigger a rebuild.
+    name = Path(path).name
+    return not name.startswith((".", "#")) and not name.endswith("~")
+
+
 def watch_and_rebuild(
     paths: Iterable[Path],
     rebuild: Callable[[set[str]], None],
+    since: float,
     stop: threading.Event | None = None,
 ) -> None:
     """Call ``rebuild(changed_paths)`` after each burst of changes under ``paths``.
 
-    Runs until ``stop`` is set or Ctrl-C. Editors write several files in a row
-    (swap files, backups); watchfiles' debounce groups them into one rebuild.
+    ``since`` is when the last build started: a change made after it but
+    before the watcher was ready is caught once the watcher runs. Runs until
+    ``stop`` is set or Ctrl-C. Editors write several files in a row; watchfiles'
+    debounce groups them into one rebuild.
     """
-    existing = [str(p) for p in paths if p.exists()]
+    watched = [p for p in paths if p.exists()]
+    ready = False
     for changes in watch(
-        *existing, stop_event=stop, debounce=400, raise_interrupt=False
+        *watched,
+        stop_event=stop,
+        debounce=400,
+        raise_interrupt=False,
+        # Yield once a second even without changes, so we learn the watcher
+        # is running and can look for changes made before it started.
+        yield_on_timeout=True,
+        rust_timeout=1000,
     ):
         changed = {path for _kind, path in changes}
-        # Editor droppings must not trigger a rebuild.
-        changed = {
-            p
-            for p in changed
-            if not Path(p).name.startswith((".", "#")) and not p.endswith("~")
-        }
+        if not ready:
+            ready = True
+            changed |= modified_since(watched, since)
+        changed = {p for p in changed if _relevant(p)}
         if changed:
             rebuild(changed)
