@@ -73,15 +73,21 @@ def cli(ctx: click.Context, settings_file: Path) -> None:
     ctx.obj = Site(settings_file)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_report(report: sitebuild.BuildReport) -> None:
     click.echo(
-        f"Built {report.posts} posts ({report.translations} translations), "
-        f"{report.pages} pages; skipped {report.drafts} drafts and "
-        f"{report.scheduled} scheduled posts; wrote {report.files_written} files "
-        f"to {report.output} in {report.seconds:.2f} s."
+        f"Built {_n(report.posts, 'post')} ({_n(report.translations, 'translation')}), "
+        f"{_n(report.pages, 'page')}; skipped {_n(report.drafts, 'draft')} and "
+        f"{_n(report.scheduled, 'scheduled post')}; wrote "
+        f"{_n(report.files_written, 'file')} to {report.output} in {report.seconds:.2f} s."
     )
     if report.problems:
-        click.secho(f"{len(report.problems)} problem(s), listed above.", fg="yellow")
+        click.secho(
+            f"{_n(len(report.problems), 'problem')}, listed above.", fg="yellow"
+        )
 
 
 class _BuildProgress:

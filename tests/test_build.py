@@ -175,6 +175,6 @@ def test_build_summary_and_progress(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Reading" in result.stderr
     assert (
-        "Built 11 posts (2 translations), 2 pages; skipped 1 drafts and 1 scheduled posts"
+        "Built 11 posts (2 translations), 2 pages; skipped 1 draft and 1 scheduled post"
         in result.stdout
     )

@@ -107,7 +107,7 @@ def test_build_skips_bad_posts_and_finishes_the_rest(broken_site: Path) -> None:
     # An English post on a French-first site lives under its language.
     assert (out / "posts" / "2026" / "a-good-post" / "en" / "index.html").is_file()
     assert not (out / "posts" / "2026" / "who-wrote-this").exists()
-    assert "problem(s), listed above" in result.stdout
+    assert "problems, listed above" in result.stdout
 
 
 def test_build_strict_exits_non_zero_without_traceback(broken_site: Path) -> None:
