@@ -111,3 +111,9 @@ SITEBUILD = {
     "words_per_minute": 230,
     "related_posts": 3,
 }
+
+# Clean pagination: /page/2/, /categories/x/page/2/ (not index2.html).
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)

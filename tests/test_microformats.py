@@ -24,9 +24,11 @@ def test_every_post_is_an_h_entry(demo_site: Path) -> None:
     for page in post_pages(demo_site):
         url = f"{SITEURL}/{page.parent.relative_to(demo_site).as_posix()}/"
         items = parse(demo_site, page)["items"]
-        entries = [i for i in items if "h-entry" in i["type"]]
-        assert entries, f"{page}: no top-level h-entry"
-        props = entries[0]["properties"]
+        # The post itself is the first top-level item, with nothing nested
+        # (related posts and the site header must not look like entries).
+        assert items and items[0]["type"] == ["h-entry"], f"{page}: no top-level h-entry first"
+        assert not items[0].get("children"), f"{page}: stray nested items"
+        props = items[0]["properties"]
         for name in ("name", "published", "author", "content", "url"):
             assert props.get(name), f"{page}: h-entry has no {name}"
         assert url in props["url"], f"{page}: u-url is not the page's own URL"
@@ -61,9 +63,9 @@ def test_list_pages_are_h_feeds(demo_site: Path, page: str) -> None:
 
 def test_author_page_has_the_registry_h_card(demo_site: Path) -> None:
     doc = parse(demo_site, demo_site / "authors/claire-dubois/index.html")
-    cards = [i for i in doc["items"] if "h-card" in i["type"]]
-    assert cards, "no h-card for the author"
-    props = cards[0]["properties"]
+    types = [i["type"] for i in doc["items"]]
+    assert types[:2] == [["h-card"], ["h-feed"]], "author page: h-card, then h-feed"
+    props = doc["items"][0]["properties"]
     assert props["name"] == ["Claire Dubois"]
     assert props.get("job-title") == ["Directrice générale"]
     assert props.get("photo") and props.get("note")
