@@ -26,7 +26,9 @@ def test_every_post_is_an_h_entry(demo_site: Path) -> None:
         items = parse(demo_site, page)["items"]
         # The post itself is the first top-level item, with nothing nested
         # (related posts and the site header must not look like entries).
-        assert items and items[0]["type"] == ["h-entry"], f"{page}: no top-level h-entry first"
+        assert items and items[0]["type"] == ["h-entry"], (
+            f"{page}: no top-level h-entry first"
+        )
         assert not items[0].get("children"), f"{page}: stray nested items"
         props = items[0]["properties"]
         for name in ("name", "published", "author", "content", "url"):
