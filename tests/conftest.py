@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,27 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> sitebuild.BuildRepor
 @pytest.fixture(scope="session")
 def demo_site(demo_build: sitebuild.BuildReport) -> Path:
     return demo_build.output
+
+
+def run_publish(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a separate process, as a user would."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "publish.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Stop a server started by a fixture: TERM, then KILL if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, build
+from conftest import ROOT, build, stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -121,12 +121,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         _wait_until_serving(f"{url}/", proc, timeout=15)
         yield Site(url, root)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _lang_of(html_file: Path) -> str | None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SITEURL, build
+from conftest import SITEURL, build, run_publish
 
 from sitebuild.build import BuildReport
 
@@ -126,21 +124,8 @@ def test_translations_link_each_other(demo_site: Path) -> None:
 def test_french_dates_need_no_system_locale(tmp_path: Path) -> None:
     """Dates come from Babel's data, not from the machine's installed locales."""
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "LANGUAGE": ""}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "publish.py"),
-            "build",
-            "-o",
-            str(tmp_path / "out"),
-            "--as-of",
-            "2026-11-23",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_publish(
+        "build", "-o", str(tmp_path / "out"), "--as-of", "2026-11-23", env=env
     )
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / FRENCH_POST).read_text(encoding="utf-8")
@@ -157,21 +142,7 @@ def test_related_posts_and_reading_time(demo_site: Path) -> None:
 
 
 def test_build_summary_and_progress(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "publish.py"),
-            "build",
-            "-o",
-            str(tmp_path / "o"),
-            "--as-of",
-            "2026-11-23",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_publish("build", "-o", str(tmp_path / "o"), "--as-of", "2026-11-23")
     assert result.returncode == 0, result.stderr
     assert "Reading" in result.stderr
     assert (

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_publish
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "broken-site"
@@ -49,13 +49,7 @@ def broken_site(tmp_path: Path) -> Path:
 
 
 def publish(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "publish.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_publish(*args, cwd=cwd)
 
 
 def test_check_finds_every_planted_mistake(broken_site: Path) -> None:

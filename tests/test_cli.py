@@ -13,22 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_publish, stop_process
 
 import publish
 
 COMMANDS = sorted(publish.cli.commands)
 
 
-def run(*args: str, cwd: Path = ROOT, **kw) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "publish.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        **kw,
-    )
+run = run_publish
 
 
 @pytest.fixture
@@ -148,11 +140,7 @@ def served(site: Path) -> Iterator[tuple[Path, str]]:
         wait_for(lambda: "Maison Lumen" in fetch(url + "/"))
         yield site, url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def test_serve_rebuilds_when_content_changes(served: tuple[Path, str]) -> None:
