@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,63 @@ def stop_process(proc: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+# --- the mention store, on both backends -----------------------------------
+
+POSTGRES_URL = os.environ.get(
+    "CAUSERIE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_schema_url(schema: str) -> str | None:
+    """A PostgreSQL URL whose connections use ``schema``, created empty; None
+    when no server answers (the tests then skip, except under CI=true)."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+    except Exception:
+        return None
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(schema: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def missing(what: str, how: str) -> None:
+    """Skip a test whose tool or server is missing; fail instead under CI."""
+    message = f"{what} is not available: {how}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI=true: .ci/run must provide it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty mention store URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'mentions.sqlite3'}"
+        return
+    schema = f"causerie_test_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = postgres_schema_url(schema)
+    if url is None:
+        missing(
+            f"PostgreSQL at {POSTGRES_URL}",
+            "start it, or set CAUSERIE_TEST_POSTGRES to a database you may write",
+        )
+    assert url
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)

@@ -1,0 +1,57 @@
+"""The mention as the store keeps it (pure data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+#: Verification states: waiting in the queue, checked, given up, source gone.
+QUEUED, VERIFIED, FAILED, DELETED = "queued", "verified", "failed", "deleted"
+#: Moderation states.
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+#: Where a mention came from.
+WEBMENTION, FORM, IMPORT = "webmention", "form", "import"
+KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "mention")
+
+
+def domain_of(url: str | None) -> str:
+    """The host of ``url``, lower case, without "www." (what policies match)."""
+    host = (urlsplit(url or "").hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One webmention (or form comment) to a post of ours."""
+
+    id: int
+    source: str
+    target: str
+    origin: str
+    verification: str
+    moderation: str
+    kind: str = "mention"
+    url: str | None = None
+    author_name: str | None = None
+    author_url: str | None = None
+    author_photo: str | None = None  # the remote URL, as the source gave it
+    avatar: str | None = None  # our cached copy: a file name under var/avatars/
+    published: dt.datetime | None = None
+    title: str | None = None
+    content_html: str | None = None
+    content_text: str | None = None
+    rsvp: str | None = None
+    reason: str | None = None
+    attempts: int = 0
+    received_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def source_domain(self) -> str:
+        return domain_of(self.source)
+
+    @property
+    def visible(self) -> bool:
+        """Shown on the site: verified and approved."""
+        return self.verification == VERIFIED and self.moderation == APPROVED

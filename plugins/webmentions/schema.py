@@ -1,0 +1,152 @@
+"""The mention store's tables and their versioned migrations (SQLAlchemy Core).
+
+A migration is a registered function; each is applied together with its row
+in ``schema_migrations`` in one transaction, so a crash leaves the database at
+one version or the next, never in between. Changing a table means adding a
+migration that brings existing databases to the new shape (and freezing the
+older migrations' own table definitions, if they used these objects).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL.
+
+    SQLite has no time zones: values are stored as naive UTC and given their
+    zone back when read.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("source_domain", sa.String(255), nullable=False, index=True),
+    sa.Column("origin", sa.String(20), nullable=False),
+    sa.Column("verification", sa.String(20), nullable=False),
+    sa.Column("moderation", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False, server_default="mention"),
+    sa.Column("url", sa.Text),
+    sa.Column("author_name", sa.Text),
+    sa.Column("author_url", sa.Text),
+    sa.Column("author_photo", sa.Text),
+    sa.Column("avatar", sa.String(100)),
+    sa.Column("published", UTCDateTime),
+    sa.Column("title", sa.Text),
+    sa.Column("content_html", sa.Text),
+    sa.Column("content_text", sa.Text),
+    sa.Column("rsvp", sa.String(20)),
+    sa.Column("reason", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime),
+    # A worker holds a claimed mention until lease_until; if it dies, the
+    # lease runs out and another worker takes the mention again.
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("client", sa.String(64)),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("source", "target", name="mentions_source_target"),
+    sa.Index("mentions_queue", "verification", "next_attempt_at"),
+    sa.Index("mentions_target", "target"),
+)
+
+#: Domain policies: "allow" (approved once, always allowed) or "block".
+domains = sa.Table(
+    "domains",
+    metadata,
+    sa.Column("domain", sa.String(255), primary_key=True),
+    sa.Column("policy", sa.String(10), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The published posts, written by each build: what may be mentioned, who
+#: wrote it (for notifications), its title (for the moderation page).
+targets = sa.Table(
+    "targets",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("author_email", sa.Text),
+    sa.Column("lang", sa.String(10)),
+    sa.Column("published", UTCDateTime),
+)
+
+Migration = Callable[[sa.Connection], None]
+
+
+def _v1(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[mentions, domains, targets])
+
+
+#: (version, name, function), in order. Append; never edit an applied one.
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "mentions, domains and targets", _v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_migrations"):
+        return 0
+    return int(
+        conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
+    )
+
+
+def migrate(engine: sa.Engine, now: dt.datetime) -> list[int]:
+    """Bring the database to the latest version; return the versions applied."""
+    applied = []
+    with engine.begin() as conn:
+        schema_migrations.create(conn, checkfirst=True)
+    for version, name, function in MIGRATIONS:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # One migrator at a time across machines; SQLite gets the
+                # same from BEGIN IMMEDIATE (see store.connect).
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
+            # Re-read inside the transaction: another process may have
+            # migrated meanwhile (two workers starting at once).
+            if current_version(conn) >= version:
+                continue
+            function(conn)
+            conn.execute(
+                schema_migrations.insert().values(
+                    version=version, name=name, applied_at=now
+                )
+            )
+            applied.append(version)
+    return applied

@@ -1,0 +1,89 @@
+"""``WEBMENTIONS`` settings: the receiver, its store, moderation and e-mails."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from causerie_settings import SettingsError
+
+#: Environment variables that override settings (secrets live only there).
+ENV_DATABASE = "CAUSERIE_DATABASE_URL"
+ENV_ADMIN_SECRET = "CAUSERIE_ADMIN_SECRET"
+ENV_SMTP_PASSWORD = "CAUSERIE_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class WebmentionSettings:
+    """The ``WEBMENTIONS`` dict of pelicanconf.py, with its defaults."""
+
+    #: SQLAlchemy URL of the mention store. A relative SQLite path is read from
+    #: the site's directory. ``$CAUSERIE_DATABASE_URL`` overrides it, e.g.
+    #: ``postgresql+psycopg://blog@db.internal/blog`` for several machines.
+    database: str = "sqlite:///var/mentions.sqlite3"
+    #: Public address of the receiver service, as readers' browsers and other
+    #: sites reach it (the endpoint is ``<service_url>/webmention``).
+    service_url: str = "http://127.0.0.1:8081"
+    #: Where ``publish mentions serve`` listens.
+    host: str = "127.0.0.1"
+    port: int = 8081
+    #: "hold": every mention waits for approval (a company's default);
+    #: "open": mentions are shown unless their domain is blocked.
+    moderation: str = "hold"
+    #: Requests accepted per minute from one client address, and for one
+    #: source domain; more get 429 Too Many Requests.
+    rate_limit_per_minute: int = 30
+    #: Networks the fetcher may reach although they are private (an intranet).
+    #: Empty on the Internet: loopback and private addresses are refused.
+    fetch_allow_networks: tuple[str, ...] = ()
+    #: Verification attempts before a mention is recorded as failed.
+    max_attempts: int = 6
+    #: Seconds before the first retry; doubled at each further attempt.
+    retry_delay: int = 30
+    #: Side of the square avatars cached and served by the site, in pixels.
+    avatar_size: int = 96
+    #: Command run (without a shell) after mentions are approved, to rebuild
+    #: and publish the site, e.g. ["publish", "build"]. None: do nothing.
+    on_approve: tuple[str, ...] | None = None
+    #: E-mail the post's author when a mention arrives (needs smtp_host).
+    notify: bool = True
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_from: str = "blog@localhost"
+
+    def __post_init__(self) -> None:
+        if self.moderation not in ("hold", "open"):
+            raise SettingsError("moderation must be 'hold' or 'open'")
+        if urlsplit(self.service_url).scheme not in ("http", "https"):
+            raise SettingsError(
+                f"service_url {self.service_url!r} must be an http(s) URL"
+            )
+        for net in self.fetch_allow_networks:
+            try:
+                ipaddress.ip_network(net)
+            except ValueError:
+                raise SettingsError(
+                    f"fetch_allow_networks: {net!r} is not a network such as 10.0.0.0/8"
+                ) from None
+        for name in ("port", "rate_limit_per_minute", "max_attempts", "avatar_size"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1")
+
+    @property
+    def endpoint(self) -> str:
+        return self.service_url.rstrip("/") + "/webmention"
+
+    def database_url(self, site_dir: str) -> str:
+        """The store's URL: the environment's, else ours, with SQLite paths
+        made absolute against the site's directory."""
+        url = os.environ.get(ENV_DATABASE) or self.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            path = url[len(prefix) :]
+            if path and path != ":memory:":
+                url = prefix + os.path.join(os.path.abspath(site_dir), path)
+        return url

@@ -1,0 +1,448 @@
+"""The mention store: the queue, moderation and what the site shows.
+
+Every write is one transaction; a webmention is acknowledged (202) only after
+its row is committed, and a verification result is written in the same
+transaction that releases the queue lease, so a crash at any point leaves the
+mention queued (it will be verified again) or done, never lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from . import model
+from .errors import StoreError
+from .model import Mention, domain_of
+from .schema import LATEST, current_version, domains, mentions, migrate, targets
+
+_MENTION_FIELDS = [f.name for f in fields(Mention)]
+
+
+def connect(url: str) -> sa.Engine:
+    """An engine for ``url``, SQLite set up for safe concurrent use."""
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(
+                url,
+                connect_args={"timeout": 30, "isolation_level": None},
+                pool_pre_ping=True,
+            )
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                # WAL: readers never block the writer; FULL: a commit survives
+                # a power cut, which is what "202 only once stored" promises.
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            @sa.event.listens_for(engine, "begin")
+            def _begin(conn: sa.Connection) -> None:
+                # pysqlite's own transaction handling defers BEGIN and skips
+                # it for DDL; take the write lock up front instead, so two
+                # processes never both read-then-write the same row.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+            return engine
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise StoreError(
+            f"cannot use the mention store {url!r} ({exc}); fix WEBMENTIONS['database'] "
+            "or $CAUSERIE_DATABASE_URL"
+        ) from None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published post that may be mentioned."""
+
+    url: str
+    title: str
+    author_email: str | None = None
+    lang: str | None = None
+    published: dt.datetime | None = None
+
+
+class Store:
+    """The mention store over one SQLAlchemy engine.
+
+    ``clock`` is the one source of time, so tests can travel in time.
+    """
+
+    def __init__(self, engine: sa.Engine, clock: Any = _now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, url: str, clock: Any = _now, migrate_now: bool = True) -> Store:
+        store = cls(connect(url), clock)
+        try:
+            if migrate_now:
+                migrate(store.engine, clock())
+            with store.engine.connect() as conn:
+                version = current_version(conn)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(
+                f"cannot open the mention store ({exc.orig}); check "
+                "WEBMENTIONS['database'] / $CAUSERIE_DATABASE_URL and that the "
+                "directory or server exists"
+            ) from None
+        if version != LATEST:
+            raise StoreError(
+                f"the mention store is at schema version {version}, this Causerie "
+                f"needs {LATEST}: run `publish mentions migrate`"
+            )
+        return store
+
+    @contextmanager
+    def tx(self) -> Iterator[sa.Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- receiving -----------------------------------------------------
+
+    def _upsert(
+        self, conn: sa.Connection, values: dict[str, Any], update: Iterable[str]
+    ) -> int:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(mentions).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[mentions.c.source, mentions.c.target],
+            set_={name: stmt.excluded[name] for name in update},
+        ).returning(mentions.c.id)
+        return int(conn.execute(stmt).scalar_one())
+
+    def enqueue(self, source: str, target: str, client: str | None = None) -> int:
+        """Queue a webmention for verification (an update if already known).
+
+        Returns its id once the row is committed. Its moderation state is
+        kept: an approved reply that is edited stays approved.
+        """
+        now = self.clock()
+        values = {
+            "source": source,
+            "target": target,
+            "source_domain": domain_of(source),
+            "origin": model.WEBMENTION,
+            "verification": model.QUEUED,
+            "moderation": model.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "lease_until": None,
+            "client": client,
+            "received_at": now,
+            "updated_at": now,
+            "reason": None,
+        }
+        update = (
+            "verification",
+            "attempts",
+            "next_attempt_at",
+            "lease_until",
+            "client",
+            "updated_at",
+            "reason",
+        )
+        with self.tx() as conn:
+            return self._upsert(conn, values, update)
+
+    def add_verified(
+        self, source: str, target: str, origin: str, data: Mapping[str, Any]
+    ) -> int:
+        """Store a mention that needs no fetching (form comment, import)."""
+        now = self.clock()
+        values = {
+            "source": source,
+            "target": target,
+            "source_domain": domain_of(data.get("author_url") or source),
+            "origin": origin,
+            "verification": model.VERIFIED,
+            "moderation": data.get("moderation", model.PENDING),
+            "received_at": data.get("received_at") or now,
+            "updated_at": now,
+            **{
+                k: v
+                for k, v in data.items()
+                if k in _MENTION_FIELDS and k not in ("id", "moderation", "received_at")
+            },
+        }
+        update = [
+            k
+            for k in values
+            if k not in ("source", "target", "received_at", "moderation")
+        ]
+        with self.tx() as conn:
+            return self._upsert(conn, values, update)
+
+    # --- the queue -----------------------------------------------------
+
+    def claim(self, lease: dt.timedelta, limit: int = 10) -> list[Mention]:
+        """Take up to ``limit`` due mentions for ``lease``; skip those held."""
+        now = self.clock()
+        due = sa.and_(
+            mentions.c.verification == model.QUEUED,
+            mentions.c.next_attempt_at <= now,
+            sa.or_(mentions.c.lease_until.is_(None), mentions.c.lease_until < now),
+        )
+        claimed = []
+        with self.tx() as conn:
+            query = (
+                sa.select(mentions.c.id)
+                .where(due)
+                .order_by(mentions.c.next_attempt_at)
+                .limit(limit)
+            )
+            if conn.dialect.name == "postgresql":
+                # Several workers on several machines: each takes other rows.
+                query = query.with_for_update(skip_locked=True)
+            ids = list(conn.execute(query).scalars())
+            if ids:
+                conn.execute(
+                    mentions.update()
+                    .where(mentions.c.id.in_(ids))
+                    .values(lease_until=now + lease, attempts=mentions.c.attempts + 1)
+                )
+                rows = conn.execute(sa.select(mentions).where(mentions.c.id.in_(ids)))
+                claimed = [self._mention(r) for r in rows.mappings()]
+        return claimed
+
+    def verified(
+        self, mention_id: int, data: Mapping[str, Any], moderation: str | None
+    ) -> None:
+        """Record a successful verification (and, if given, a moderation decision)."""
+        values = {
+            k: v
+            for k, v in data.items()
+            if k in _MENTION_FIELDS and k not in ("id", "source", "target")
+        }
+        values.update(
+            verification=model.VERIFIED,
+            lease_until=None,
+            next_attempt_at=None,
+            reason=None,
+            updated_at=self.clock(),
+        )
+        if moderation:
+            values["moderation"] = moderation
+        with self.tx() as conn:
+            conn.execute(
+                mentions.update().where(mentions.c.id == mention_id).values(**values)
+            )
+
+    def retry_later(self, mention_id: int, reason: str, at: dt.datetime) -> None:
+        with self.tx() as conn:
+            conn.execute(
+                mentions.update()
+                .where(mentions.c.id == mention_id)
+                .values(
+                    reason=reason,
+                    next_attempt_at=at,
+                    lease_until=None,
+                    updated_at=self.clock(),
+                )
+            )
+
+    def failed(self, mention_id: int, reason: str, deleted: bool = False) -> None:
+        """Record a permanent refusal; ``deleted`` when the source is gone."""
+        state = model.DELETED if deleted else model.FAILED
+        with self.tx() as conn:
+            conn.execute(
+                mentions.update()
+                .where(mentions.c.id == mention_id)
+                .values(
+                    verification=state,
+                    reason=reason,
+                    next_attempt_at=None,
+                    lease_until=None,
+                    updated_at=self.clock(),
+                )
+            )
+
+    def queue_size(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        mentions.c.verification == model.QUEUED
+                    )
+                ).scalar_one()
+            )
+
+    # --- moderation ----------------------------------------------------
+
+    def get(self, mention_id: int) -> Mention | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(mentions).where(mentions.c.id == mention_id))
+                .mappings()
+                .first()
+            )
+        return self._mention(row) if row else None
+
+    def list_mentions(
+        self,
+        *,
+        moderation: str | None = None,
+        verification: str | None = None,
+        target: str | None = None,
+    ) -> list[Mention]:
+        query = sa.select(mentions).order_by(
+            mentions.c.received_at.desc(), mentions.c.id.desc()
+        )
+        if moderation:
+            query = query.where(mentions.c.moderation == moderation)
+        if verification:
+            query = query.where(mentions.c.verification == verification)
+        if target:
+            query = query.where(mentions.c.target == target)
+        with self.engine.connect() as conn:
+            return [self._mention(r) for r in conn.execute(query).mappings()]
+
+    def moderate(self, mention_id: int, state: str) -> bool:
+        """Approve or reject one mention; False if there is no such mention."""
+        if state not in (model.APPROVED, model.REJECTED, model.PENDING):
+            raise ValueError(state)
+        with self.tx() as conn:
+            result = conn.execute(
+                mentions.update()
+                .where(mentions.c.id == mention_id)
+                .values(moderation=state, updated_at=self.clock())
+            )
+        return result.rowcount == 1
+
+    def domain_policy(self, domain: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(domains.c.policy).where(domains.c.domain == domain.lower())
+            ).scalar()
+
+    def set_domain_policy(self, domain: str, policy: str | None) -> None:
+        """ "allow" (approve and always allow), "block", or None to forget."""
+        domain = domain.lower().removeprefix("www.")
+        with self.tx() as conn:
+            conn.execute(domains.delete().where(domains.c.domain == domain))
+            if policy:
+                conn.execute(
+                    domains.insert().values(
+                        domain=domain, policy=policy, updated_at=self.clock()
+                    )
+                )
+
+    def approve_domain(self, domain: str) -> int:
+        """Allow ``domain`` from now on and approve what it already sent."""
+        self.set_domain_policy(domain, "allow")
+        with self.tx() as conn:
+            result = conn.execute(
+                mentions.update()
+                .where(
+                    mentions.c.source_domain == domain.lower().removeprefix("www."),
+                    mentions.c.moderation == model.PENDING,
+                )
+                .values(moderation=model.APPROVED, updated_at=self.clock())
+            )
+        return int(result.rowcount)
+
+    def block_domain(self, domain: str) -> list[str]:
+        """Block ``domain``: drop its mentions; return their cached avatars."""
+        self.set_domain_policy(domain, "block")
+        return self._delete(
+            mentions.c.source_domain == domain.lower().removeprefix("www.")
+        )
+
+    def erase(self, who: str) -> list[str]:
+        """Remove a person's mentions (by their URL or their domain); return
+        the avatar files to delete. The domain is not blocked."""
+        who = who.strip()
+        if "/" in who:
+            prefix = who.rstrip("/")
+            condition = sa.or_(
+                mentions.c.author_url == who,
+                mentions.c.author_url == prefix,
+                mentions.c.author_url.startswith(prefix + "/"),
+                mentions.c.source == who,
+                mentions.c.source.startswith(prefix + "/"),
+            )
+        else:
+            domain = who.lower().removeprefix("www.")
+            condition = mentions.c.source_domain == domain
+        return self._delete(condition)
+
+    def _delete(self, condition: Any) -> list[str]:
+        with self.tx() as conn:
+            avatars = [
+                a
+                for a in conn.execute(
+                    sa.select(mentions.c.avatar).where(condition)
+                ).scalars()
+                if a
+            ]
+            conn.execute(mentions.delete().where(condition))
+            # An avatar still used by someone else's mention stays.
+            still = (
+                set(
+                    conn.execute(
+                        sa.select(mentions.c.avatar).where(
+                            mentions.c.avatar.in_(avatars)
+                        )
+                    ).scalars()
+                )
+                if avatars
+                else set()
+            )
+        return sorted(set(avatars) - still)
+
+    # --- the site ------------------------------------------------------
+
+    def visible(self) -> dict[str, list[Mention]]:
+        """Approved, verified mentions by target URL, oldest first."""
+        query = (
+            sa.select(mentions)
+            .where(
+                mentions.c.verification == model.VERIFIED,
+                mentions.c.moderation == model.APPROVED,
+            )
+            .order_by(
+                sa.func.coalesce(mentions.c.published, mentions.c.received_at),
+                mentions.c.id,
+            )
+        )
+        result: dict[str, list[Mention]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                mention = self._mention(row)
+                result.setdefault(mention.target, []).append(mention)
+        return result
+
+    def replace_targets(self, items: Iterable[Target]) -> None:
+        """The published posts, as of the latest build."""
+        rows = [vars(t) for t in items]
+        with self.tx() as conn:
+            conn.execute(targets.delete())
+            if rows:
+                conn.execute(targets.insert(), rows)
+
+    def target(self, url: str) -> Target | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(targets).where(targets.c.url == url))
+                .mappings()
+                .first()
+            )
+        return Target(**row) if row else None
+
+    @staticmethod
+    def _mention(row: Any) -> Mention:
+        return Mention(**{k: row[k] for k in _MENTION_FIELDS})

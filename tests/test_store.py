@@ -1,0 +1,152 @@
+"""The mention store on SQLite and PostgreSQL: queue, updates, moderation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from webmentions import model
+from webmentions.errors import StoreError
+from webmentions.schema import LATEST, schema_migrations
+from webmentions.store import Store, Target
+
+T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+POST = "https://blog.example/posts/2026/aube/"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(store_url: str, clock: Clock) -> Store:
+    return Store.open(store_url, clock)
+
+
+def test_migrations_are_recorded_and_idempotent(store_url: str, clock: Clock) -> None:
+    Store.open(store_url, clock)
+    store = Store.open(store_url, clock)  # a second start applies nothing
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(schema_migrations)).all()
+    assert [r.version for r in rows] == list(range(1, LATEST + 1))
+
+
+def test_a_store_without_migrations_says_what_to_run(
+    store_url: str, clock: Clock
+) -> None:
+    with pytest.raises(StoreError, match="publish mentions migrate"):
+        Store.open(store_url, clock, migrate_now=False)
+
+
+def test_same_source_and_target_is_one_mention(store: Store, clock: Clock) -> None:
+    first = store.enqueue("https://alice.example/reply", POST, "203.0.113.9")
+    (claimed,) = store.claim(dt.timedelta(minutes=5))
+    store.verified(claimed.id, {"kind": "reply", "content_text": "v1"}, model.APPROVED)
+    clock.now += dt.timedelta(hours=1)
+    again = store.enqueue("https://alice.example/reply", POST)
+    assert again == first
+    (mention,) = store.list_mentions()
+    # Re-queued for verification, and still approved: an edit does not
+    # send a known reply back to moderation.
+    assert (mention.verification, mention.moderation) == (model.QUEUED, model.APPROVED)
+    assert mention.received_at == T0 and mention.updated_at == clock.now
+
+
+def test_claims_are_leased_and_resume_after_a_crash(store: Store, clock: Clock) -> None:
+    ids = [store.enqueue(f"https://s{i}.example/", POST) for i in range(3)]
+    batch = store.claim(dt.timedelta(minutes=5), limit=2)
+    assert [m.id for m in batch] == ids[:2]
+    # Held: another worker gets only the third.
+    assert [m.id for m in store.claim(dt.timedelta(minutes=5))] == ids[2:]
+    assert store.claim(dt.timedelta(minutes=5)) == []
+    # The worker died without writing anything: after the lease, the work is back.
+    clock.now += dt.timedelta(minutes=6)
+    again = store.claim(dt.timedelta(minutes=5))
+    assert sorted(m.id for m in again) == ids
+    assert all(m.attempts == 2 for m in again if m.id in ids[:2])
+
+
+def test_retry_failure_and_deletion(store: Store, clock: Clock) -> None:
+    a = store.enqueue("https://a.example/", POST)
+    b = store.enqueue("https://b.example/", POST)
+    store.claim(dt.timedelta(minutes=5))
+    store.retry_later(a, "timed out after 5 s", clock.now + dt.timedelta(minutes=1))
+    store.failed(b, "the source answered 410", deleted=True)
+    assert store.claim(dt.timedelta(minutes=5)) == []
+    clock.now += dt.timedelta(minutes=2)
+    assert [m.id for m in store.claim(dt.timedelta(minutes=5))] == [a]
+    gone = store.get(b)
+    assert (
+        gone
+        and gone.verification == model.DELETED
+        and gone.reason == "the source answered 410"
+    )
+
+
+def test_only_verified_and_approved_are_visible(store: Store) -> None:
+    for name in ("ok", "held", "rejected"):
+        store.enqueue(f"https://{name}.example/", POST)
+    claimed = {m.source_domain: m for m in store.claim(dt.timedelta(minutes=5))}
+    store.verified(claimed["ok.example"].id, {"kind": "like"}, model.APPROVED)
+    store.verified(claimed["held.example"].id, {"kind": "like"}, None)
+    store.verified(claimed["rejected.example"].id, {"kind": "like"}, model.REJECTED)
+    visible = store.visible()
+    assert [m.source for m in visible[POST]] == ["https://ok.example/"]
+    assert [m.source for m in store.list_mentions(moderation=model.PENDING)] == [
+        "https://held.example/"
+    ]
+
+
+def test_domains_approve_block_and_erase(store: Store) -> None:
+    store.enqueue("https://www.bob.example/1", POST)
+    store.enqueue("https://bob.example/2", POST)
+    carol = store.enqueue("https://carol.example/p", POST)
+    for m in store.claim(dt.timedelta(minutes=5)):
+        store.verified(
+            m.id,
+            {
+                "author_url": "https://carol.example/" if m.id == carol else None,
+                "avatar": f"{m.id}.png",
+            },
+            None,
+        )
+    assert store.approve_domain("bob.example") == 2
+    assert store.domain_policy("bob.example") == "allow"
+    assert store.erase("https://carol.example/") == [f"{carol}.png"]
+    assert store.get(carol) is None
+    removed = store.block_domain("www.bob.example")
+    assert len(removed) == 2 and store.list_mentions() == []
+    assert store.domain_policy("bob.example") == "block"
+
+
+def test_targets_are_replaced_by_each_build(store: Store) -> None:
+    store.replace_targets([Target(POST, "Aube", "karim@example.com", "fr", T0)])
+    assert store.target(POST) == Target(POST, "Aube", "karim@example.com", "fr", T0)
+    store.replace_targets([Target(POST + "x/", "Other")])
+    assert store.target(POST) is None
+
+
+def test_form_comments_are_stored_verified_and_pending(store: Store) -> None:
+    mid = store.add_verified(
+        "urn:causerie:comment:1",
+        POST,
+        model.FORM,
+        {"kind": "reply", "author_name": "Ana", "content_text": "Merci"},
+    )
+    mention = store.get(mid)
+    assert (
+        mention
+        and mention.verification == model.VERIFIED
+        and mention.moderation == model.PENDING
+    )
+    assert mention.origin == model.FORM
