@@ -130,10 +130,18 @@ def test_domains_approve_block_and_erase(store: Store) -> None:
 
 
 def test_targets_are_replaced_by_each_build(store: Store) -> None:
-    store.replace_targets([Target(POST, "Aube", "karim@example.com", "fr", T0)])
+    store.replace_targets(
+        "https://blog.example", [Target(POST, "Aube", "karim@example.com", "fr", T0)]
+    )
     assert store.target(POST) == Target(POST, "Aube", "karim@example.com", "fr", T0)
-    store.replace_targets([Target(POST + "x/", "Other")])
-    assert store.target(POST) is None
+    # A staging build does not touch the production targets ...
+    store.replace_targets(
+        "http://127.0.0.1:8000", [Target("http://127.0.0.1:8000/p/", "P")]
+    )
+    assert store.target(POST) is not None
+    # ... and a new production build replaces them.
+    store.replace_targets("https://blog.example/", [Target(POST + "x/", "Other")])
+    assert store.target(POST) is None and store.target("http://127.0.0.1:8000/p/")
 
 
 def test_form_comments_are_stored_verified_and_pending(store: Store) -> None:

@@ -69,6 +69,9 @@ def load_settings(
             "site's directory or pass --settings PATH"
         )
     overrides = dict(overrides or {})
+    # Where the site lives: relative paths of the capabilities (the mention
+    # store under var/, ...) are read from here, as Pelican does for PATH.
+    overrides.setdefault("CAUSERIE_SITE_DIR", str(settings_file.resolve().parent))
     if "SITEURL" in overrides:
         overrides.setdefault("FEED_DOMAIN", overrides["SITEURL"])
     try:

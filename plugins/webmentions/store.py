@@ -426,11 +426,15 @@ class Store:
                 result.setdefault(mention.target, []).append(mention)
         return result
 
-    def replace_targets(self, items: Iterable[Target]) -> None:
-        """The published posts, as of the latest build."""
+    def replace_targets(self, site_url: str, items: Iterable[Target]) -> None:
+        """The published posts of the site at ``site_url``, as of its latest
+        build. Targets of other site URLs (a staging build) are left alone."""
+        prefix = site_url.rstrip("/") + "/"
         rows = [vars(t) for t in items]
+        if any(not r["url"].startswith(prefix) for r in rows):
+            raise ValueError(f"every target must start with {prefix}")
         with self.tx() as conn:
-            conn.execute(targets.delete())
+            conn.execute(targets.delete().where(targets.c.url.startswith(prefix)))
             if rows:
                 conn.execute(targets.insert(), rows)
 
