@@ -22,6 +22,7 @@ if str(PLUGINS_DIR) not in sys.path:
     sys.path.insert(0, str(PLUGINS_DIR))
 
 import authoring  # noqa: E402
+import webmentions  # noqa: E402
 from causerie_settings import UserError  # noqa: E402
 from sitebuild import build as sitebuild  # noqa: E402
 from sitebuild import schedule  # noqa: E402
@@ -328,6 +329,277 @@ def check(site: Site) -> None:
         click.secho(f"{len(problems)} problem(s) found.", fg="red", err=True)
         sys.exit(1)
     click.secho("No problems found.", fg="green")
+
+
+# --- webmentions -----------------------------------------------------------
+# The webmentions modules are imported inside the commands: `publish build`
+# need not load SQLAlchemy, requests and Pillow.
+
+
+@cli.group()
+def mentions() -> None:
+    """Readers' webmentions and comments: receive, verify, moderate.
+
+    \b
+    Example:
+        publish mentions serve            # endpoint + form + /admin on :8081
+        publish mentions list --pending
+        publish mentions approve 12
+    """
+
+
+def _store(site: Site) -> Any:
+    try:
+        return webmentions.open_store(site.settings())
+    except UserError as exc:
+        fail(exc)
+
+
+def _rebuild_after_approval(site: Site) -> None:
+    from webmentions import hooks
+
+    settings = site.settings()
+    hook = webmentions.config(settings).on_approve
+    if hook:
+        click.echo(f"Running {' '.join(hook)} ...")
+        hooks.run_command(tuple(hook), webmentions.site_dir(settings))
+    else:
+        click.echo(
+            "Rebuild the site to show it: publish build (or set WEBMENTIONS['on_approve'])."
+        )
+
+
+@mentions.command("serve")
+@click.option("--host", help="Address to listen on (default: WEBMENTIONS['host']).")
+@click.option(
+    "-p", "--port", type=int, help="Port (default: WEBMENTIONS['port'], 8081)."
+)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Do not verify in this process (run `publish mentions work`).",
+)
+@pass_site
+def mentions_serve(
+    site: Site, host: str | None, port: int | None, no_worker: bool
+) -> None:
+    """Run the Webmention endpoint, the comment form and /admin.
+
+    Verification runs in the same process unless --no-worker. Stop with Ctrl-C.
+
+    \b
+    Example:
+        CAUSERIE_ADMIN_SECRET=… publish mentions serve --port 8081
+    """
+    from webmentions import service as mention_service
+
+    settings = site.settings()
+    try:
+        cfg = webmentions.config(settings)
+        host, port = host or cfg.host, port or cfg.port
+        click.secho(
+            f"Webmention endpoint at http://{host}:{port}/webmention — Ctrl-C to stop",
+            fg="green",
+        )
+        mention_service.serve(settings, host, port, with_worker=not no_worker)
+    except UserError as exc:
+        fail(exc)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}); pass --port"
+        ) from exc
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
+@mentions.command("work")
+@click.option("--once", is_flag=True, help="Verify what is due, then exit.")
+@pass_site
+def mentions_work(site: Site, once: bool) -> None:
+    """Verify queued webmentions (fetch each source, check it links to us).
+
+    \b
+    Example:
+        publish mentions work --once      # from cron
+        publish mentions work             # a long-running worker
+    """
+    from webmentions import service as mention_service
+
+    settings = site.settings()
+    store = _store(site)
+    worker = mention_service.make_worker(settings, store)
+    if once:
+        total = 0
+        while taken := worker.run_once():
+            total += taken
+        click.echo(
+            f"Verified {total} mention(s); {store.queue_size()} still queued (waiting to retry)."
+        )
+        return
+    stop = threading.Event()
+    click.echo("Verifying queued mentions — Ctrl-C to stop")
+    try:
+        worker.run_forever(stop)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
+@mentions.command("list")
+@click.option("--pending", is_flag=True, help="Only those waiting for moderation.")
+@pass_site
+def mentions_list(site: Site, pending: bool) -> None:
+    """List mentions, newest first.
+
+    \b
+    Example:
+        publish mentions list --pending
+    """
+    store = _store(site)
+    items = store.list_mentions(moderation="pending" if pending else None)
+    if pending:
+        items = [m for m in items if m.verification == "verified"]
+    for m in items:
+        who = m.author_name or m.source_domain
+        click.echo(
+            f"{m.id:>5}  {m.moderation:<8} {m.verification:<8} {m.kind:<8} {who[:30]:<30} {m.target}"
+        )
+        detail = m.content_text or m.title or m.reason
+        if detail:
+            click.echo(f"       {' '.join(detail.split())[:100]}")
+    click.echo(f"{len(items)} mention(s).")
+
+
+@mentions.command("approve")
+@click.argument("ids", nargs=-1, type=int)
+@click.option(
+    "--domain", help="Approve everything from this domain, now and from now on."
+)
+@pass_site
+def mentions_approve(site: Site, ids: tuple[int, ...], domain: str | None) -> None:
+    """Approve mentions by ID, or a whole domain ("approve and always allow").
+
+    \b
+    Example:
+        publish mentions approve 12 13
+        publish mentions approve --domain alice.example
+    """
+    if not ids and not domain:
+        raise click.UsageError("give mention IDs or --domain DOMAIN")
+    store = _store(site)
+    for mention_id in ids:
+        if not store.moderate(mention_id, "approved"):
+            raise click.ClickException(
+                f"no mention {mention_id}; see `publish mentions list`"
+            )
+        click.echo(f"Approved {mention_id}.")
+    if domain:
+        click.echo(
+            f"Approved {store.approve_domain(domain)} mention(s) from {domain}; its next ones will be approved too."
+        )
+    _rebuild_after_approval(site)
+
+
+@mentions.command("reject")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@pass_site
+def mentions_reject(site: Site, ids: tuple[int, ...]) -> None:
+    """Reject mentions by ID (kept, never shown).
+
+    \b
+    Example:
+        publish mentions reject 14
+    """
+    store = _store(site)
+    for mention_id in ids:
+        if not store.moderate(mention_id, "rejected"):
+            raise click.ClickException(
+                f"no mention {mention_id}; see `publish mentions list`"
+            )
+        click.echo(f"Rejected {mention_id}.")
+
+
+@mentions.command("block")
+@click.argument("domain")
+@pass_site
+def mentions_block(site: Site, domain: str) -> None:
+    """Block a domain: delete its mentions and drop its next ones.
+
+    \b
+    Example:
+        publish mentions block spam.example
+    """
+    from webmentions import avatars
+
+    store = _store(site)
+    removed = store.block_domain(domain)
+    avatars.remove_avatars(
+        Path(webmentions.var_dir(site.settings())) / "avatars", removed
+    )
+    click.echo(f"Blocked {domain}.")
+
+
+@mentions.command("erase")
+@click.argument("who")
+@pass_site
+def mentions_erase(site: Site, who: str) -> None:
+    """Erase a person's mentions and cached avatar, on request (GDPR).
+
+    WHO is their website URL (https://alice.example/) or domain (alice.example).
+
+    \b
+    Example:
+        publish mentions erase https://alice.example/
+    """
+    from webmentions import avatars
+
+    store = _store(site)
+    before = len(store.list_mentions())
+    removed = store.erase(who)
+    avatars.remove_avatars(
+        Path(webmentions.var_dir(site.settings())) / "avatars", removed
+    )
+    click.echo(
+        f"Erased {before - len(store.list_mentions())} mention(s) and {len(removed)} avatar(s) of {who}. Rebuild the site to remove them from the pages."
+    )
+
+
+@mentions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_site
+def mentions_import(site: Site, file: Path) -> None:
+    """Import mentions exported from webmention.io (JF2 JSON).
+
+    \b
+    Example:
+        publish mentions import webmentions.json
+    """
+    from webmentions import importer
+
+    store = _store(site)
+    try:
+        report = importer.import_jf2(
+            store, importer.load_jf2(file), site.settings()["SITEURL"]
+        )
+    except UserError as exc:
+        fail(exc)
+    for item, reason in report.skipped:
+        click.echo(f"skipped {item}: {reason}", err=True)
+    click.echo(
+        f"Imported {report.imported}, updated {report.updated}, skipped {len(report.skipped)}."
+    )
+
+
+@mentions.command("migrate")
+@pass_site
+def mentions_migrate(site: Site) -> None:
+    """Create or upgrade the mention store's tables.
+
+    \b
+    Example:
+        CAUSERIE_DATABASE_URL=postgresql+psycopg://blog@db/blog publish mentions migrate
+    """
+    _store(site)
+    click.echo("The mention store is up to date.")
 
 
 def main() -> None:

@@ -41,7 +41,9 @@ def var_dir(settings: dict[str, Any]) -> str:
     return os.path.join(site_dir(settings), "var")
 
 
-def open_store(settings: dict[str, Any], clock: Callable[[], dt.datetime] | None = None) -> Any:
+def open_store(
+    settings: dict[str, Any], clock: Callable[[], dt.datetime] | None = None
+) -> Any:
     """Open (and migrate) the mention store named by Pelican ``settings``."""
     from .store import Store, _now
 

@@ -29,6 +29,9 @@ class WebmentionSettings:
     #: Where ``publish mentions serve`` listens.
     host: str = "127.0.0.1"
     port: int = 8081
+    #: How many reverse proxies stand in front of the service (their
+    #: X-Forwarded-For then gives the client address for rate limits).
+    proxies: int = 0
     #: "hold": every mention waits for approval (a company's default);
     #: "open": mentions are shown unless their domain is blocked.
     moderation: str = "hold"

@@ -1,0 +1,174 @@
+"""The receiver's HTTP service (WSGI): the endpoint, the comment form, /admin.
+
+Thin adapters over :mod:`.receive`, :mod:`.form` and :mod:`.admin`; the
+verification itself happens later, in :mod:`.worker`. Run it with
+``publish mentions serve`` (waitress, plus an in-process worker), or under any
+WSGI server with several processes (see docs/webmentions.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .model import domain_of
+from .receive import Accepted, RateLimiter, check_request
+from .settings import WebmentionSettings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Service", Request], Response]
+Notifier = Callable[[Any], None]
+
+
+@dataclass
+class Service:
+    """Everything the handlers share."""
+
+    store: Store
+    settings: WebmentionSettings
+    limiter: RateLimiter
+    admin_secret: str | None = None
+    notify: Notifier | None = None
+    on_approve: Callable[[], None] | None = None
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+    def is_target(self, url: str) -> bool:
+        return self.store.target(url) is not None
+
+
+def text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A plain-text answer: what programs (and curl users) read."""
+    return Response(
+        message.rstrip("\n") + "\n",
+        status=status,
+        mimetype="text/plain",
+        headers=headers,
+    )
+
+
+def page(status: int, title: str, body_html: str, lang: str = "en") -> Response:
+    """A minimal, accessible HTML page for people (the form's answers)."""
+    doc = (
+        f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:38rem;margin:3rem auto;"
+        "padding:0 1rem;color:#1f1a17;background:#fffdf9}a{color:#8a3b12}</style>"
+        f"</head><body><main><h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
+    )
+    return Response(doc, status=status, mimetype="text/html")
+
+
+def client_of(request: Request) -> str:
+    return request.remote_addr or "unknown"
+
+
+# --- the endpoint (§3.2) -------------------------------------------------
+
+
+def webmention_post(service: Service, request: Request) -> Response:
+    source = request.form.get("source")
+    target = request.form.get("target")
+    client = client_of(request)
+    result = check_request(source, target, service.is_target)
+    if not isinstance(result, Accepted):
+        log.info(
+            "webmention refused (%s): %s source=%r target=%r",
+            client,
+            result.reason,
+            source,
+            target,
+        )
+        return text(400, result.reason)
+    if not service.limiter.allow(
+        f"client:{client}", f"source:{domain_of(result.source)}"
+    ):
+        log.warning("webmention flood from %s (source %s): 429", client, result.source)
+        return text(
+            429, "too many webmentions: try again in a minute", {"Retry-After": "60"}
+        )
+    if service.store.domain_policy(domain_of(result.source)) == "block":
+        # Dropped, as the moderators asked; the sender learns nothing more.
+        log.info("webmention from blocked domain dropped: %s", result.source)
+        return text(202, "accepted")
+    mention_id = service.store.enqueue(result.source, result.target, client)
+    log.info("webmention %s queued: %s -> %s", mention_id, result.source, result.target)
+    # §3.2: 202 Accepted, since verification is asynchronous; sent only now
+    # that the row is committed.
+    return text(202, f"accepted: webmention {mention_id} is queued for verification")
+
+
+def webmention_get(service: Service, request: Request) -> Response:
+    endpoint = html.escape(service.settings.endpoint)
+    return page(
+        200,
+        "Webmention endpoint",
+        f'<p>This is the <a href="https://www.w3.org/TR/webmention/">Webmention</a> '
+        f"endpoint of this blog. Send a form-encoded POST with <code>source</code> "
+        f"(your page) and <code>target</code> (our post):</p>"
+        f"<pre>curl -i -d source=https://you.example/reply -d target=https://…/posts/… {endpoint}</pre>",
+    )
+
+
+def health(service: Service, request: Request) -> Response:
+    return text(200, f"ok; {service.store.queue_size()} queued")
+
+
+def routes() -> list[tuple[Rule, Handler]]:
+    from . import admin, form
+
+    return [
+        (
+            Rule("/webmention", methods=["POST"], endpoint="webmention_post"),
+            webmention_post,
+        ),
+        (
+            Rule("/webmention", methods=["GET", "HEAD"], endpoint="webmention_get"),
+            webmention_get,
+        ),
+        (Rule("/healthz", methods=["GET", "HEAD"], endpoint="health"), health),
+        *form.routes(),
+        *admin.routes(),
+    ]
+
+
+def create_app(
+    service: Service, proxies: int = 0
+) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+    """The WSGI application of ``service``.
+
+    ``proxies``: how many reverse proxies stand in front (their
+    X-Forwarded-For is then trusted for the client address).
+    """
+    table = routes()
+    url_map = Map([rule for rule, _handler in table])
+    handlers = {rule.endpoint: handler for rule, handler in table}
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        # Forms are small: refuse a huge body before reading it.
+        request.max_content_length = 64 * 1024
+        adapter = url_map.bind_to_environ(environ)
+        try:
+            endpoint, args = adapter.match()
+            response = handlers[str(endpoint)](service, request, **args)
+        except NotFound:
+            response = text(404, "not found")
+        except MethodNotAllowed as exc:
+            response = text(405, "method not allowed", dict(exc.get_headers(environ)))
+        except HTTPException as exc:
+            response = text(exc.code or 400, exc.description or exc.name)
+        return response(environ, start_response)
+
+    return ProxyFix(app, x_for=proxies) if proxies else app

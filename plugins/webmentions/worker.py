@@ -1,0 +1,171 @@
+"""The verification queue: fetch each source, verify it, store the result.
+
+Runs in ``publish mentions work`` or in a thread of ``publish mentions serve``.
+Any number of workers may run at once (leases in the store keep them apart);
+a worker killed mid-verification loses nothing: its lease runs out and the
+mention is verified again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from . import model
+from .avatars import cache_avatar
+from .fetch import FetchError, FetchPolicy, fetch
+from .model import Mention
+from .moderate import DROP, decide
+from .settings import WebmentionSettings
+from .store import Store
+from .verify import MentionData, Refusal, verify
+
+log = logging.getLogger(__name__)
+
+#: How long a worker may hold a mention before another may take it over.
+LEASE = dt.timedelta(minutes=2)
+
+Notifier = Callable[[Mention], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """When to try a transient failure again: delay, 2×delay, 4×delay…"""
+
+    max_attempts: int = 6
+    delay: dt.timedelta = dt.timedelta(seconds=30)
+
+    def next_attempt(self, attempts: int, now: dt.datetime) -> dt.datetime | None:
+        """The time of the next try after ``attempts`` tries, or None: give up."""
+        if attempts >= self.max_attempts:
+            return None
+        return now + self.delay * (2 ** (attempts - 1))
+
+
+def _was_verified(mention: Mention) -> bool:
+    """Has this mention been verified (or moderated) before this attempt?"""
+    return mention.moderation != model.PENDING or any(
+        (mention.url, mention.author_name, mention.title, mention.content_text)
+    )
+
+
+class Worker:
+    """Verifies queued mentions, one batch at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: WebmentionSettings,
+        avatars_dir: Path,
+        policy: FetchPolicy,
+        notify: Notifier | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.avatars_dir = avatars_dir
+        self.policy = policy
+        self.notify = notify
+        self.retry = RetryPolicy(
+            settings.max_attempts, dt.timedelta(seconds=settings.retry_delay)
+        )
+
+    def run_once(self, limit: int = 10) -> int:
+        """Verify up to ``limit`` due mentions; return how many were taken."""
+        batch = self.store.claim(LEASE, limit)
+        for mention in batch:
+            try:
+                self.process(mention)
+            except Exception:
+                # One bad source must never stop the queue: record, go on.
+                log.exception(
+                    "mention %s (%s): unexpected error", mention.id, mention.source
+                )
+                self._transient(mention, "an unexpected error occurred while verifying")
+        return len(batch)
+
+    def run_forever(self, stop: threading.Event, idle: float = 1.0) -> None:
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(idle)
+
+    def process(self, mention: Mention) -> None:
+        try:
+            fetched = fetch(mention.source, self.policy)
+        except FetchError as exc:
+            if exc.transient:
+                self._transient(mention, exc.reason)
+            else:
+                self._refuse(mention, exc.reason, deleted=False)
+            return
+        if fetched.status == 429 or fetched.status >= 500:
+            self._transient(mention, f"the source answered {fetched.status}")
+            return
+        result = verify(mention.source, mention.target, fetched)
+        if isinstance(result, Refusal):
+            self._refuse(mention, result.reason, result.deleted)
+            return
+        self._accept(mention, result)
+
+    def _accept(self, mention: Mention, data: MentionData) -> None:
+        decision = decide(
+            self.settings.moderation,
+            self.store.domain_policy(mention.source_domain),
+            mention.moderation,
+        )
+        if decision == DROP:
+            log.info(
+                "mention %s from blocked domain %s dropped",
+                mention.id,
+                mention.source_domain,
+            )
+            self.store.erase(mention.source)
+            return
+        values = dataclasses.asdict(data)
+        values.pop("source", None)
+        values.pop("target", None)
+        if data.author_photo:
+            values["avatar"] = cache_avatar(
+                data.author_photo,
+                self.avatars_dir,
+                self.policy,
+                self.settings.avatar_size,
+            )
+        first_time = not _was_verified(mention)
+        self.store.verified(mention.id, values, decision)
+        log.info(
+            "mention %s verified: %s from %s (%s)",
+            mention.id,
+            data.kind,
+            mention.source,
+            decision,
+        )
+        if self.notify and first_time and decision == model.PENDING:
+            updated = self.store.get(mention.id)
+            if updated:
+                try:
+                    self.notify(updated)
+                except Exception:
+                    log.exception("mention %s: notification failed", mention.id)
+
+    def _refuse(self, mention: Mention, reason: str, deleted: bool) -> None:
+        # §3.2.4 (updates and deletes): a source that is gone, or that no
+        # longer links to us, deletes a mention we had verified before.
+        known = _was_verified(mention)
+        log.info("mention %s refused: %s (%s)", mention.id, reason, mention.source)
+        self.store.failed(mention.id, reason, deleted=deleted or known)
+
+    def _transient(self, mention: Mention, reason: str) -> None:
+        at = self.retry.next_attempt(mention.attempts, self.store.clock())
+        if at is None:
+            self.store.failed(
+                mention.id, f"{reason} (gave up after {mention.attempts} attempts)"
+            )
+        else:
+            log.info(
+                "mention %s: %s; retrying at %s", mention.id, reason, at.isoformat()
+            )
+            self.store.retry_later(mention.id, reason, at)
