@@ -47,6 +47,20 @@ def demo_site(demo_build: sitebuild.BuildReport) -> Path:
     return demo_build.output
 
 
+def all_commands(group: Any = None, prefix: str = "") -> dict[str, Any]:
+    """Every CLI command, subcommands included, by full name ("mentions serve")."""
+    import click
+
+    import publish
+
+    found: dict[str, Any] = {}
+    for name, command in (group or publish.cli).commands.items():
+        found[prefix + name] = command
+        if isinstance(command, click.Group):
+            found.update(all_commands(command, f"{prefix}{name} "))
+    return found
+
+
 def run_publish(
     *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

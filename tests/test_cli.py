@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_publish, stop_process
+from conftest import ROOT, all_commands, run_publish, stop_process
 
-import publish
-
-COMMANDS = sorted(publish.cli.commands)
+COMMANDS = sorted(all_commands())
 
 
 run = run_publish
@@ -38,7 +36,7 @@ def site(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_every_command_has_help_with_an_example(command: str | None) -> None:
-    result = run(*([command] if command else []), "--help")
+    result = run(*(command.split() if command else []), "--help")
     assert result.returncode == 0
     assert "Example:" in result.stdout
 

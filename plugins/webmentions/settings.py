@@ -45,6 +45,9 @@ class WebmentionSettings:
     max_attempts: int = 6
     #: Seconds before the first retry; doubled at each further attempt.
     retry_delay: int = 30
+    #: Seconds a worker holds a mention it verifies; if the worker dies, another
+    #: takes the mention over after this. Keep it above the fetch time limit (5 s).
+    lease_seconds: int = 60
     #: Side of the square avatars cached and served by the site, in pixels.
     avatar_size: int = 96
     #: Command run (without a shell) after mentions are approved, to rebuild
@@ -72,7 +75,7 @@ class WebmentionSettings:
                 raise SettingsError(
                     f"fetch_allow_networks: {net!r} is not a network such as 10.0.0.0/8"
                 ) from None
-        for name in ("port", "rate_limit_per_minute", "max_attempts", "avatar_size"):
+        for name in ("port", "rate_limit_per_minute", "max_attempts", "avatar_size", "lease_seconds"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
 

@@ -26,9 +26,6 @@ from .verify import MentionData, Refusal, verify
 
 log = logging.getLogger(__name__)
 
-#: How long a worker may hold a mention before another may take it over.
-LEASE = dt.timedelta(minutes=2)
-
 Notifier = Callable[[Mention], None]
 
 
@@ -75,7 +72,7 @@ class Worker:
 
     def run_once(self, limit: int = 10) -> int:
         """Verify up to ``limit`` due mentions; return how many were taken."""
-        batch = self.store.claim(LEASE, limit)
+        batch = self.store.claim(dt.timedelta(seconds=self.settings.lease_seconds), limit)
         for mention in batch:
             try:
                 self.process(mention)
