@@ -72,7 +72,9 @@ class Worker:
 
     def run_once(self, limit: int = 10) -> int:
         """Verify up to ``limit`` due mentions; return how many were taken."""
-        batch = self.store.claim(dt.timedelta(seconds=self.settings.lease_seconds), limit)
+        batch = self.store.claim(
+            dt.timedelta(seconds=self.settings.lease_seconds), limit
+        )
         for mention in batch:
             try:
                 self.process(mention)
@@ -150,10 +152,12 @@ class Worker:
 
     def _refuse(self, mention: Mention, reason: str, deleted: bool) -> None:
         # §3.2.4 (updates and deletes): a source that is gone, or that no
-        # longer links to us, deletes a mention we had verified before.
-        known = _was_verified(mention)
+        # longer links to us, deletes a mention we had verified before; one
+        # we never verified is simply refused (failed, with its reason).
         log.info("mention %s refused: %s (%s)", mention.id, reason, mention.source)
-        self.store.failed(mention.id, reason, deleted=deleted or known)
+        self.store.failed(
+            mention.id, reason, deleted=deleted and _was_verified(mention)
+        )
 
     def _transient(self, mention: Mention, reason: str) -> None:
         at = self.retry.next_attempt(mention.attempts, self.store.clock())
