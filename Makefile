@@ -10,7 +10,7 @@ TEST := $(VENV)/.installed-test
 .PHONY: demo html serve test lint typecheck pytest check translations browser-tools clean help
 
 help:
-	@echo "make demo           set up, build the demo site and serve it at http://$(HOST):$(PORT)/"
+	@echo "make demo           set up, build the demo site and serve it at http://$(HOST):$(PORT)/ (comments: :8081, /admin password: demo)"
 	@echo "make test           set up and run the whole test suite (ruff, mypy, pytest)"
 	@echo "make html           build the site into output/"
 	@echo "make serve          serve output/ as it is (no rebuild)"
@@ -33,8 +33,11 @@ $(TEST): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(BASE)
 
+# The demo also runs the comment receiver; its moderation page takes the
+# password "demo" unless CAUSERIE_ADMIN_SECRET is set (a local demo only).
 demo: $(BASE)
-	$(BIN)/publish serve --host $(HOST) --port $(PORT)
+	CAUSERIE_ADMIN_SECRET="$${CAUSERIE_ADMIN_SECRET:-demo}" \
+	  $(BIN)/publish serve --mentions --host $(HOST) --port $(PORT)
 
 html: $(BASE)
 	$(BIN)/publish build

@@ -91,7 +91,13 @@ MARKDOWN = {
 }
 
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["authoring", "sitebuild", "theme_i18n", "pelican.plugins.sitemap"]
+PLUGINS = [
+    "authoring",
+    "sitebuild",
+    "theme_i18n",
+    "webmentions",
+    "pelican.plugins.sitemap",
+]
 
 SITEMAP = {
     "format": "xml",
@@ -110,6 +116,13 @@ AUTHORING = {
 SITEBUILD = {
     "words_per_minute": 230,
     "related_posts": 3,
+}
+# Readers' comments (docs/webmentions.md). The store is var/mentions.sqlite3
+# unless $CAUSERIE_DATABASE_URL names another; /admin needs
+# $CAUSERIE_ADMIN_SECRET.
+WEBMENTIONS = {
+    "service_url": "http://127.0.0.1:8081",
+    "moderation": "hold",
 }
 
 # Clean pagination: /page/2/, /categories/x/page/2/ (not index2.html).

@@ -6,6 +6,7 @@ or ``publish COMMAND --help``; every command shows an example.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -193,8 +194,15 @@ def build(site: Site, strict: bool, output: Path | None, as_of: str | None) -> N
     is_flag=True,
     help="Serve the output directory as it is: no build, no rebuild on changes.",
 )
+@click.option(
+    "--mentions",
+    is_flag=True,
+    help="Also run the Webmention receiver (WEBMENTIONS host/port); rebuild after approvals.",
+)
 @pass_site
-def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> None:
+def serve(
+    site: Site, host: str, port: int, drafts: bool, no_build: bool, mentions: bool
+) -> None:
     """Preview the site at http://HOST:PORT/, rebuilding when content/ or theme/ change.
 
     Links in the preview point at the served address. Stop with Ctrl-C.
@@ -203,6 +211,7 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
     Example:
         publish serve                 # http://127.0.0.1:8000/
         publish serve --drafts -p 8001
+        publish serve --mentions      # + the receiver and /admin on :8081
     """
     url = f"http://{host}:{port}"
     overrides = preview.preview_overrides(url, drafts)
@@ -225,6 +234,12 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
             server.shutdown()
             raise
     click.secho(f"Serving {output} at {url}/ — Ctrl-C to stop", fg="green")
+    building = threading.Lock()  # Pelican builds one at a time
+    receiver = None
+    if mentions:
+        receiver = _start_receiver(
+            site, lambda: _locked_build(building, site, overrides)
+        )
     try:
         if no_build:
             threading.Event().wait()
@@ -239,17 +254,56 @@ def serve(site: Site, host: str, port: int, drafts: bool, no_build: bool) -> Non
                 click.echo(
                     f"Changed: {', '.join(sorted(Path(p).name for p in changed))}"
                 )
-                try:
-                    run_build(site, False, **overrides)
-                except click.ClickException as exc:
-                    exc.show()  # keep serving the last good build
+                _locked_build(building, site, overrides)
 
             preview.watch_and_rebuild(watched, rebuild, started)
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
+        if receiver:
+            receiver.close()
         click.echo("Stopped.")
+
+
+def _locked_build(lock: threading.Lock, site: Site, overrides: dict[str, Any]) -> None:
+    with lock:
+        try:
+            run_build(site, False, **overrides)
+        except click.ClickException as exc:
+            exc.show()  # keep serving the last good build
+
+
+def _start_receiver(site: Site, rebuild: Any) -> Any:
+    from webmentions import hooks
+    from webmentions import service as mention_service
+
+    settings = site.settings()
+    cfg = webmentions.config(settings)
+    try:
+        running = mention_service.start(
+            settings,
+            cfg.host,
+            cfg.port,
+            on_approve=hooks.Debounced(rebuild, 1.0).trigger,
+        )
+    except UserError as exc:
+        fail(exc)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {cfg.host}:{cfg.port} for webmentions ({exc.strerror}); "
+            "is `publish mentions serve` already running?"
+        ) from exc
+    admin = (
+        " (set CAUSERIE_ADMIN_SECRET for /admin)"
+        if not os.environ.get("CAUSERIE_ADMIN_SECRET")
+        else ""
+    )
+    click.secho(
+        f"Webmentions and comments at {cfg.service_url}/, moderation at {cfg.service_url}/admin{admin}",
+        fg="green",
+    )
+    return running
 
 
 @cli.command()

@@ -14,3 +14,10 @@ SITEURL = os.environ.get("CAUSERIE_SITEURL", "https://blog.maison-lumen.example"
 FEED_DOMAIN = SITEURL
 RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = True
+
+# The receiver's public address; with examples/nginx.conf it is the site's own.
+WEBMENTIONS = {
+    **WEBMENTIONS,  # noqa: F405
+    "service_url": os.environ.get("CAUSERIE_SERVICE_URL", SITEURL),
+    "proxies": 1,
+}

@@ -24,10 +24,13 @@ SITEURL = "http://blog.test"
 
 
 def build(output: Path, **overrides: Any) -> sitebuild.BuildReport:
+    """Build the demo site into ``output``, with its own empty mention store
+    (in ``output``-site/var/), never the developer's var/."""
     settings = sitebuild.load_settings(
         ROOT / "pelicanconf.py",
         {
             "OUTPUT_PATH": str(output),
+            "CAUSERIE_SITE_DIR": str(output.parent / f"{output.name}-site"),
             "SITEURL": SITEURL,
             "SITEBUILD": {"now": AS_OF},
             **overrides,

@@ -23,7 +23,13 @@ EXPECTED = {
 
 
 def feed_files(site: Path) -> list[Path]:
-    files = sorted((site / "feeds").rglob("*.xml"))
+    # The conversation feeds (comments*) are empty until readers answer:
+    # tests/test_render.py checks them with mentions in the store.
+    files = sorted(
+        p
+        for p in (site / "feeds").rglob("*.xml")
+        if not p.relative_to(site / "feeds").as_posix().startswith("comments")
+    )
     assert files
     return files
 

@@ -264,13 +264,16 @@ def test_a_crash_mid_verification_loses_nothing(
     receiver = Receiver(settings).start()
     try:
         for mention_id in ids:
-            mention = wait_until(
-                lambda mid=mention_id: (
-                    (m := store.get(mid)) and m.verification == model.VERIFIED and m
-                ),
-                60,
-                receiver.describe,
-            )
+
+            def verified(mid: int = mention_id) -> model.Mention | None:
+                mention = store.get(mid)
+                return (
+                    mention
+                    if mention and mention.verification == model.VERIFIED
+                    else None
+                )
+
+            mention = wait_until(verified, 60, receiver.describe)
             assert mention.content_text and mention.content_text.startswith("lente")
     finally:
         receiver.stop()

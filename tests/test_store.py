@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+
 from webmentions import model
 from webmentions.errors import StoreError
 from webmentions.schema import LATEST, schema_migrations

@@ -1,11 +1,560 @@
-"""The moderation pages (/admin). Placeholder until the pages are written."""
+"""The moderation pages (/admin): pending mentions, one click to decide.
+
+One shared secret ($CAUSERIE_ADMIN_SECRET) logs a moderator in; the session
+is a signed, expiring cookie (no server-side state, so any number of service
+processes accept it). Every form that changes something carries a CSRF token
+derived from the session, and the Origin header is checked when present.
+
+These pages show attacker-controlled text (names, excerpts, URLs): everything
+is escaped, only http(s) URLs become links, and a strict Content-Security-Policy
+forbids scripts and any request to another site as a second line of defence.
+"""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import html
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
+import sqlalchemy as sa
 from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from . import model
+from .app import Service, client_of, text
+from .avatars import remove_avatars
+from .model import Mention, domain_of
+from .schema import mentions, targets
+
+log = logging.getLogger(__name__)
+
+COOKIE = "causerie_admin"
+SESSION = dt.timedelta(hours=12)
+PENDING_SHOWN, DECIDED_SHOWN, FAILED_SHOWN = 100, 20, 20
+EXCERPT = 300
+
+Handler = Callable[..., Response]
+
+_STYLE = (
+    "body{font:1rem/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+    "padding:0 1rem;color:#1f1a17;background:#fffdf9}a{color:#8a3b12}"
+    "article{border-top:1px solid #d8cfc6;padding:.5rem 0}"
+    "blockquote{margin:.5rem 0;padding-left:1rem;border-left:3px solid #d8cfc6}"
+    "form.inline{display:inline}button{margin:.2rem .3rem .2rem 0}"
+    "table{border-collapse:collapse;width:100%}th,td{text-align:left;"
+    "padding:.3rem;border-bottom:1px solid #eee;vertical-align:top}"
+    "[role=status]{background:#eef6e9;padding:.5rem}"
+)
+# Scripts, images, frames, fonts: nothing at all. The one inline style is
+# allowed by its hash; forms may only post back here.
+_CSP = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+    + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_HEADERS = {
+    "Content-Security-Policy": _CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # /admin URLs never leak to sources
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+#: The short messages shown after an action (?done=…), filled with escaped values.
+FLASH = {
+    "approved": "Mention {id} approved.",
+    "rejected": "Mention {id} rejected.",
+    "pending": "Mention {id} is pending again.",
+    "allowed": "{domain} is always allowed now; {n} pending mention(s) approved.",
+    "blocked": "{domain} is blocked; its mentions were deleted.",
+    "missing": "There is no mention {id}.",
+    "loggedout": "Logged out.",
+}
+
+# Logged-out sessions, until they expire (this process only: a stolen cookie
+# from before a logout still works on other processes until it expires;
+# changing the secret ends every session everywhere).
+_revoked: dict[str, float] = {}
+_revoked_lock = threading.Lock()
 
 
-def routes() -> list[tuple[Rule, Any]]:
-    return []
+# --- sessions and CSRF tokens --------------------------------------------
+
+
+def _key(secret: str, purpose: str) -> bytes:
+    """A key per purpose, so a session signature is never a valid CSRF token."""
+    return hmac.new(
+        secret.encode(), f"causerie-admin|{purpose}".encode(), "sha256"
+    ).digest()
+
+
+def _sign(secret: str, payload: str) -> str:
+    return hmac.new(_key(secret, "session"), payload.encode(), "sha256").hexdigest()
+
+
+def new_session(secret: str, now: dt.datetime) -> str:
+    """A session token: "expiry.nonce.signature" (the nonce tells sessions apart)."""
+    expiry = int((now + SESSION).timestamp())
+    nonce = secrets.token_hex(8)
+    return f"{expiry}.{nonce}.{_sign(secret, f'admin|{expiry}|{nonce}')}"
+
+
+def valid_session(secret: str, token: str | None, now: dt.datetime) -> bool:
+    if not token or token.count(".") != 2:
+        return False
+    expiry, nonce, signature = token.split(".")
+    # Bytes: compare_digest refuses str with non-ASCII (a forged cookie's).
+    expected = _sign(secret, f"admin|{expiry}|{nonce}").encode()
+    if not hmac.compare_digest(signature.encode(), expected):
+        return False
+    with _revoked_lock:
+        if token in _revoked:
+            return False
+    return expiry.isdigit() and int(expiry) > now.timestamp()
+
+
+def csrf_token(secret: str, session: str) -> str:
+    return hmac.new(_key(secret, "csrf"), session.encode(), "sha256").hexdigest()
+
+
+def _revoke(token: str, now: dt.datetime) -> None:
+    with _revoked_lock:
+        for old in [t for t, expiry in _revoked.items() if expiry < now.timestamp()]:
+            del _revoked[old]
+        _revoked[token] = float(token.split(".")[0])
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+# --- the guard every /admin handler goes through --------------------------
+
+
+def _refusal(service: Service, request: Request, session: bool) -> Response | None:
+    """Why this request may not go on, if it may not: no secret (503), a POST
+    from another origin (403), no valid session (to the login form), a POST
+    without this session's CSRF token (403)."""
+    secret, post = service.admin_secret, request.method == "POST"
+    if not secret:
+        return text(503, "set CAUSERIE_ADMIN_SECRET to use the moderation pages")
+    origin = request.headers.get("Origin")
+    if post and origin and origin.lower() != _origin(service.settings.service_url):
+        log.warning("admin: POST from foreign origin %r refused", origin)
+        return text(
+            403,
+            f"refused: this form was not sent from {_origin(service.settings.service_url)}"
+            "/admin (if it was, fix WEBMENTIONS['service_url'])",
+        )
+    if not session:
+        return None
+    token = request.cookies.get(COOKIE)
+    if token is None or not valid_session(secret, token, service.clock()):
+        return _redirect("/admin/login")
+    given = request.form.get("csrf", "")
+    if post and not hmac.compare_digest(
+        given.encode(), csrf_token(secret, token).encode()
+    ):
+        log.warning("admin: POST %s without a valid CSRF token", request.path)
+        return text(403, "refused: missing or invalid form token; reload /admin")
+    return None
+
+
+def _guard(*, session: bool = True) -> Callable[[Handler], Handler]:
+    """Put a handler behind :func:`_refusal`; every answer gets _HEADERS."""
+
+    def wrap(handler: Handler) -> Handler:
+        def guarded(service: Service, request: Request, **args: Any) -> Response:
+            refused = _refusal(service, request, session)
+            return _secure(refused or handler(service, request, **args))
+
+        return guarded
+
+    return wrap
+
+
+def _secure(response: Response) -> Response:
+    response.headers.extend(_HEADERS)
+    return response
+
+
+def _redirect(location: str) -> Response:
+    return Response("", status=303, headers={"Location": location})
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    doc = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)} — Causerie</title><style>{_STYLE}</style>"
+        f"</head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
+    )
+    return Response(doc, status=status, mimetype="text/html")
+
+
+# --- log in, log out -------------------------------------------------------
+
+_LOGIN_FORM = (
+    '<form method="post" action="/admin/login">'
+    '<p><label for="secret">Moderators’ secret</label><br>'
+    '<input type="password" id="secret" name="secret" required '
+    'autocomplete="current-password" autofocus></p>'
+    '<p><button type="submit">Log in</button></p></form>'
+)
+
+
+@_guard(session=False)
+def login_get(service: Service, request: Request) -> Response:
+    assert service.admin_secret
+    if valid_session(
+        service.admin_secret, request.cookies.get(COOKIE), service.clock()
+    ):
+        return _redirect("/admin")
+    return _page("Moderation: log in", flash(request.args) + _LOGIN_FORM)
+
+
+@_guard(session=False)
+def login_post(service: Service, request: Request) -> Response:
+    secret = service.admin_secret
+    assert secret
+    client = client_of(request)
+    # A dedicated, stricter limiter if the service has one; else the shared one.
+    limiter = getattr(service, "login_limiter", None) or service.limiter
+    if not limiter.allow(f"admin-login:{client}"):
+        log.warning("admin: too many log-in attempts from %s", client)
+        return text(429, "too many attempts: wait a minute", {"Retry-After": "60"})
+    given = request.form.get("secret", "")
+    # Compare digests: equal length, so the time taken tells nothing either.
+    if not hmac.compare_digest(
+        hashlib.sha256(given.encode()).digest(),
+        hashlib.sha256(secret.encode()).digest(),
+    ):
+        log.warning("admin: wrong secret from %s", client)
+        return _page(
+            "Moderation: log in",
+            '<p role="alert">That is not the secret.</p>' + _LOGIN_FORM,
+            403,
+        )
+    now = service.clock()
+    response = _redirect("/admin")
+    response.set_cookie(
+        COOKIE,
+        new_session(secret, now),
+        max_age=int(SESSION.total_seconds()),
+        path="/admin",
+        secure=urlsplit(service.settings.service_url).scheme == "https",
+        httponly=True,
+        samesite="Strict",
+    )
+    log.info("admin: moderator logged in from %s", client)
+    return response
+
+
+@_guard()
+def logout_post(service: Service, request: Request) -> Response:
+    _revoke(request.cookies[COOKIE], service.clock())
+    response = _redirect("/admin/login?" + urlencode({"done": "loggedout"}))
+    response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="Strict")
+    return response
+
+
+# --- the actions -----------------------------------------------------------
+
+
+def _back(done: str, **values: object) -> Response:
+    return _redirect("/admin?" + urlencode({"done": done, **values}))
+
+
+def _changed_site(service: Service) -> None:
+    """The set of shown mentions changed: run the rebuild hook, if any."""
+    if service.on_approve:
+        service.on_approve()
+
+
+_STATES = {
+    "approve": model.APPROVED,
+    "reject": model.REJECTED,
+    "pending": model.PENDING,
+}
+
+
+@_guard()
+def mention_post(
+    service: Service, request: Request, mention_id: int, action: str
+) -> Response:
+    state = _STATES[action]
+    before = service.store.get(mention_id)
+    if before is None or not service.store.moderate(mention_id, state):
+        return _back("missing", id=mention_id)
+    log.info("admin: mention %s %s (was %s)", mention_id, state, before.moderation)
+    # Rebuild when what the site shows changes: shown now, or no longer shown.
+    if before.visible != (
+        before.verification == model.VERIFIED and state == model.APPROVED
+    ):
+        _changed_site(service)
+    return _back(state, id=mention_id)
+
+
+def _domain(request: Request) -> str | None:
+    domain = (request.form.get("domain") or "").strip().lower().removeprefix("www.")
+    if (
+        not domain
+        or len(domain) > 255
+        or any(c.isspace() or c in "/\\@:?#" for c in domain)
+    ):
+        return None
+    return domain
+
+
+@_guard()
+def domain_post(service: Service, request: Request, action: str) -> Response:
+    domain = _domain(request)
+    if domain is None:
+        return text(400, "give a domain name such as alice.example")
+    if action == "allow":
+        approved = service.store.approve_domain(domain)
+        log.info("admin: %s always allowed; %s mention(s) approved", domain, approved)
+        if approved:
+            _changed_site(service)
+        return _back("allowed", domain=domain, n=approved)
+    shown = count_visible(service.store.engine, domain)
+    removed = service.store.block_domain(domain)
+    avatars_dir: Path | None = getattr(service, "avatars_dir", None)
+    if avatars_dir is not None:
+        remove_avatars(avatars_dir, removed)
+    elif removed:
+        log.warning(
+            "admin: %s avatar(s) of %s not deleted: the service has no avatars_dir",
+            len(removed),
+            domain,
+        )
+    log.info("admin: %s blocked", domain)
+    if shown:
+        _changed_site(service)
+    return _back("blocked", domain=domain)
+
+
+# --- read-only queries for the dashboard ----------------------------------
+
+_FIELDS = [f.name for f in fields(Mention)]
+_LATEST = (mentions.c.updated_at.desc(), mentions.c.id.desc())
+_WAITING = sa.and_(
+    mentions.c.verification == model.VERIFIED, mentions.c.moderation == model.PENDING
+)
+
+
+@dataclass
+class Dashboard:
+    """What /admin shows: pending (newest first, bounded), the last decisions,
+    the last failures, and the titles of the posts they are about."""
+
+    waiting: int
+    pending: list[Mention]
+    decided: list[Mention]
+    failed: list[Mention]
+    titles: dict[str, str]
+
+    @classmethod
+    def read(cls, engine: sa.Engine) -> Dashboard:
+        def latest(where: Any, order: Any, limit: int) -> list[Mention]:
+            query = sa.select(mentions).where(where).order_by(*order).limit(limit)
+            rows = conn.execute(query).mappings()
+            return [Mention(**{k: row[k] for k in _FIELDS}) for row in rows]
+
+        with engine.connect() as conn:
+            waiting = conn.execute(sa.select(sa.func.count()).where(_WAITING)).scalar()
+            newest = (mentions.c.received_at.desc(), mentions.c.id.desc())
+            pending = latest(_WAITING, newest, PENDING_SHOWN)
+            decided = latest(
+                mentions.c.moderation.in_([model.APPROVED, model.REJECTED]),
+                _LATEST,
+                DECIDED_SHOWN,
+            )
+            failed = latest(
+                mentions.c.verification == model.FAILED, _LATEST, FAILED_SHOWN
+            )
+            urls = {m.target for m in (*pending, *decided, *failed)}
+            query = sa.select(targets.c.url, targets.c.title).where(
+                targets.c.url.in_(urls)
+            )
+            titles = {url: title for url, title in conn.execute(query)} if urls else {}
+        return cls(int(waiting or 0), pending, decided, failed, titles)
+
+    def title(self, mention: Mention) -> str:
+        return self.titles.get(mention.target, mention.target)
+
+
+def count_visible(engine: sa.Engine, domain: str) -> int:
+    """How many shown mentions come from ``domain``."""
+    shown = sa.and_(
+        mentions.c.source_domain == domain,
+        mentions.c.verification == model.VERIFIED,
+        mentions.c.moderation == model.APPROVED,
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).where(shown)).scalar() or 0)
+
+
+# --- the dashboard (every value from the store is escaped) ---------------
+
+e = html.escape
+
+
+def _link(url: str | None, label: str | None = None) -> str:
+    """A link for http(s) URLs only (html.escape does not stop javascript:)."""
+    shown = e(label or url or "")
+    try:
+        scheme = urlsplit(url or "").scheme.lower()
+    except ValueError:  # "http://[" : shown as text, not a broken page
+        scheme = ""
+    if url and scheme in ("http", "https"):
+        return f'<a href="{e(url)}" rel="nofollow noopener noreferrer">{shown}</a>'
+    return shown
+
+
+def excerpt(mention: Mention, limit: int = EXCERPT) -> str:
+    """The first ``limit`` characters of the mention's text (unescaped)."""
+    words = " ".join((mention.content_text or mention.title or "").split())
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
+
+
+def _when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    utc = moment.astimezone(dt.UTC)
+    return f'<time datetime="{utc.isoformat()}">{utc:%Y-%m-%d %H:%M} UTC</time>'
+
+
+def _button(
+    action: str,
+    label: str,
+    csrf: str,
+    about: str | None = None,
+    domain: str | None = None,
+) -> str:
+    """A one-button POST form; ``about``: the id of what it acts on (for
+    screen readers, which otherwise hear many identical "Approve")."""
+    field = f'<input type="hidden" name="domain" value="{e(domain)}">' if domain else ""
+    described = f' aria-describedby="{about}"' if about else ""
+    return (
+        f'<form class="inline" method="post" action="{e(action)}">'
+        f'<input type="hidden" name="csrf" value="{csrf}">{field}'
+        f'<button type="submit"{described}>{e(label)}</button></form>'
+    )
+
+
+def _domain_of(mention: Mention) -> str:
+    # A form comment's source is a urn: its "domain" is its author's website,
+    # as the store records it.
+    return mention.source_domain or domain_of(mention.author_url)
+
+
+def _pending_item(m: Mention, title: str, csrf: str) -> str:
+    head = f"m{m.id}"
+    author = _link(m.author_url, m.author_name or m.author_url or "someone")
+    source = "the comment form" if m.origin == model.FORM else _link(m.source)
+    domain = _domain_of(m)
+    buttons = [
+        _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, head),
+        _button(f"/admin/mentions/{m.id}/reject", "Reject", csrf, head),
+    ]
+    if domain:
+        buttons += [
+            _button(
+                "/admin/domains/allow",
+                f"Approve and always allow {domain}",
+                csrf,
+                head,
+                domain,
+            ),
+            _button("/admin/domains/block", f"Block {domain}", csrf, head, domain),
+        ]
+    return (
+        f'<li><article><h3 id="{head}">{e(m.kind)} #{m.id} by {author}</h3>'
+        f"<p>On {_link(m.target, title)}, received {_when(m.received_at)}<br>Source: {source}</p>"
+        f"<blockquote>{e(excerpt(m))}</blockquote><p>{''.join(buttons)}</p></article></li>"
+    )
+
+
+def _decided_row(m: Mention, title: str, csrf: str) -> str:
+    who = e(m.author_name or m.author_url or m.source)
+    undo = _button(f"/admin/mentions/{m.id}/pending", "Undo", csrf, f"d{m.id}")
+    return (
+        f'<tr><td id="d{m.id}">{e(m.moderation)}: {e(m.kind)} #{m.id} by {who}</td>'
+        f"<td>{_link(m.target, title)}</td><td>{_when(m.updated_at)}</td><td>{undo}</td></tr>"
+    )
+
+
+def _failed_row(m: Mention, title: str) -> str:
+    return (
+        f"<tr><td>{_link(m.source)}</td><td>{_link(m.target, title)}</td>"
+        f"<td>{e(m.reason or '')}</td><td>{_when(m.updated_at)}</td></tr>"
+    )
+
+
+def _table(headers: Sequence[str], rows: list[str]) -> str:
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f'<th scope="col">{h}</th>' for h in headers)
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def flash(args: Any) -> str:
+    """The message of ``?done=…``, escaped (the query string is anyone's)."""
+    template = FLASH.get(args.get("done", ""))
+    if not template:
+        return ""
+    values = {k: e(args.get(k, "")[:255]) for k in ("id", "domain", "n")}
+    return f'<p role="status">{template.format(**values)}</p>'
+
+
+@_guard()
+def dashboard(service: Service, request: Request) -> Response:
+    assert service.admin_secret
+    csrf = csrf_token(service.admin_secret, request.cookies[COOKIE])
+    data = Dashboard.read(service.store.engine)
+    pending = "".join(_pending_item(m, data.title(m), csrf) for m in data.pending)
+    if data.waiting > PENDING_SHOWN:
+        pending = f"<p>The newest {PENDING_SHOWN} of {data.waiting}:</p>" + pending
+    decided = [_decided_row(m, data.title(m), csrf) for m in data.decided]
+    failed = [_failed_row(m, data.title(m)) for m in data.failed]
+    sections = [
+        (
+            f"Waiting for moderation ({data.waiting})",
+            f"<ol>{pending}</ol>" if pending else "<p>Nothing is waiting.</p>",
+        ),
+        ("Last decisions", _table(["Decision", "Post", "When", "Undo"], decided)),
+        ("Failed verifications", _table(["Source", "Post", "Reason", "When"], failed)),
+    ]
+    body = flash(request.args) + f"<p>{_button('/admin/logout', 'Log out', csrf)}</p>"
+    for n, (heading, content) in enumerate(sections):
+        body += f'<section aria-labelledby="h{n}"><h2 id="h{n}">{heading}</h2>{content}</section>'
+    return _page("Moderation", body)
+
+
+def routes() -> list[tuple[Rule, Handler]]:
+    mention = "/admin/mentions/<int:mention_id>/<any(approve,reject,pending):action>"
+    table: list[tuple[str, list[str], Handler]] = [
+        ("/admin", ["GET", "HEAD"], dashboard),
+        ("/admin/login", ["GET", "HEAD"], login_get),
+        ("/admin/login", ["POST"], login_post),
+        ("/admin/logout", ["POST"], logout_post),
+        (mention, ["POST"], mention_post),
+        ("/admin/domains/<any(allow,block):action>", ["POST"], domain_post),
+    ]
+    return [
+        (Rule(path, methods=methods, endpoint=f"admin_{i}"), handler)
+        for i, (path, methods, handler) in enumerate(table)
+    ]

@@ -129,6 +129,14 @@ def _host(hostname: str) -> str | None:
     return ascii_host if _HOST.match(ascii_host) else None
 
 
+#: Characters XML 1.0 forbids (§2.2) and HTML calls parse errors: controls
+#: other than tab/newline/CR, lone surrogates, non-characters. nh3 keeps some
+#: ("\x01"), and one of them makes the feed writer (lxml) raise.
+NOT_XML = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
 def clean_html(html: str, base_url: str) -> str:
     """``html`` from outside, reduced to harmless prose markup.
 
@@ -140,6 +148,7 @@ def clean_html(html: str, base_url: str) -> str:
     """
     if not isinstance(html, str) or not html.strip():
         return ""
+    html = NOT_XML.sub("", html)
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "href":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,60 @@ def make_service(settings: dict[str, Any], store: Any | None = None) -> Service:
     )
 
 
+class Running:
+    """A receiver serving from background threads (see :func:`start`)."""
+
+    def __init__(
+        self, server: Any, stop: threading.Event, threads: list[threading.Thread]
+    ) -> None:
+        self.server = server
+        self._stop = stop
+        self._threads = threads
+
+    def wait(self) -> None:
+        """Serve until Ctrl-C (or :meth:`close` from another thread)."""
+        self._stop.wait()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+
+def start(
+    settings: dict[str, Any],
+    host: str,
+    port: int,
+    with_worker: bool = True,
+    threads: int = 8,
+    on_approve: Callable[[], None] | None = None,
+) -> Running:
+    """Start the endpoint (waitress) and, unless told not to, a verifying
+    worker, each in a background thread. ``on_approve`` replaces the
+    configured hook (``publish serve --mentions`` rebuilds the preview)."""
+    from waitress.server import create_server
+
+    service = make_service(settings)
+    if on_approve:
+        service.on_approve = on_approve
+    app = create_app(service, config(settings).proxies)
+    server = create_server(app, host=host, port=port, threads=threads, ident="Causerie")
+    stop = threading.Event()
+    http = threading.Thread(target=server.run, daemon=True, name="http")
+    http.start()
+    workers = []
+    if with_worker:
+        worker = make_worker(settings, service.store)
+        workers.append(
+            threading.Thread(
+                target=worker.run_forever, args=(stop,), daemon=True, name="verify"
+            )
+        )
+        workers[0].start()
+    return Running(server, stop, workers)
+
+
 def serve(
     settings: dict[str, Any],
     host: str,
@@ -66,23 +121,9 @@ def serve(
     with_worker: bool = True,
     threads: int = 8,
 ) -> None:
-    """Serve the endpoint (waitress) until Ctrl-C; verify in a thread too."""
-    from waitress.server import create_server
-
-    service = make_service(settings)
-    app = create_app(service, config(settings).proxies)
-    server = create_server(app, host=host, port=port, threads=threads, ident="Causerie")
-    stop = threading.Event()
-    worker_thread = None
-    if with_worker:
-        worker = make_worker(settings, service.store)
-        worker_thread = threading.Thread(
-            target=worker.run_forever, args=(stop,), daemon=True, name="verify"
-        )
-        worker_thread.start()
+    """Serve the endpoint until Ctrl-C; verify in a thread too."""
+    running = start(settings, host, port, with_worker, threads)
     try:
-        server.run()
+        running.wait()
     finally:
-        stop.set()
-        if worker_thread:
-            worker_thread.join(timeout=10)
+        running.close()

@@ -75,7 +75,13 @@ class WebmentionSettings:
                 raise SettingsError(
                     f"fetch_allow_networks: {net!r} is not a network such as 10.0.0.0/8"
                 ) from None
-        for name in ("port", "rate_limit_per_minute", "max_attempts", "avatar_size", "lease_seconds"):
+        for name in (
+            "port",
+            "rate_limit_per_minute",
+            "max_attempts",
+            "avatar_size",
+            "lease_seconds",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
 

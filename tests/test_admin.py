@@ -1,0 +1,482 @@
+"""The moderation pages, served over real HTTP and driven like a browser would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from bs4 import BeautifulSoup
+from werkzeug.serving import make_server
+
+from webmentions import model
+from webmentions.app import Service, create_app
+from webmentions.receive import RateLimiter
+from webmentions.settings import WebmentionSettings
+from webmentions.store import Store, Target
+
+SECRET = "correct horse battery staple"
+T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+SITE = "https://blog.example"
+POST = f"{SITE}/posts/2026/aube/"
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@dataclass
+class Admin:
+    """A running service with its store, and what its hook was asked to do."""
+
+    base: str
+    service: Service
+    store: Store
+    clock: Clock
+    rebuilds: list[str] = field(default_factory=list)
+
+    def login(self, secret: str = SECRET) -> requests.Session:
+        session = requests.Session()
+        answer = session.post(
+            self.base + "/admin/login", data={"secret": secret}, allow_redirects=False
+        )
+        assert answer.status_code == 303, answer.text
+        return session
+
+    def page(self, session: requests.Session) -> Any:
+        answer = session.get(self.base + "/admin", allow_redirects=False)
+        assert answer.status_code == 200, answer.text
+        return parse(answer.text)
+
+    def submit(
+        self,
+        session: requests.Session,
+        action: str,
+        domain: str | None = None,
+        overrides: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """Send the form of the page whose action is ``action``, as a browser would."""
+        for form in self.page(session).find_all("form", action=action):
+            fields: dict[str, str] = {
+                i["name"]: i.get("value", "") for i in form.find_all("input")
+            }
+            if domain is None or fields.get("domain") == domain:
+                return session.post(
+                    self.base + action,
+                    data={**fields, **(overrides or {})},
+                    allow_redirects=False,
+                )
+        raise AssertionError(f"no form posting to {action} (domain {domain})")
+
+
+def parse(markup: str) -> Any:
+    """The page as BeautifulSoup (typed Any: bs4's Tag | None unions would
+    need an assert on every line of these tests)."""
+    return BeautifulSoup(markup, "html.parser")
+
+
+def serve(service: Service) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(service), threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    # The Origin check compares with the service's public address: this one.
+    service.settings = replace(service.settings, service_url=base)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def make_service(store: Store, clock: Clock, **overrides: Any) -> Service:
+    values: dict[str, Any] = {
+        "store": store,
+        "settings": WebmentionSettings(),
+        "limiter": RateLimiter(1000),
+        "admin_secret": SECRET,
+        "clock": clock,
+        **overrides,
+    }
+    return Service(**values)
+
+
+@pytest.fixture
+def admin(store_url: str, tmp_path: Path) -> Iterator[Admin]:
+    clock = Clock()
+    store = Store.open(store_url, clock)
+    store.replace_targets(SITE, [Target(POST, "L’aube <des> lampes", None, "fr")])
+    rebuilds: list[str] = []
+    service = make_service(store, clock, on_approve=lambda: rebuilds.append("rebuild"))
+    # What the lead's make_service is asked to set (see plugins/webmentions/admin.py).
+    service.avatars_dir = tmp_path / "avatars"  # type: ignore[attr-defined]
+    for base in serve(service):
+        yield Admin(base, service, store, clock, rebuilds)
+
+
+def reply(store: Store, source: str, **data: Any) -> int:
+    values = {
+        "kind": "reply",
+        "author_name": "Alice",
+        "author_url": "https://alice.example/",
+        "content_text": "Bravo !",
+        **data,
+    }
+    return store.add_verified(source, POST, model.WEBMENTION, values)
+
+
+# --- logging in --------------------------------------------------------------
+
+
+def test_without_a_secret_every_admin_page_is_off(store_url: str) -> None:
+    store = Store.open(store_url)
+    for base in serve(make_service(store, Clock(), admin_secret=None)):
+        for method, path in [
+            ("GET", "/admin"),
+            ("GET", "/admin/login"),
+            ("POST", "/admin/login"),
+            ("POST", "/admin/mentions/1/approve"),
+            ("POST", "/admin/domains/block"),
+        ]:
+            answer = requests.request(method, base + path, allow_redirects=False)
+            assert answer.status_code == 503
+            assert "set CAUSERIE_ADMIN_SECRET" in answer.text
+
+
+def test_no_session_redirects_to_the_login_form(admin: Admin) -> None:
+    answer = requests.get(admin.base + "/admin", allow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/admin/login")
+    form = parse(requests.get(admin.base + "/admin/login").text)
+    field = form.find("input", attrs={"type": "password"})
+    assert field is not None and form.find("label", attrs={"for": field["id"]})
+
+
+def test_a_wrong_secret_is_refused(admin: Admin) -> None:
+    session = requests.Session()
+    answer = session.post(
+        admin.base + "/admin/login", data={"secret": "guess"}, allow_redirects=False
+    )
+    assert answer.status_code == 403
+    assert "not the secret" in answer.text
+    assert not session.cookies
+    assert session.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+
+
+def test_the_right_secret_gives_a_strict_session_cookie(admin: Admin) -> None:
+    answer = requests.post(
+        admin.base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/admin")
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/admin" in cookie and "Max-Age=43200" in cookie
+    assert "Secure" not in cookie  # the service is on http here
+    session = requests.Session()
+    session.cookies.update(answer.cookies)
+    assert admin.page(session).h1 is not None
+
+
+def test_the_cookie_is_secure_behind_https(store_url: str) -> None:
+    clock = Clock()
+    service = make_service(Store.open(store_url), clock)
+    for base in serve(service):
+        service.settings = replace(service.settings, service_url="https://blog.example")
+        answer = requests.post(
+            base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
+        )
+        assert "Secure" in answer.headers["Set-Cookie"]
+
+
+def test_a_session_expires_after_12_hours(admin: Admin) -> None:
+    session = admin.login()
+    admin.clock.now += dt.timedelta(hours=11, minutes=59)
+    assert session.get(admin.base + "/admin", allow_redirects=False).status_code == 200
+    admin.clock.now += dt.timedelta(minutes=2)
+    assert session.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+
+
+def test_log_out_ends_the_session(admin: Admin) -> None:
+    session = admin.login()
+    stolen = session.cookies.copy()
+    answer = admin.submit(session, "/admin/logout")
+    assert answer.status_code == 303 and "loggedout" in answer.headers["Location"]
+    assert session.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+    # A copy of the cookie taken before is refused too.
+    copy = requests.Session()
+    copy.cookies.update(stolen)
+    assert copy.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+
+
+def test_log_in_attempts_are_rate_limited(store_url: str) -> None:
+    service = make_service(Store.open(store_url), Clock(), limiter=RateLimiter(3))
+    for base in serve(service):
+        codes = [
+            requests.post(base + "/admin/login", data={"secret": "guess"}).status_code
+            for _ in range(4)
+        ]
+        assert codes == [403, 403, 403, 429]
+        # Even the right secret waits: guessing must not go faster.
+        right = requests.post(
+            base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
+        )
+        assert right.status_code == 429
+
+
+# --- the page ----------------------------------------------------------------
+
+
+def test_pending_mentions_are_listed_escaped(admin: Admin) -> None:
+    admin.clock.now = T0
+    older = reply(admin.store, "https://alice.example/old", received_at=T0)
+    admin.clock.now = T0 + dt.timedelta(hours=1)
+    evil = reply(
+        admin.store,
+        "https://evil.example/x",
+        author_name=SCRIPT + IMG,
+        author_url="javascript:alert(1)",
+        content_text=f"Hello {SCRIPT} {IMG} " + "long " * 200,
+        received_at=T0 + dt.timedelta(hours=1),
+    )
+    soup = admin.page(admin.login())
+
+    assert soup.find_all("script") == [] and soup.find_all("img") == []
+    assert not [
+        (tag.name, name)
+        for tag in soup.find_all(True)
+        for name in tag.attrs
+        if name.startswith("on")
+    ]
+    assert not soup.find_all("a", href=re.compile("^javascript", re.I))
+    items = soup.find("ol").find_all("article")
+    # Newest first; the text is shown as text.
+    assert [a.h3["id"] for a in items] == [f"m{evil}", f"m{older}"]
+    assert SCRIPT + IMG in items[0].h3.get_text()
+    quote = items[0].blockquote.get_text()
+    assert quote.startswith(f"Hello {SCRIPT} {IMG}") and len(quote) <= 300
+    # The post's title (escaped too), the source as a link, the received time.
+    assert items[1].find("a", string="L’aube <des> lampes")["href"] == POST
+    source = items[1].find("a", href="https://alice.example/old")
+    assert source is not None and "nofollow" in source["rel"]
+    assert items[1].find("time")["datetime"].startswith("2026-11-23T12:00")
+    labels = [b.get_text() for b in items[1].find_all("button")]
+    assert labels == [
+        "Approve",
+        "Reject",
+        "Approve and always allow alice.example",
+        "Block alice.example",
+    ]
+
+
+def test_the_page_forbids_scripts_and_caching(admin: Admin) -> None:
+    answer = admin.login().get(admin.base + "/admin")
+    assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+    assert "script-src" not in answer.headers["Content-Security-Policy"]
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["X-Frame-Options"] == "DENY"
+
+
+# --- deciding ------------------------------------------------------------------
+
+
+def test_approve_through_the_form(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/r")
+    session = admin.login()
+    answer = admin.submit(session, f"/admin/mentions/{mention_id}/approve")
+    assert answer.status_code == 303
+    found = admin.store.get(mention_id)
+    assert found is not None and found.moderation == model.APPROVED
+    assert admin.rebuilds == ["rebuild"]
+    soup = parse(session.get(admin.base + answer.headers["Location"]).text)
+    assert (
+        soup.find(attrs={"role": "status"}).get_text()
+        == f"Mention {mention_id} approved."
+    )
+    assert "Nothing is waiting." in soup.get_text()
+    # Listed among the decisions, with an undo.
+    answer = admin.submit(session, f"/admin/mentions/{mention_id}/pending")
+    found = admin.store.get(mention_id)
+    assert found is not None and found.moderation == model.PENDING
+    assert admin.rebuilds == ["rebuild", "rebuild"]  # no longer shown: rebuild
+
+
+def test_reject_a_pending_one_needs_no_rebuild(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/r")
+    admin.submit(admin.login(), f"/admin/mentions/{mention_id}/reject")
+    found = admin.store.get(mention_id)
+    assert found is not None and found.moderation == model.REJECTED
+    assert admin.rebuilds == []
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["no token", "token of another session", "foreign origin", "null origin"],
+)
+def test_forged_posts_are_refused(admin: Admin, how: str) -> None:
+    mention_id = reply(admin.store, "https://alice.example/r")
+    session = admin.login()
+    action = f"/admin/mentions/{mention_id}/approve"
+    form = admin.page(session).find("form", action=action)
+    token = form.find("input", attrs={"name": "csrf"})["value"]
+    data, headers = {"csrf": token}, {}
+    if how == "no token":
+        data = {}
+    elif how == "token of another session":
+        other = admin.page(admin.login()).find("form", action=action)
+        data = {"csrf": other.find("input", attrs={"name": "csrf"})["value"]}
+        assert data["csrf"] != token
+    elif how == "foreign origin":
+        headers = {"Origin": "https://evil.example"}
+    else:
+        headers = {"Origin": "null"}
+    answer = session.post(
+        admin.base + action, data=data, headers=headers, allow_redirects=False
+    )
+    assert answer.status_code == 403
+    assert answer.text.startswith("refused:")
+    found = admin.store.get(mention_id)
+    assert found is not None and found.moderation == model.PENDING
+    # Our own origin is fine.
+    ok = session.post(
+        admin.base + action,
+        data={"csrf": token},
+        headers={"Origin": admin.base},
+        allow_redirects=False,
+    )
+    assert ok.status_code == 303
+
+
+def test_forged_tokens_with_odd_characters_are_refused_not_errors(
+    admin: Admin,
+) -> None:
+    mention_id = reply(admin.store, "https://alice.example/r")
+    forged = requests.Session()
+    forged.cookies.set("causerie_admin", "9999999999.ab.é", path="/admin")
+    assert forged.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+    session = admin.login()
+    answer = session.post(
+        admin.base + f"/admin/mentions/{mention_id}/approve",
+        data={"csrf": "é"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 403
+
+
+def test_a_post_without_a_session_goes_to_the_login_form(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/r")
+    answer = requests.post(
+        admin.base + f"/admin/mentions/{mention_id}/approve",
+        data={"csrf": "x"},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/login")
+    found = admin.store.get(mention_id)
+    assert found is not None and found.moderation == model.PENDING
+
+
+def test_an_unknown_mention_says_so(admin: Admin) -> None:
+    reply(admin.store, "https://alice.example/r")
+    session = admin.login()
+    form = admin.page(session).find("form")
+    token = form.find("input", attrs={"name": "csrf"})["value"]
+    answer = session.post(
+        admin.base + "/admin/mentions/9999/approve", data={"csrf": token}
+    )
+    assert "There is no mention 9999." in answer.text
+    assert admin.rebuilds == []
+
+
+def test_approve_and_always_allow_a_domain(admin: Admin) -> None:
+    first = reply(admin.store, "https://www.alice.example/1")
+    second = reply(admin.store, "https://alice.example/2")
+    other = reply(
+        admin.store, "https://bob.example/1", author_url="https://bob.example/"
+    )
+    session = admin.login()
+    answer = admin.submit(session, "/admin/domains/allow", domain="alice.example")
+    assert answer.status_code == 303
+    states = {i: admin.store.get(i).moderation for i in (first, second, other)}  # type: ignore[union-attr]
+    assert states == {
+        first: model.APPROVED,
+        second: model.APPROVED,
+        other: model.PENDING,
+    }
+    assert admin.store.domain_policy("alice.example") == "allow"
+    assert admin.rebuilds == ["rebuild"]
+    page = session.get(admin.base + answer.headers["Location"]).text
+    assert "alice.example is always allowed now; 2 pending mention(s) approved." in page
+
+
+def test_block_a_domain_deletes_its_mentions_and_avatars(admin: Admin) -> None:
+    avatars: Path = admin.service.avatars_dir  # type: ignore[attr-defined]
+    avatars.mkdir()
+    (avatars / "spam.png").write_bytes(b"png")
+    (avatars / "alice.png").write_bytes(b"png")
+    spam = reply(
+        admin.store,
+        "https://spam.example/1",
+        author_url="https://spam.example/",
+        avatar="spam.png",
+    )
+    alice = reply(admin.store, "https://alice.example/1", avatar="alice.png")
+    session = admin.login()
+    answer = admin.submit(session, "/admin/domains/block", domain="spam.example")
+    assert answer.status_code == 303
+    assert admin.store.get(spam) is None and admin.store.get(alice) is not None
+    assert admin.store.domain_policy("spam.example") == "block"
+    assert sorted(p.name for p in avatars.iterdir()) == ["alice.png"]
+    assert admin.rebuilds == []  # nothing of spam.example was shown
+
+
+def test_a_bad_domain_field_is_refused(admin: Admin) -> None:
+    reply(admin.store, "https://alice.example/1")
+    session = admin.login()
+    answer = admin.submit(
+        session,
+        "/admin/domains/block",
+        domain="alice.example",
+        overrides={"domain": "a b/c"},
+    )
+    assert answer.status_code == 400
+    assert admin.store.domain_policy("alice.example") is None
+
+
+def test_decided_and_failed_ones_are_listed(admin: Admin) -> None:
+    approved = reply(admin.store, "https://alice.example/1")
+    admin.store.moderate(approved, model.APPROVED)
+    queued = admin.store.enqueue("https://carol.example/x", POST)
+    (claimed,) = admin.store.claim(dt.timedelta(minutes=2))
+    assert claimed.id == queued
+    admin.store.failed(queued, "the source does not link to <the post>")
+    soup = admin.page(admin.login())
+    sections = {s.h2.get_text(): s for s in soup.find_all("section")}
+    decided = sections["Last decisions"]
+    assert decided.find("form", action=f"/admin/mentions/{approved}/pending")
+    assert "approved: reply" in decided.get_text()
+    failed = sections["Failed verifications"].get_text()
+    assert "the source does not link to <the post>" in failed
+    assert "https://carol.example/x" in failed
+
+
+def test_flash_messages_from_the_query_string_are_escaped(admin: Admin) -> None:
+    session = admin.login()
+    answer = session.get(
+        admin.base + "/admin",
+        params={"done": "blocked", "domain": SCRIPT},
+    )
+    soup = parse(answer.text)
+    assert soup.find_all("script") == []
+    assert soup.find(attrs={"role": "status"}).get_text().startswith(SCRIPT)
