@@ -627,19 +627,44 @@ def mentions_import(site: Site, file: Path) -> None:
     Example:
         publish mentions import webmentions.json
     """
-    from webmentions import importer
+    from webmentions import avatars, importer
+    from webmentions import service as mention_service
 
+    settings = site.settings()
     store = _store(site)
     try:
-        report = importer.import_jf2(
-            store, importer.load_jf2(file), site.settings()["SITEURL"]
-        )
+        data = importer.load_jf2(file)
+        with click.progressbar(
+            length=len(data.get("children") or []), label="Importing", file=sys.stderr
+        ) as bar:
+            report = importer.import_jf2(
+                store,
+                data,
+                settings["SITEURL"],
+                progress=lambda done, _total: bar.update(done - bar.pos),
+            )
     except UserError as exc:
         fail(exc)
     for item, reason in report.skipped:
         click.echo(f"skipped {item}: {reason}", err=True)
     click.echo(
         f"Imported {report.imported}, updated {report.updated}, skipped {len(report.skipped)}."
+    )
+    # Imported mentions name their authors' pictures; cache them now, through
+    # the guarded fetcher, so the site can serve them itself.
+    cfg = webmentions.config(settings)
+    with click.progressbar(
+        length=len(store.missing_avatars()), label="Avatars", file=sys.stderr
+    ) as bar:
+        cached = avatars.cache_missing(
+            store,
+            Path(webmentions.var_dir(settings)) / "avatars",
+            mention_service.fetch_policy(settings),
+            cfg.avatar_size,
+            progress=lambda done, _total: bar.update(done - bar.pos),
+        )
+    click.echo(
+        f"Cached {cached} avatar(s). Rebuild the site to show the imported mentions."
     )
 
 

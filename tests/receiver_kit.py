@@ -32,7 +32,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @dataclass
 class Page:
-    body: str = ""
+    body: str | bytes = ""
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
@@ -53,7 +53,11 @@ class SourceServer:
                 )
                 if page.delay:
                     time.sleep(page.delay)
-                body = page.body.encode("utf-8")
+                body = (
+                    page.body
+                    if isinstance(page.body, bytes)
+                    else page.body.encode("utf-8")
+                )
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(body)))

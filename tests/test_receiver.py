@@ -277,3 +277,50 @@ def test_a_crash_mid_verification_loses_nothing(
             assert mention.content_text and mention.content_text.startswith("lente")
     finally:
         receiver.stop()
+
+
+def test_import_from_webmention_io_caches_avatars(
+    site: Path, source: SourceServer, store: Store
+) -> None:
+    import io
+    import json
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (300, 200), "#8a3b12").save(picture, format="PNG")
+    source.pages["/face.png"] = Page(picture.getvalue(), content_type="image/png")
+    export = {
+        "type": "feed",
+        "children": [
+            {
+                "type": "entry",
+                "author": {
+                    "type": "card",
+                    "name": "Imported Ida",
+                    "photo": source.url("/face.png"),
+                    "url": "https://ida.example/",
+                },
+                "url": "https://ida.example/likes/1",
+                "published": "2025-04-01T10:00:00+00:00",
+                "wm-received": "2025-04-01T10:05:00Z",
+                "wm-id": 900001,
+                "wm-source": "https://ida.example/likes/1",
+                "wm-target": POST,
+                "wm-property": "like-of",
+                "wm-private": False,
+            }
+        ],
+    }
+    path = site.parent / "export.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    result = run_publish(
+        "--settings", str(site), "mentions", "import", str(path), cwd=site.parent
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Imported 1, updated 0, skipped 0." in result.stdout
+    (ida,) = [m for m in store.list_mentions() if m.author_name == "Imported Ida"]
+    assert ida.moderation == model.APPROVED and ida.kind == "like" and ida.avatar
+    cached = site.parent / "var" / "avatars" / ida.avatar
+    with Image.open(cached) as image:
+        assert image.format == "PNG" and image.size == (96, 96)

@@ -13,7 +13,9 @@ import io
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -91,6 +93,26 @@ def cache_avatar(
     tmp.write_bytes(png)
     os.replace(tmp, path)  # atomic: a reader never sees half a file
     return name
+
+
+def cache_missing(
+    store: Any,
+    directory: Path,
+    policy: FetchPolicy,
+    size: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Cache the avatars the store lacks (after an import); return how many."""
+    todo = store.missing_avatars()
+    cached = 0
+    for done, mention in enumerate(todo, start=1):
+        name = cache_avatar(mention.author_photo, directory, policy, size)
+        if name:
+            store.set_avatar(mention.id, name)
+            cached += 1
+        if progress:
+            progress(done, len(todo))
+    return cached
 
 
 def remove_avatars(directory: Path, names: list[str]) -> None:

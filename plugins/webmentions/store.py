@@ -271,6 +271,22 @@ class Store:
                 )
             )
 
+    def set_avatar(self, mention_id: int, avatar: str | None) -> None:
+        with self.tx() as conn:
+            conn.execute(
+                mentions.update()
+                .where(mentions.c.id == mention_id)
+                .values(avatar=avatar)
+            )
+
+    def missing_avatars(self) -> list[Mention]:
+        """Mentions with an author picture not cached yet (imported ones)."""
+        query = sa.select(mentions).where(
+            mentions.c.author_photo.is_not(None), mentions.c.avatar.is_(None)
+        )
+        with self.engine.connect() as conn:
+            return [self._mention(r) for r in conn.execute(query).mappings()]
+
     def queue_size(self) -> int:
         with self.engine.connect() as conn:
             return int(
