@@ -482,6 +482,7 @@ def mentions_work(site: Site, once: bool) -> None:
     settings = site.settings()
     store = _store(site)
     worker = mention_service.make_worker(settings, store)
+    mention_service.service_logging()
     if once:
         total = 0
         while taken := worker.run_once():

@@ -120,8 +120,7 @@ def admin(store_url: str, tmp_path: Path) -> Iterator[Admin]:
     store.replace_targets(SITE, [Target(POST, "L’aube <des> lampes", None, "fr")])
     rebuilds: list[str] = []
     service = make_service(store, clock, on_approve=lambda: rebuilds.append("rebuild"))
-    # What the lead's make_service is asked to set (see plugins/webmentions/admin.py).
-    service.avatars_dir = tmp_path / "avatars"  # type: ignore[attr-defined]
+    service.avatars_dir = tmp_path / "avatars"
     for base in serve(service):
         yield Admin(base, service, store, clock, rebuilds)
 
@@ -421,7 +420,8 @@ def test_approve_and_always_allow_a_domain(admin: Admin) -> None:
 
 
 def test_block_a_domain_deletes_its_mentions_and_avatars(admin: Admin) -> None:
-    avatars: Path = admin.service.avatars_dir  # type: ignore[attr-defined]
+    avatars = admin.service.avatars_dir
+    assert avatars is not None
     avatars.mkdir()
     (avatars / "spam.png").write_bytes(b"png")
     (avatars / "alice.png").write_bytes(b"png")

@@ -22,7 +22,6 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -229,7 +228,7 @@ def login_post(service: Service, request: Request) -> Response:
     assert secret
     client = client_of(request)
     # A dedicated, stricter limiter if the service has one; else the shared one.
-    limiter = getattr(service, "login_limiter", None) or service.limiter
+    limiter = service.login_limiter or service.limiter
     if not limiter.allow(f"admin-login:{client}"):
         log.warning("admin: too many log-in attempts from %s", client)
         return text(429, "too many attempts: wait a minute", {"Retry-After": "60"})
@@ -323,15 +322,16 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
         return text(400, "give a domain name such as alice.example")
     if action == "allow":
         approved = service.store.approve_domain(domain)
+        service.policies_changed()
         log.info("admin: %s always allowed; %s mention(s) approved", domain, approved)
         if approved:
             _changed_site(service)
         return _back("allowed", domain=domain, n=approved)
     shown = count_visible(service.store.engine, domain)
     removed = service.store.block_domain(domain)
-    avatars_dir: Path | None = getattr(service, "avatars_dir", None)
-    if avatars_dir is not None:
-        remove_avatars(avatars_dir, removed)
+    service.policies_changed()
+    if service.avatars_dir is not None:
+        remove_avatars(service.avatars_dir, removed)
     elif removed:
         log.warning(
             "admin: %s avatar(s) of %s not deleted: the service has no avatars_dir",

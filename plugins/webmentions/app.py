@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -31,6 +34,52 @@ Handler = Callable[["Service", Request], Response]
 Notifier = Callable[[Any], None]
 
 
+class Snapshot:
+    """The published targets and the domain policies, kept in memory.
+
+    Read from the store at most every ``ttl`` seconds (the hot path of the
+    endpoint makes no query for them); an unknown target triggers an early
+    re-read, so a post published by a build is accepted within a second.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._read_at = -float("inf")
+        self._targets: set[str] = set()
+        self._policies: dict[str, str] = {}
+
+    def _refresh(self, older_than: float) -> None:
+        with self._lock:
+            if self.clock() - self._read_at >= older_than:
+                self._targets = self.store.target_urls()
+                self._policies = self.store.domain_policies()
+                self._read_at = self.clock()
+
+    def is_target(self, url: str) -> bool:
+        self._refresh(self.ttl)
+        if url in self._targets:
+            return True
+        self._refresh(1.0)
+        return url in self._targets
+
+    def domain_policy(self, domain: str) -> str | None:
+        self._refresh(self.ttl)
+        return self._policies.get(domain)
+
+    def invalidate(self) -> None:
+        """Forget what was read (after a change made in this process)."""
+        with self._lock:
+            self._read_at = -float("inf")
+
+
 @dataclass
 class Service:
     """Everything the handlers share."""
@@ -42,9 +91,27 @@ class Service:
     notify: Notifier | None = None
     on_approve: Callable[[], None] | None = None
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    snapshot: Snapshot | None = None
+    #: Where cached avatars live (deleted with a blocked domain's mentions).
+    avatars_dir: Path | None = None
+    #: Login attempts on /admin (default: the shared limiter).
+    login_limiter: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        if self.snapshot is None:
+            self.snapshot = Snapshot(self.store)
 
     def is_target(self, url: str) -> bool:
-        return self.store.target(url) is not None
+        assert self.snapshot
+        return self.snapshot.is_target(url)
+
+    def domain_policy(self, domain: str) -> str | None:
+        assert self.snapshot
+        return self.snapshot.domain_policy(domain)
+
+    def policies_changed(self) -> None:
+        assert self.snapshot
+        self.snapshot.invalidate()
 
 
 def text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -98,7 +165,7 @@ def webmention_post(service: Service, request: Request) -> Response:
         return text(
             429, "too many webmentions: try again in a minute", {"Retry-After": "60"}
         )
-    if service.store.domain_policy(domain_of(result.source)) == "block":
+    if service.domain_policy(domain_of(result.source)) == "block":
         # Dropped, as the moderators asked; the sender learns nothing more.
         log.info("webmention from blocked domain dropped: %s", result.source)
         return text(202, "accepted")

@@ -110,7 +110,7 @@ def comment_post(service: Any, request: Request) -> Response:
         return page(400, texts["error"], f"<p>{texts['fix']}</p><ul>{items}</ul>", lang)
     target = values.pop("target")
     policy = (
-        service.store.domain_policy(model.domain_of(values["author_url"]))
+        service.domain_policy(model.domain_of(values["author_url"]))
         if values["author_url"]
         else None
     )

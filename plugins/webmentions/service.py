@@ -19,6 +19,23 @@ from .worker import Worker
 log = logging.getLogger(__name__)
 
 
+def service_logging(level: int = logging.INFO) -> None:
+    """Log the service's work to stderr, one timestamped line per event.
+
+    Pelican's logger class (set globally when Pelican is imported) drops any
+    message it has seen before and keeps every one in memory: right for a
+    build, wrong for a long-running service, where "refused: …" must be
+    logged each time. Our loggers get that filter removed.
+    """
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("webmentions") and isinstance(logger, logging.Logger):
+            for flt in list(logger.filters):
+                logger.removeFilter(flt)
+
+
 def fetch_policy(settings: dict[str, Any]) -> FetchPolicy:
     """The fetch policy of this site: the defaults, plus allowed networks."""
     return FetchPolicy(allow_networks=tuple(config(settings).fetch_allow_networks))
@@ -57,6 +74,9 @@ def make_service(settings: dict[str, Any], store: Any | None = None) -> Service:
         notify=make_notifier(settings, store),
         on_approve=approval_hook(cfg, settings),
         clock=store.clock,
+        avatars_dir=Path(var_dir(settings)) / "avatars",
+        # Ten wrong passwords in five minutes from one address is enough.
+        login_limiter=RateLimiter(10, window=300),
     )
 
 
@@ -94,6 +114,9 @@ def start(
     configured hook (``publish serve --mentions`` rebuilds the preview)."""
     from waitress.server import create_server
 
+    from . import admin, form  # noqa: F401 (their loggers exist before service_logging)
+
+    service_logging()
     service = make_service(settings)
     if on_approve:
         service.on_approve = on_approve

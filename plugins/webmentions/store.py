@@ -23,16 +23,16 @@ from .model import Mention, domain_of
 from .schema import LATEST, current_version, domains, mentions, migrate, targets
 
 _MENTION_FIELDS = [f.name for f in fields(Mention)]
+_WRITE = "causerie_write"  # Connection.info key: this transaction will write
 
 
 def connect(url: str) -> sa.Engine:
     """An engine for ``url``, SQLite set up for safe concurrent use."""
     try:
         if url.startswith("sqlite"):
+            # No pool_pre_ping: a SQLite file does not drop connections.
             engine = sa.create_engine(
-                url,
-                connect_args={"timeout": 30, "isolation_level": None},
-                pool_pre_ping=True,
+                url, connect_args={"timeout": 30, "isolation_level": None}
             )
 
             @sa.event.listens_for(engine, "connect")
@@ -48,9 +48,11 @@ def connect(url: str) -> sa.Engine:
             @sa.event.listens_for(engine, "begin")
             def _begin(conn: sa.Connection) -> None:
                 # pysqlite's own transaction handling defers BEGIN and skips
-                # it for DDL; take the write lock up front instead, so two
-                # processes never both read-then-write the same row.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                # it for DDL. A write transaction (Store.tx) takes the write
+                # lock up front, so two processes never both read-then-write
+                # the same row; a read needs no lock at all in WAL mode.
+                write = conn.info.get(_WRITE)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
             return engine
         return sa.create_engine(url, pool_pre_ping=True)
@@ -85,6 +87,7 @@ class Store:
     def __init__(self, engine: sa.Engine, clock: Any = _now) -> None:
         self.engine = engine
         self.clock = clock
+        self._statements: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
 
     @classmethod
     def open(cls, url: str, clock: Any = _now, migrate_now: bool = True) -> Store:
@@ -109,8 +112,14 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sa.Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        """A write transaction, committed on exit."""
+        with self.engine.connect() as conn:
+            conn.info[_WRITE] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop(_WRITE, None)
 
     # --- receiving -----------------------------------------------------
 
@@ -453,6 +462,19 @@ class Store:
             conn.execute(targets.delete().where(targets.c.url.startswith(prefix)))
             if rows:
                 conn.execute(targets.insert(), rows)
+
+    def target_urls(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(targets.c.url)).scalars())
+
+    def domain_policies(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {
+                d: p
+                for d, p in conn.execute(
+                    sa.select(domains.c.domain, domains.c.policy)
+                ).tuples()
+            }
 
     def target(self, url: str) -> Target | None:
         with self.engine.connect() as conn:
