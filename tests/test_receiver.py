@@ -324,3 +324,81 @@ def test_import_from_webmention_io_caches_avatars(
     cached = site.parent / "var" / "avatars" / ida.avatar
     with Image.open(cached) as image:
         assert image.format == "PNG" and image.size == (96, 96)
+
+
+def form_fields(site: Path) -> tuple[str, dict[str, str]]:
+    """The comment form of a built post page, as a browser would send it."""
+    from bs4 import BeautifulSoup
+
+    page = site.parent / "output/posts/2026/aube-six-mois-apres/index.html"
+    form = BeautifulSoup(page.read_text(encoding="utf-8"), "html5lib").find(
+        "form", method="post"
+    )
+    assert form is not None, "no comment form on the post page"
+    fields = {
+        str(i["name"]): str(i.get("value", ""))
+        for i in form.find_all(["input", "textarea"])
+        if i.get("name")
+    }
+    return str(form["action"]), fields
+
+
+def test_the_comment_form_stores_a_pending_reply(
+    receiver: Receiver, store: Store, site: Path
+) -> None:
+    action, fields = form_fields(site)
+    assert action == "http://127.0.0.1:8081/comment"  # the configured service_url
+    assert fields["target"] == OTHER_POST and fields["lang"] == "fr"
+    fields.update(
+        name="Zoé <b>Durand</b>",
+        website="https://zoe.example/",
+        comment="Très utile.\n\n<script>alert(1)</script>",
+    )
+    answer = requests.post(receiver.url + "/comment", data=fields, timeout=10)
+    assert (
+        answer.status_code == 201
+        and "Merci" in answer.text
+        and "relecture" in answer.text
+    )
+    (zoe,) = [
+        m
+        for m in store.list_mentions()
+        if m.origin == model.FORM and m.author_url == "https://zoe.example/"
+    ]
+    assert (zoe.verification, zoe.moderation, zoe.kind) == (
+        model.VERIFIED,
+        model.PENDING,
+        "reply",
+    )
+    assert (
+        zoe.content_html
+        and "<script>" not in zoe.content_html
+        and "&lt;script&gt;" in zoe.content_html
+    )
+    assert zoe.author_name and "<b>" not in zoe.author_name
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"name": ""}, 400, "indiquez votre nom"),
+        ({"comment": "  "}, 400, "écrivez un commentaire"),
+        ({"website": "javascript:alert(1)"}, 400, "http:// ou https://"),
+        ({"target": f"{SITEURL}/nope/"}, 400, "ce billet n’existe pas"),
+        ({"honeypot": "https://spam.example"}, 200, "Merci"),
+    ],
+)
+def test_the_comment_form_refuses_bad_input(
+    receiver: Receiver,
+    store: Store,
+    site: Path,
+    change: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
+    _action, fields = form_fields(site)
+    fields.update({"name": "Paul", "comment": "Un avis.", **change})
+    before = len(store.list_mentions())
+    answer = requests.post(receiver.url + "/comment", data=fields, timeout=10)
+    assert answer.status_code == status and message in answer.text
+    assert len(store.list_mentions()) == before  # nothing stored, even for the bot

@@ -9,8 +9,11 @@ mention queued (it will be verified again) or done, never lost.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -88,6 +91,9 @@ class Store:
         self.engine = engine
         self.clock = clock
         self._statements: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+        self._write_lock: Any = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str, clock: Any = _now, migrate_now: bool = True) -> Store:
@@ -112,8 +118,13 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[sa.Connection]:
-        """A write transaction, committed on exit."""
-        with self.engine.connect() as conn:
+        """A write transaction, committed on exit.
+
+        On SQLite, this process's writers take turns on a Python lock first:
+        waiting there is instant, whereas SQLite's busy handler sleeps for up
+        to 100 ms between tries (p99 of a second under load, before this).
+        """
+        with self._write_lock, self.engine.connect() as conn:
             conn.info[_WRITE] = True
             try:
                 with conn.begin():
@@ -126,13 +137,21 @@ class Store:
     def _upsert(
         self, conn: sa.Connection, values: dict[str, Any], update: Iterable[str]
     ) -> int:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(mentions).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[mentions.c.source, mentions.c.target],
-            set_={name: stmt.excluded[name] for name in update},
-        ).returning(mentions.c.id)
-        return int(conn.execute(stmt).scalar_one())
+        key = (tuple(sorted(values)), tuple(update))
+        stmt = self._statements.get(key)
+        if stmt is None:
+            # Built once per shape, then executed with parameters: building
+            # an upsert costs more than running it (1.3 ms; bench/mentions.py).
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(mentions).values(
+                {k: sa.bindparam(k) for k in key[0]}
+            )
+            stmt = insert.on_conflict_do_update(
+                index_elements=[mentions.c.source, mentions.c.target],
+                set_={name: insert.excluded[name] for name in update},
+            ).returning(mentions.c.id)
+            self._statements[key] = stmt
+        return int(conn.execute(stmt, values).scalar_one())
 
     def enqueue(self, source: str, target: str, client: str | None = None) -> int:
         """Queue a webmention for verification (an update if already known).
@@ -140,7 +159,20 @@ class Store:
         Returns its id once the row is committed. Its moderation state is
         kept: an approved reply that is edited stays approved.
         """
+        return self.enqueue_many([(source, target, client)])[0]
+
+    def enqueue_many(self, items: Sequence[tuple[str, str, str | None]]) -> list[int]:
+        """Queue several webmentions in one transaction (one disk sync)."""
         now = self.clock()
+        with self.tx() as conn:
+            return [
+                self._upsert(conn, *self._queued(s, t, c, now)) for s, t, c in items
+            ]
+
+    @staticmethod
+    def _queued(
+        source: str, target: str, client: str | None, now: dt.datetime
+    ) -> tuple[dict[str, Any], tuple[str, ...]]:
         values = {
             "source": source,
             "target": target,
@@ -165,8 +197,7 @@ class Store:
             "updated_at",
             "reason",
         )
-        with self.tx() as conn:
-            return self._upsert(conn, values, update)
+        return values, update
 
     def add_verified(
         self, source: str, target: str, origin: str, data: Mapping[str, Any]
@@ -488,3 +519,48 @@ class Store:
     @staticmethod
     def _mention(row: Any) -> Mention:
         return Mention(**{k: row[k] for k in _MENTION_FIELDS})
+
+
+class GroupCommit:
+    """Queues webmentions from many request threads with few disk syncs.
+
+    Each caller waits until its row is committed (a 202 is only ever sent for
+    a stored mention); meanwhile the writer thread takes everything that
+    arrived and commits it in one transaction. Under load, one sync serves
+    dozens of requests; alone, a request waits for nothing but its own.
+    """
+
+    def __init__(self, store: Store, batch: int = 256) -> None:
+        self.store = store
+        self.batch = batch
+        self._queue: queue.Queue[tuple[tuple[str, str, str | None], Future[int]]] = (
+            queue.Queue()
+        )
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name="group-commit"
+        )
+        self._thread.start()
+
+    def enqueue(
+        self, source: str, target: str, client: str | None = None, timeout: float = 30.0
+    ) -> int:
+        future: Future[int] = Future()
+        self._queue.put(((source, target, client), future))
+        return future.result(timeout)
+
+    def _run(self) -> None:
+        while True:
+            pending = [self._queue.get()]
+            while len(pending) < self.batch:
+                try:
+                    pending.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                ids = self.store.enqueue_many([item for item, _future in pending])
+            except Exception as exc:  # every waiting request learns it failed
+                for _item, future in pending:
+                    future.set_exception(exc)
+                continue
+            for (_item, future), mention_id in zip(pending, ids, strict=True):
+                future.set_result(mention_id)
