@@ -91,6 +91,7 @@ class Store:
         self.engine = engine
         self.clock = clock
         self._statements: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+        self._local = threading.local()
         self._write_lock: Any = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
@@ -124,6 +125,10 @@ class Store:
         waiting there is instant, whereas SQLite's busy handler sleeps for up
         to 100 ms between tries (p99 of a second under load, before this).
         """
+        current = getattr(self._local, "conn", None)
+        if current is not None:  # inside batch(): one transaction for all
+            yield current
+            return
         with self._write_lock, self.engine.connect() as conn:
             conn.info[_WRITE] = True
             try:
@@ -131,6 +136,16 @@ class Store:
                     yield conn
             finally:
                 conn.info.pop(_WRITE, None)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every write in the block part of one transaction (one sync)."""
+        with self.tx() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
 
     # --- receiving -----------------------------------------------------
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from . import model
@@ -66,32 +67,59 @@ class Worker:
         self.avatars_dir = avatars_dir
         self.policy = policy
         self.notify = notify
+        self._writes: list[Callable[[], object]] = []
+        self._to_notify: list[int] = []
+        self._policies: dict[str, str] = {}
         self.retry = RetryPolicy(
             settings.max_attempts, dt.timedelta(seconds=settings.retry_delay)
         )
 
     def run_once(self, limit: int = 10) -> int:
-        """Verify up to ``limit`` due mentions; return how many were taken."""
+        """Verify up to ``limit`` due mentions; return how many were taken.
+
+        The results of a batch are written together, in one short
+        transaction after all the fetching: one disk sync per batch, and the
+        store is never locked while we wait for the network. A crash before
+        that write loses nothing: the leases run out, the batch is redone.
+        """
         batch = self.store.claim(
             dt.timedelta(seconds=self.settings.lease_seconds), limit
         )
+        if not batch:
+            return 0
+        self._writes, self._to_notify = [], []
+        self._policies = self.store.domain_policies()
         for mention in batch:
             try:
-                self.process(mention)
+                self._verify_one(mention)
             except Exception:
                 # One bad source must never stop the queue: record, go on.
                 log.exception(
                     "mention %s (%s): unexpected error", mention.id, mention.source
                 )
                 self._transient(mention, "an unexpected error occurred while verifying")
+        with self.store.batch():
+            for write in self._writes:
+                write()
+        for mention_id in self._to_notify:
+            self._send_notification(mention_id)
         return len(batch)
+
+    def _send_notification(self, mention_id: int) -> None:
+        mention = self.store.get(mention_id)
+        if mention and self.notify:
+            try:
+                self.notify(mention)
+            except Exception:
+                log.exception("mention %s: notification failed", mention_id)
 
     def run_forever(self, stop: threading.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
             if not self.run_once():
                 stop.wait(idle)
 
-    def process(self, mention: Mention) -> None:
+    def _verify_one(self, mention: Mention) -> None:
+        """Fetch and verify one mention; queue what to write (see run_once)."""
         try:
             fetched = fetch(mention.source, self.policy)
         except FetchError as exc:
@@ -112,7 +140,7 @@ class Worker:
     def _accept(self, mention: Mention, data: MentionData) -> None:
         decision = decide(
             self.settings.moderation,
-            self.store.domain_policy(mention.source_domain),
+            self._policies.get(mention.source_domain),
             mention.moderation,
         )
         if decision == DROP:
@@ -121,7 +149,7 @@ class Worker:
                 mention.id,
                 mention.source_domain,
             )
-            self.store.erase(mention.source)
+            self._writes.append(partial(self.store.erase, mention.source))
             return
         values = dataclasses.asdict(data)
         values.pop("source", None)
@@ -134,7 +162,7 @@ class Worker:
                 self.settings.avatar_size,
             )
         first_time = not _was_verified(mention)
-        self.store.verified(mention.id, values, decision)
+        self._writes.append(partial(self.store.verified, mention.id, values, decision))
         log.info(
             "mention %s verified: %s from %s (%s)",
             mention.id,
@@ -143,30 +171,34 @@ class Worker:
             decision,
         )
         if self.notify and first_time and decision == model.PENDING:
-            updated = self.store.get(mention.id)
-            if updated:
-                try:
-                    self.notify(updated)
-                except Exception:
-                    log.exception("mention %s: notification failed", mention.id)
+            self._to_notify.append(mention.id)
 
     def _refuse(self, mention: Mention, reason: str, deleted: bool) -> None:
         # §3.2.4 (updates and deletes): a source that is gone, or that no
         # longer links to us, deletes a mention we had verified before; one
         # we never verified is simply refused (failed, with its reason).
         log.info("mention %s refused: %s (%s)", mention.id, reason, mention.source)
-        self.store.failed(
-            mention.id, reason, deleted=deleted and _was_verified(mention)
+        self._writes.append(
+            partial(
+                self.store.failed,
+                mention.id,
+                reason,
+                deleted and _was_verified(mention),
+            )
         )
 
     def _transient(self, mention: Mention, reason: str) -> None:
         at = self.retry.next_attempt(mention.attempts, self.store.clock())
         if at is None:
-            self.store.failed(
-                mention.id, f"{reason} (gave up after {mention.attempts} attempts)"
+            self._writes.append(
+                partial(
+                    self.store.failed,
+                    mention.id,
+                    f"{reason} (gave up after {mention.attempts} attempts)",
+                )
             )
         else:
             log.info(
                 "mention %s: %s; retrying at %s", mention.id, reason, at.isoformat()
             )
-            self.store.retry_later(mention.id, reason, at)
+            self._writes.append(partial(self.store.retry_later, mention.id, reason, at))
