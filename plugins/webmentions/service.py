@@ -28,9 +28,16 @@ def service_logging(level: int = logging.INFO) -> None:
     build, wrong for a long-running service, where "refused: …" must be
     logged each time. Our loggers get that filter removed.
     """
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Our own handler, not the root's: a build in the same process (publish
+    # serve --mentions) keeps Pelican's quiet console.
+    top = logging.getLogger("webmentions")
+    top.setLevel(level)
+    if not any(isinstance(h, logging.StreamHandler) for h in top.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        top.addHandler(handler)
     for name, logger in list(logging.root.manager.loggerDict.items()):
         if name.startswith("webmentions") and isinstance(logger, logging.Logger):
             for flt in list(logger.filters):
