@@ -115,7 +115,15 @@ class Worker:
 
     def run_forever(self, stop: threading.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
-            if not self.run_once():
+            try:
+                taken = self.run_once()
+            except Exception:
+                # The store itself failed (a database restart, a full disk):
+                # the worker waits and tries again rather than dying.
+                log.exception("verification paused: the mention store failed")
+                stop.wait(10 * idle)
+                continue
+            if not taken:
                 stop.wait(idle)
 
     def _verify_one(self, mention: Mention) -> None:
