@@ -17,7 +17,10 @@ KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "mention")
 
 def domain_of(url: str | None) -> str:
     """The host of ``url``, lower case, without "www." (what policies match)."""
-    host = (urlsplit(url or "").hostname or "").lower()
+    try:
+        host = (urlsplit(url or "").hostname or "").lower()
+    except ValueError:  # "http://[" and other broken URLs have no domain
+        return ""
     return host[4:] if host.startswith("www.") else host
 
 
