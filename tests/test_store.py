@@ -159,3 +159,32 @@ def test_form_comments_are_stored_verified_and_pending(store: Store) -> None:
         and mention.moderation == model.PENDING
     )
     assert mention.origin == model.FORM
+
+
+def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -> None:
+    import threading
+
+    from webmentions.store import GroupCommit
+
+    writer = GroupCommit(store)
+    results: dict[str, int] = {}
+
+    def send(k: int) -> None:
+        for i in range(25):
+            source = f"https://s{k}.example/{i}"
+            mention_id = writer.enqueue(source, POST)
+            # Committed before enqueue returned: another connection sees it.
+            assert store.get(mention_id) is not None
+            results[source] = mention_id
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 200 and len(set(results.values())) == 200
+    assert store.queue_size() == 200
+    # The same source and target again is the same mention.
+    assert (
+        writer.enqueue("https://s0.example/0", POST) == results["https://s0.example/0"]
+    )

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 from .model import domain_of
 from .receive import Accepted, RateLimiter, check_request
 from .settings import WebmentionSettings
-from .store import Store
+from .store import GroupCommit, Store
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,15 @@ class Service:
     def __post_init__(self) -> None:
         if self.snapshot is None:
             self.snapshot = Snapshot(self.store)
+        self._writer: GroupCommit | None = None
+        self._writer_lock = threading.Lock()
+
+    def enqueue(self, source: str, target: str, client: str | None) -> int:
+        """Queue a webmention; return its id once it is committed."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = GroupCommit(self.store)
+        return self._writer.enqueue(source, target, client)
 
     def is_target(self, url: str) -> bool:
         assert self.snapshot
@@ -169,7 +178,7 @@ def webmention_post(service: Service, request: Request) -> Response:
         # Dropped, as the moderators asked; the sender learns nothing more.
         log.info("webmention from blocked domain dropped: %s", result.source)
         return text(202, "accepted")
-    mention_id = service.store.enqueue(result.source, result.target, client)
+    mention_id = service.enqueue(result.source, result.target, client)
     log.info("webmention %s queued: %s -> %s", mention_id, result.source, result.target)
     # §3.2: 202 Accepted, since verification is asynchronous; sent only now
     # that the row is committed.
