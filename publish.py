@@ -433,9 +433,15 @@ def _rebuild_after_approval(site: Site) -> None:
     is_flag=True,
     help="Do not verify in this process (run `publish mentions work`).",
 )
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    help="Request threads (a request mostly waits for its commit).",
+)
 @pass_site
 def mentions_serve(
-    site: Site, host: str | None, port: int | None, no_worker: bool
+    site: Site, host: str | None, port: int | None, no_worker: bool, threads: int
 ) -> None:
     """Run the Webmention endpoint, the comment form and /admin.
 
@@ -455,7 +461,9 @@ def mentions_serve(
             f"Webmention endpoint at http://{host}:{port}/webmention — Ctrl-C to stop",
             fg="green",
         )
-        mention_service.serve(settings, host, port, with_worker=not no_worker)
+        mention_service.serve(
+            settings, host, port, with_worker=not no_worker, threads=threads
+        )
     except UserError as exc:
         fail(exc)
     except OSError as exc:

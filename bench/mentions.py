@@ -263,6 +263,8 @@ def acceptance(
                 "mentions",
                 "serve",
                 "--no-worker",
+                "--threads",
+                str(THREADS),
                 "--port",
                 "{port}",
             ],
