@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -125,10 +124,6 @@ def start(
     from . import admin, form  # noqa: F401 (their loggers exist before service_logging)
 
     service_logging()
-    # The committing thread returns from its disk sync wanting the GIL back;
-    # with the default 5 ms switch interval it waits behind the busy request
-    # threads at every commit. 1 ms keeps commits flowing (bench/mentions.py).
-    sys.setswitchinterval(0.001)
     service = make_service(settings)
     if on_approve:
         service.on_approve = on_approve
