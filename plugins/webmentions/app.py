@@ -183,7 +183,17 @@ def accept_webmention(
         # Dropped, as the moderators asked; the sender learns nothing more.
         log.info("webmention from blocked domain dropped: %s", result.source)
         return 202, "accepted", {}
-    mention_id = service.enqueue(result.source, result.target, client)
+    try:
+        mention_id = service.enqueue(result.source, result.target, client)
+    except Exception:
+        # Not stored, so not accepted: the sender must try again (§3.2
+        # leaves retrying to it), and nothing was promised that was lost.
+        log.exception("webmention not stored: %s -> %s", result.source, result.target)
+        return (
+            503,
+            "the webmention could not be stored; try again later",
+            {"Retry-After": "300"},
+        )
     log.info("webmention %s queued: %s -> %s", mention_id, result.source, result.target)
     # §3.2: 202 Accepted, since verification is asynchronous; sent only now
     # that the row is committed.
@@ -206,6 +216,7 @@ STATUS_LINES = {
     400: "400 Bad Request",
     413: "413 Content Too Large",
     429: "429 Too Many Requests",
+    503: "503 Service Unavailable",
 }
 
 

@@ -563,12 +563,8 @@ class Store:
 
     def domain_policies(self) -> dict[str, str]:
         with self.engine.connect() as conn:
-            return {
-                d: p
-                for d, p in conn.execute(
-                    sa.select(domains.c.domain, domains.c.policy)
-                ).tuples()
-            }
+            rows = conn.execute(sa.select(domains.c.domain, domains.c.policy))
+            return {str(domain): str(policy) for domain, policy in rows}
 
     def target(self, url: str) -> Target | None:
         with self.engine.connect() as conn:
