@@ -188,3 +188,19 @@ def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -
     assert (
         writer.enqueue("https://s0.example/0", POST) == results["https://s0.example/0"]
     )
+
+
+def test_a_failed_block_changes_nothing(store: Store) -> None:
+    """The policy and its effect are one transaction: all or nothing."""
+    store.enqueue("https://bob.example/1", POST)
+    original = store._delete
+
+    def crash(condition: object) -> list[str]:
+        raise RuntimeError("power cut")
+
+    store._delete = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        store.block_domain("bob.example")
+    store._delete = original  # type: ignore[method-assign]
+    assert store.domain_policy("bob.example") is None
+    assert len(store.list_mentions()) == 1

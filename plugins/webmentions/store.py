@@ -336,43 +336,35 @@ class Store:
             lease_until=None,
             next_attempt_at=None,
             reason=None,
-            updated_at=self.clock(),
         )
         if moderation:
             values["moderation"] = moderation
-        with self.tx() as conn:
-            conn.execute(
-                mentions.update().where(mentions.c.id == mention_id).values(**values)
-            )
+        values.pop("updated_at", None)  # _update stamps it
+        self._update(mention_id, **values)
 
-    def retry_later(self, mention_id: int, reason: str, at: dt.datetime) -> None:
+    def _update(self, mention_id: int, **values: Any) -> int:
+        """Change one mention (stamping updated_at); return rows changed."""
         with self.tx() as conn:
-            conn.execute(
+            result = conn.execute(
                 mentions.update()
                 .where(mentions.c.id == mention_id)
-                .values(
-                    reason=reason,
-                    next_attempt_at=at,
-                    lease_until=None,
-                    updated_at=self.clock(),
-                )
+                .values(**values, updated_at=self.clock())
             )
+        return int(result.rowcount)
+
+    def retry_later(self, mention_id: int, reason: str, at: dt.datetime) -> None:
+        self._update(mention_id, reason=reason, next_attempt_at=at, lease_until=None)
 
     def failed(self, mention_id: int, reason: str, deleted: bool = False) -> None:
         """Record a permanent refusal; ``deleted`` when the source is gone."""
         state = model.DELETED if deleted else model.FAILED
-        with self.tx() as conn:
-            conn.execute(
-                mentions.update()
-                .where(mentions.c.id == mention_id)
-                .values(
-                    verification=state,
-                    reason=reason,
-                    next_attempt_at=None,
-                    lease_until=None,
-                    updated_at=self.clock(),
-                )
-            )
+        self._update(
+            mention_id,
+            verification=state,
+            reason=reason,
+            next_attempt_at=None,
+            lease_until=None,
+        )
 
     def set_avatar(self, mention_id: int, avatar: str | None) -> None:
         with self.tx() as conn:
@@ -434,13 +426,7 @@ class Store:
         """Approve or reject one mention; False if there is no such mention."""
         if state not in (model.APPROVED, model.REJECTED, model.PENDING):
             raise ValueError(state)
-        with self.tx() as conn:
-            result = conn.execute(
-                mentions.update()
-                .where(mentions.c.id == mention_id)
-                .values(moderation=state, updated_at=self.clock())
-            )
-        return result.rowcount == 1
+        return self._update(mention_id, moderation=state) == 1
 
     def domain_policy(self, domain: str) -> str | None:
         with self.engine.connect() as conn:
@@ -461,9 +447,12 @@ class Store:
                 )
 
     def approve_domain(self, domain: str) -> int:
-        """Allow ``domain`` from now on and approve what it already sent."""
-        self.set_domain_policy(domain, "allow")
-        with self.tx() as conn:
+        """Allow ``domain`` from now on and approve what it already sent.
+
+        One transaction: a crash never leaves the policy without its effect.
+        """
+        with self.batch(), self.tx() as conn:
+            self.set_domain_policy(domain, "allow")
             result = conn.execute(
                 mentions.update()
                 .where(
@@ -475,11 +464,15 @@ class Store:
         return int(result.rowcount)
 
     def block_domain(self, domain: str) -> list[str]:
-        """Block ``domain``: drop its mentions; return their cached avatars."""
-        self.set_domain_policy(domain, "block")
-        return self._delete(
-            mentions.c.source_domain == domain.lower().removeprefix("www.")
-        )
+        """Block ``domain``: drop its mentions; return their cached avatars.
+
+        One transaction: a crash never leaves the block without its effect.
+        """
+        with self.batch():
+            self.set_domain_policy(domain, "block")
+            return self._delete(
+                mentions.c.source_domain == domain.lower().removeprefix("www.")
+            )
 
     def erase(self, who: str) -> list[str]:
         """Remove a person's mentions (by their URL or their domain); return
