@@ -677,6 +677,69 @@ def mentions_import(site: Site, file: Path) -> None:
     )
 
 
+@mentions.command("send")
+@click.option(
+    "--dry-run", is_flag=True, help="List what is due; send nothing, record nothing."
+)
+@click.option("--post", "slug", help="Only this post (its slug, as in its address).")
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 on any refusal or failure, not only ours."
+)
+@pass_site
+def mentions_send(site: Site, dry_run: bool, slug: str | None, strict: bool) -> None:
+    """Send webmentions for new, changed and deleted posts (after deploying).
+
+    Each link of a post is told of it; an updated post is sent again to its
+    current and former links, a deleted one to its former links. Unchanged
+    posts are not sent again. Exit 0 when every failure is the remote's
+    (refused, no endpoint, unreachable: recorded, retried by later runs).
+
+    \b
+    Example:
+        publish --settings publishconf.py mentions send --dry-run
+        publish --settings publishconf.py mentions send --post aube-six-mois-apres
+    """
+    from webmentions import sendrun
+
+    settings = site.settings()
+    store = _store(site)
+    cfg = webmentions.config(settings)
+    site_url = str(settings["SITEURL"]).rstrip("/")
+    try:
+        jobs = sendrun.due(store, cfg, site_url, slug)
+    except UserError as exc:
+        fail(exc)
+    if dry_run or not jobs:
+        for job in jobs:
+            what = "deleted" if job.deleted else "post"
+            click.echo(f"{what:<8} {job.source}  ->  {job.target}")
+        click.echo(
+            f"{_n(len(jobs), 'webmention')} due{' (dry run: nothing sent)' if jobs else ''}."
+        )
+        return
+    done: list[Any] = []
+    with click.progressbar(length=len(jobs), label="Sending", file=sys.stderr) as bar:
+
+        def progress(outcome: Any, stored: Any) -> None:
+            done.append((outcome, stored))
+            bar.update(1)
+
+        sendrun.send(store, cfg, jobs, progress)
+    problems = [(o, r) for o, r in done if (r.status if r else o.status) != "sent"]
+    for outcome, stored in sorted(
+        problems, key=lambda p: (p[0].job.source, p[0].job.target)
+    ):
+        status = stored.status if stored else outcome.status
+        click.echo(f"{status:<11} {outcome.job.target}: {outcome.reason}", err=True)
+    tally = sendrun.counts(done)
+    click.echo(f"{'status':<12}{'count':>6}")
+    for status, count in sendrun.summary_rows(tally):
+        click.echo(f"{status:<12}{count:>6}")
+    code = sendrun.exit_code(tally, strict)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
 @mentions.command("migrate")
 @pass_site
 def mentions_migrate(site: Site) -> None:

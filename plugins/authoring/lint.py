@@ -37,9 +37,14 @@ KNOWN_KEYS = frozenset(
         "url",
         "keywords",
         "image",
+        # Webmention sending: the page this post answers (docs/content.md).
+        "in-reply-to",
+        "like-of",
+        "repost-of",
+        "bookmark-of",
     ]
 )
-STATUSES = ("published", "draft", "hidden")
+STATUSES = ("published", "draft", "hidden", "deleted")
 META_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):\s*(.*)$")
 # Pelican's link syntax: {filename}path, {static}path, {attach}path, {author}name
 # (and the older |filename|path), inside a Markdown link or an HTML attribute.

@@ -15,6 +15,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from watchfiles import watch
 
@@ -33,10 +34,40 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         self.send_error(404, "Not built (yet): reload once the build is done")
         return None
 
+    def send_head(self) -> Any:
+        # A deleted post's tombstone is served as 410 Gone, as the nginx
+        # example does with the same gone.map (W3C Webmention §3.1.5).
+        path = unquote(urlsplit(self.path).path)
+        if path in gone_paths(Path(str(self.directory))):
+            page = Path(self.translate_path(self.path))
+            if page.is_dir():
+                page = page / "index.html"
+            body = page.read_bytes() if page.is_file() else b"Gone\n"
+            self.send_response(410)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
+        return super().send_head()
+
     def end_headers(self) -> None:
         # A preview must always show the latest build, never a cached page.
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
+
+
+def gone_paths(directory: Path) -> set[str]:
+    """The addresses listed in the build's gone.map (lines ``"/path/" 1;``,
+    written by the webmentions plugin for deleted posts)."""
+    try:
+        text = (directory / "gone.map").read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    return {
+        line.strip()[1:-4].replace('\\"', '"').replace("\\\\", "\\")
+        for line in text.splitlines()
+        if line.strip().startswith('"') and line.strip().endswith('" 1;')
+    }
 
 
 def preview_overrides(url: str, drafts: bool) -> dict[str, Any]:

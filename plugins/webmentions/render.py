@@ -37,10 +37,11 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from pelican import signals
 
-from . import config, model, open_store, var_dir
+from . import config, model, open_store, outgoing, var_dir
 from .errors import WebmentionError
 from .feeds import FeedSite, Thread, write_feeds
 from .model import Mention
+from .outbox import OutboundPost
 from .sanitize import NOT_XML, clean_html, clean_text, safe_url
 from .store import Target
 
@@ -270,6 +271,7 @@ class _Build:
     site: FeedSite
     avatar_dir: Path
     threads: list[Thread]
+    gone: list[OutboundPost]
 
 
 def _enabled(settings: dict[str, Any]) -> bool:
@@ -322,6 +324,7 @@ def _attach(generator: Any) -> None:
         store.replace_targets(
             site_url, [_target(p, urls[id(p)], settings, tz) for p in posts]
         )
+        gone = outgoing.record(generator, store, site_url, posts)
         visible = store.visible()
     finally:
         store.engine.dispose()
@@ -366,6 +369,7 @@ def _attach(generator: Any) -> None:
         ),
         avatar_dir=avatar_dir,
         threads=threads,
+        gone=gone,
     )
 
 
@@ -391,12 +395,26 @@ def _write(generator: Any, writer: Any = None) -> None:
         return
     output = Path(generator.output_path)
     copy_avatars(build.threads, build.avatar_dir, output)
+    if writer is not None:
+        outgoing.write_tombstones(generator, writer, build.gone)
     for path in write_feeds(output, build.site, build.threads):
         signals.feed_written.send(str(path), context=generator.context, feed=None)
     del generator.webmentions_build
 
 
+def _mark_deleted(generator: Any, metadata: dict[str, Any]) -> None:
+    if _enabled(generator.settings):
+        outgoing.mark_deleted(generator, metadata)
+
+
+def _set_aside(generator: Any) -> None:
+    if _enabled(generator.settings):
+        outgoing.set_aside(generator)
+
+
 def connect_signals() -> None:
+    signals.article_generator_context.connect(_mark_deleted)
+    signals.article_generator_pretaxonomy.connect(_set_aside)
     signals.initialized.connect(_initialized)
     signals.all_generators_finalized.connect(_collect)
     signals.article_writer_finalized.connect(_write)

@@ -105,6 +105,43 @@ targets = sa.Table(
     sa.Column("published", UTCDateTime),
 )
 
+#: Our own posts as the latest build saw them, for sending webmentions
+#: (W3C Webmention §3.1): their outgoing links, a digest that changes when
+#: the post does, and whether the post still exists (a deleted post keeps its
+#: row, so its tombstone and its deletion notices can be made).
+outbound_posts = sa.Table(
+    "outbound_posts",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("source_path", sa.Text, nullable=False),
+    sa.Column("save_as", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("lang", sa.String(10)),
+    sa.Column("links", sa.Text, nullable=False),  # a JSON list of URLs
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # published | deleted
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime),
+)
+
+#: What was sent for each (our post, their page): the endpoint, the answer,
+#: and the post's digest at the time, so an unchanged post is not sent again.
+sent_webmentions = sa.Table(
+    "sent_webmentions",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("target", sa.Text, primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("endpoint", sa.Text),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("location", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
@@ -112,9 +149,14 @@ def _v1(conn: sa.Connection) -> None:
     metadata.create_all(conn, tables=[mentions, domains, targets])
 
 
+def _v2(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[outbound_posts, sent_webmentions])
+
+
 #: (version, name, function), in order. Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "mentions, domains and targets", _v1),
+    (2, "outbound posts and sent webmentions", _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -60,6 +60,21 @@ class WebmentionSettings:
     smtp_starttls: bool = False
     smtp_user: str | None = None
     smtp_from: str = "blog@localhost"
+    #: Sending (``publish mentions send``): links to our own site are not
+    #: sent to (their pages are ours); nor are links to these domains.
+    send_skip_own_site: bool = True
+    send_skip_domains: tuple[str, ...] = ()
+    #: Targets handled at once, and requests at once to any one host.
+    send_workers: int = 8
+    send_per_host: int = 2
+    #: Tries within a run for a 429, a 5xx or a timeout (Retry-After is
+    #: honoured up to send_max_wait seconds; longer waits go to a later run).
+    send_tries: int = 3
+    send_max_wait: int = 30
+    #: A target still failing transiently is tried again by later runs, after
+    #: send_retry_delay seconds (doubled each time), at most send_max_runs runs.
+    send_retry_delay: int = 600
+    send_max_runs: int = 6
 
     def __post_init__(self) -> None:
         if self.moderation not in ("hold", "open"):
@@ -81,9 +96,15 @@ class WebmentionSettings:
             "max_attempts",
             "avatar_size",
             "lease_seconds",
+            "send_workers",
+            "send_per_host",
+            "send_tries",
+            "send_max_runs",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+        if self.send_max_wait < 0 or self.send_retry_delay < 0:
+            raise SettingsError("send_max_wait and send_retry_delay must be 0 or more")
 
     @property
     def endpoint(self) -> str:
