@@ -197,7 +197,5 @@ def plan(
             elif last.status == RETRY and (
                 last.next_attempt_at is None or last.next_attempt_at <= now
             ):
-                jobs.append(
-                    Job(post.url, target, post.digest, deleted, last.attempts)
-                )
+                jobs.append(Job(post.url, target, post.digest, deleted, last.attempts))
     return jobs
