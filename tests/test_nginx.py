@@ -97,8 +97,10 @@ http {{
         wait_until(
             lambda: proc.poll() is None and requests.get(base + "/", timeout=2),
             15,
-            lambda: (proc.stderr.read() if proc.stderr and proc.poll() is not None else "")
-            + (prefix / "logs/error.log").read_text(),
+            lambda: (
+                (proc.stderr.read() if proc.stderr and proc.poll() is not None else "")
+                + (prefix / "logs/error.log").read_text()
+            ),
         )
         yield base, blog / "output", receiver
     finally:
@@ -115,7 +117,10 @@ def test_the_nginx_example(nginx_site: tuple[str, Path, Receiver]) -> None:
     assert home.headers["Link"] == link
     live = requests.get(base + "/posts/2026/autre/", timeout=5)
     assert live.status_code == 200 and "Un billet qui reste." in live.text
-    assert requests.get(base + "/theme/css/causerie.css", timeout=5).headers["Link"] == link
+    assert (
+        requests.get(base + "/theme/css/causerie.css", timeout=5).headers["Link"]
+        == link
+    )
 
     # The deleted post: 410, its tombstone page, the Link header still there.
     for path in ("/posts/2026/avis/", "/posts/2026/avis/index.html"):
