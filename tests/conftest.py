@@ -50,6 +50,20 @@ def demo_site(demo_build: sitebuild.BuildReport) -> Path:
     return demo_build.output
 
 
+#: What marks a deleted post's tombstone page (W3C Webmention §3.1.5).
+TOMBSTONE_META = '<meta http-equiv="Status" content="410 Gone">'
+
+
+def post_pages(output: Path) -> list[Path]:
+    """The pages of live posts under ``output``/posts/, not the tombstones of
+    deleted posts (the demo has one: content/posts/…-concours-photo-annule.md)."""
+    return sorted(
+        p
+        for p in (output / "posts").rglob("index.html")
+        if TOMBSTONE_META not in p.read_text(encoding="utf-8")
+    )
+
+
 def all_commands(group: Any = None, prefix: str = "") -> dict[str, Any]:
     """Every CLI command, subcommands included, by full name ("mentions serve")."""
     import click

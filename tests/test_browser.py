@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, build, stop_process
+from conftest import ROOT, build, post_pages, stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -131,7 +131,7 @@ def _lang_of(html_file: Path) -> str | None:
 
 def _post(root: Path, lang: str) -> str:
     """A post in ``lang``, preferring one that has a translation."""
-    posts = sorted((root / "posts").rglob("index.html"))
+    posts = post_pages(root)
     in_lang = [p for p in posts if _lang_of(p) == lang]
     assert in_lang, f"the demo site has no post in {lang!r}"
     translated = [p for p in in_lang if "hreflang=" in p.read_text(encoding="utf-8")]
@@ -176,6 +176,8 @@ def pages(site: Site) -> dict[str, str]:
         "post-en": _post(site.root, "en"),
         "author": _author(site.root),
         "about": _about(site.root),
+        # A deleted post's tombstone (content/posts/…-concours-photo-annule.md).
+        "tombstone": "posts/2025/concours-photo/",
     }
 
 
@@ -321,7 +323,9 @@ def axe_source() -> str:
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("which", ["index", "post-fr", "post-en", "author", "about"])
+@pytest.mark.parametrize(
+    "which", ["index", "post-fr", "post-en", "author", "about", "tombstone"]
+)
 def test_axe_finds_no_violation(
     driver: Any,
     site: Site,
@@ -346,6 +350,12 @@ def test_axe_finds_no_violation(
 # --- HTML validity: the Nu HTML Checker ------------------------------------------------
 
 
+#: The one nonconforming markup written on purpose: W3C Webmention §3.1.5 asks
+#: a deleted post's page for <meta http-equiv="Status" content="410 Gone">, a
+#: value HTML's list for http-equiv does not have (the demo's deleted post).
+ON_PURPOSE = {"Bad value “Status” for attribute “http-equiv” on element “meta”."}
+
+
 def test_vnu_finds_no_error(demo_site: Path) -> None:
     java = shutil.which("java")
     require(java is not None, "java", INSTALL_JAVA)
@@ -367,7 +377,12 @@ def test_vnu_finds_no_error(demo_site: Path) -> None:
         pytest.fail(
             f"vnu gave no JSON (exit {proc.returncode}):\n{proc.stderr[-2000:]}"
         )
-    errors = [m for m in messages if m.get("type") in ("error", "non-document-error")]
+    errors = [
+        m
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+        and m.get("message") not in ON_PURPOSE
+    ]
     report = "\n".join(
         f"- {Path(m.get('url', '?').removeprefix('file:')).relative_to(demo_site)}"
         f":{m.get('lastLine', '?')}: {m.get('message')}"
@@ -376,6 +391,8 @@ def test_vnu_finds_no_error(demo_site: Path) -> None:
         for m in errors
     )
     assert not errors, f"vnu: {len(errors)} error(s) in {len(files)} files:\n{report}"
-    assert proc.returncode == 0, (
+    # vnu exits 1 on any error, even one we write on purpose.
+    on_purpose = any(m.get("message") in ON_PURPOSE for m in messages)
+    assert proc.returncode == 0 or (proc.returncode == 1 and on_purpose), (
         f"vnu exited with {proc.returncode}:\n{proc.stderr[-2000:]}"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import mf2py
 import pytest
 from conftest import SITEURL
+from conftest import post_pages as live_post_pages
 
 
 def parse(site: Path, page: Path) -> dict:
@@ -15,7 +16,7 @@ def parse(site: Path, page: Path) -> dict:
 
 
 def post_pages(site: Path) -> list[Path]:
-    pages = sorted((site / "posts").rglob("index.html"))
+    pages = live_post_pages(site)
     assert len(pages) == 13
     return pages
 

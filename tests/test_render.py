@@ -31,6 +31,7 @@ from conftest import (
     build,
     drop_postgres_schema,
     missing,
+    post_pages,
     postgres_schema_url,
 )
 
@@ -447,7 +448,7 @@ def test_targets_are_exactly_the_published_posts(seeded: Seeded) -> None:
         rows = {r.url: r for r in conn.execute(sa.select(targets))}
     written = {
         f"{SITEURL}/{p.parent.relative_to(seeded.output).as_posix()}/"
-        for p in (seeded.output / "posts").rglob("index.html")
+        for p in post_pages(seeded.output)
     }
     assert set(rows) == written and len(rows) == 13
     assert DRAFT not in rows and SCHEDULED not in rows
@@ -508,7 +509,7 @@ def test_a_fresh_clone_builds_with_an_empty_store(tmp_path: Path) -> None:
         report = build_with_mentions(tmp_path / "output", tmp_path, None)
     assert report.problems == []
     assert (tmp_path / "var" / "mentions.sqlite3").is_file()
-    posts = sorted((tmp_path / "output" / "posts").rglob("index.html"))
+    posts = post_pages(tmp_path / "output")
     assert len(posts) == 13
     for path in posts:
         doc = soup(path)

@@ -242,6 +242,11 @@ def test_send_before_any_build_says_what_to_do(tmp_path: Path) -> None:
 #: with the post that makes it. Links inside code blocks are not links.
 DEMO_PAIRS = {
     ("posts/2025/ecouter-sans-avoir-peur/", "https://mastodon.example/@maisonlumen"),
+    # A deleted post (Status: deleted): its links hear of the deletion.
+    (
+        "posts/2025/concours-photo/",
+        "https://concours-photo.example/maison-lumen-2025",
+    ),
     (
         "posts/2025/nos-clients-parlent-plus-fort/",
         "https://forum-bricolage.example/t/lampe-colline-interrupteur",
