@@ -20,7 +20,10 @@ from bs4 import BeautifulSoup
 
 from .model import domain_of
 
-PUBLISHED, DELETED = "published", "deleted"
+#: A post is published (sent for), deleted (its tombstone is served and its
+#: deletion sent), or held: still in content/ but not published by the latest
+#: build (rescheduled, or read once with a future --as-of), so neither.
+PUBLISHED, DELETED, HELD = "published", "deleted", "held"
 #: The digest every deleted post has: a deletion is sent once, and a post that
 #: comes back gets a new digest, so its targets hear of it again.
 DELETED_DIGEST = "deleted"
@@ -135,9 +138,10 @@ def reconcile(
 
     A previous post is deleted when it is marked ``Status: deleted`` (in
     ``deleted``) or ``still_there`` says its file is gone or withdrawn;
-    otherwise (a file that failed to read, a post rescheduled) it is kept as
-    it was, so one broken file never sends deletion notices. A deleted post
-    keeps its last links: they are the targets its deletion is sent to.
+    otherwise (a file that failed to read, a post rescheduled) it is held, its
+    digest kept, so one broken file never sends deletion notices, and its
+    return unchanged sends nothing. A deleted post keeps its last links: they
+    are the targets its deletion is sent to.
     """
     result = {post.url: post for post in published}
     for post in deleted:
@@ -156,8 +160,10 @@ def reconcile(
     for url, before in previous.items():
         if url in result:
             continue
-        if before.status == DELETED or still_there(before):
+        if before.status == DELETED:
             result[url] = before
+        elif still_there(before):
+            result[url] = replace(before, status=HELD)
         else:
             result[url] = replace(
                 before, status=DELETED, digest=DELETED_DIGEST, deleted_at=now
@@ -170,21 +176,20 @@ def plan(
     records: Iterable[SentRecord],
     now: dt.datetime,
     keep: Callable[[str], bool] = lambda _target: True,
-    only: str | None = None,
 ) -> list[Job]:
     """The webmentions due: for each post, its links and every target sent to
     before (§3.1.4-5), unless already handled for the post's current digest.
 
     A transient failure is due again once its ``next_attempt_at`` passes.
-    ``keep`` filters targets (own site, skipped domains); ``only`` restricts
-    to one post URL.
+    ``keep`` filters targets (own site, skipped domains). A held post is
+    left alone.
     """
     by_source: dict[str, dict[str, SentRecord]] = {}
     for record in records:
         by_source.setdefault(record.source, {})[record.target] = record
     jobs = []
     for post in posts:
-        if only is not None and post.url != only:
+        if post.status == HELD:
             continue
         sent = by_source.get(post.url, {})
         deleted = post.status == DELETED

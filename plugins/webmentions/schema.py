@@ -119,7 +119,7 @@ outbound_posts = sa.Table(
     sa.Column("lang", sa.String(10)),
     sa.Column("links", sa.Text, nullable=False),  # a JSON list of URLs
     sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(12), nullable=False),  # published | deleted
+    sa.Column("status", sa.String(12), nullable=False),  # published|deleted|held
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deleted_at", UTCDateTime),
 )
