@@ -246,3 +246,22 @@ def test_host_limiter_caps_requests_per_host() -> None:
 )
 def test_retry_after(value: str | None, now: float, expected: float | None) -> None:
     assert retry_after_seconds(value, now=now) == expected
+
+
+def test_a_refusal_reason_is_one_line_of_plain_text(server: TargetServer) -> None:
+    """The receiver's words reach our terminal: one line, no escape codes."""
+    target = target_with_endpoint(
+        server,
+        "html-refusal",
+        {
+            "status": 400,
+            "body": "<h1>Bad\x1b[2J request</h1>\n<p>no\tlink</p>" + "x" * 300,
+        },
+    )
+    reason = Run().one(target).reason or ""
+    # A text/plain answer (the server's) keeps its text; ESC becomes a space.
+    assert reason.startswith(
+        "the endpoint answered 400: <h1>Bad [2J request</h1> <p>no link"
+    )
+    assert "\x1b" not in reason and "\n" not in reason
+    assert reason.endswith("…") and len(reason) < 200

@@ -292,9 +292,13 @@ class Sender:
 
 
 def _excerpt(answer: FetchResult, limit: int = 160) -> str:
-    text = " ".join(answer.text().split())
+    """The start of a receiver's answer, as one line of plain text: it is
+    printed on our terminal, so no markup and no control characters (an
+    escape sequence could rewrite what the user sees)."""
+    text = answer.text()
     if "html" in answer.content_type:
         from bs4 import BeautifulSoup
 
-        text = " ".join(BeautifulSoup(answer.text(), "lxml").get_text(" ").split())
+        text = BeautifulSoup(text, "lxml").get_text(" ")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return (text[: limit - 1] + "…" if len(text) > limit else text) or "(empty body)"
