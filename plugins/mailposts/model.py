@@ -1,0 +1,91 @@
+"""Posting by e-mail: the data that flows from a message to files (pure).
+
+A message becomes a :class:`Post` (or a :class:`Refusal` saying why not, in
+words for its sender); a Post becomes a Markdown file plus its media under
+content/, exactly like a post an employee writes by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+#: What a media file is.
+IMAGE, THUMBNAIL, DOCUMENT = "image", "thumbnail", "document"
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image (re-encoded, metadata stripped), its thumbnail, or a document."""
+
+    #: Where it is written, relative to content/: chosen by us, never the
+    #: attachment's own file name ("images/mail/2026/mon-billet/1.jpg").
+    path: str
+    data: bytes
+    kind: str  # IMAGE | THUMBNAIL | DOCUMENT
+    media_type: str  # "image/jpeg", "application/pdf"…
+    #: The attachment's name as the sender gave it: link text, never a path.
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post made from an e-mail, ready to be written."""
+
+    title: str
+    slug: str
+    date: dt.datetime  # aware, in the site's time zone
+    lang: str
+    status: str  # "published" | "draft"
+    author: str  # the author's name, as in authors.toml
+    body: str  # Markdown; media referenced as {static}/<path>
+    message_id: str  # "<…@…>", as in the Message-ID header
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    media: tuple[MediaFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a message from an authenticated author makes no post: said to the
+    sender, with what to do ("the photo IMG_2.heic is larger than 20 MB: send
+    it on its own, or smaller")."""
+
+    reason: str
+
+
+#: What became of a message (:attr:`Verdict.outcome`).
+PUBLISHED = "published"  # a post is live (or will be with the next build)
+DRAFTED = "drafted"  # written as a draft (the author may only draft)
+UPDATED = "updated"  # an answer to a confirmation replaced a post's text
+DELETED = "deleted"  # an answer "DELETE" / "SUPPRIMER" removed a post
+DUPLICATE = "duplicate"  # seen before (same Message-ID or same bytes): ignored
+QUARANTINED = "quarantined"  # not allowed to publish: kept aside, no reply
+REFUSED = "refused"  # an author's message that makes no post: a reply says why
+RETRY = "retry"  # a fault of ours (disk full…): keep the message, try later
+DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, DUPLICATE})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one message, and why."""
+
+    outcome: str
+    reason: str | None = None
+    path: str | None = None  # the post's file, relative to content/
+    url: str | None = None  # where it is (or will be) online
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A message as an adapter received it."""
+
+    raw: bytes
+    via: str  # "imap", "smtp", "lmtp" or "pipe"
+    #: Domains whose DKIM signature on ``raw`` we verified ourselves (SMTP
+    #: and LMTP modes); None: trust the Authentication-Results header of the
+    #: company's mail server instead (IMAP and pipe modes).
+    dkim_domains: tuple[str, ...] | None = None
+    #: Envelope recipients (SMTP/LMTP), which may carry blog+SECRET@.
+    recipients: tuple[str, ...] = ()
