@@ -96,6 +96,7 @@ PLUGINS = [
     "sitebuild",
     "theme_i18n",
     "webmentions",
+    "mailposts",
     "pelican.plugins.sitemap",
 ]
 
@@ -123,6 +124,14 @@ SITEBUILD = {
 WEBMENTIONS = {
     "service_url": "http://127.0.0.1:8081",
     "moderation": "hold",
+}
+# Posting by e-mail (docs/mail.md). Authors write to `address`; the company's
+# mail server, whose Authentication-Results carry `authserv_id`, checks DKIM.
+# Passwords and authors' secrets come from the environment.
+MAILPOSTS = {
+    "address": "blog@maison-lumen.example",
+    "authserv_id": "mx.maison-lumen.example",
+    "default_category": "Conversation",
 }
 
 # Clean pagination: /page/2/, /categories/x/page/2/ (not index2.html).

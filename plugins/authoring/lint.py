@@ -42,6 +42,8 @@ KNOWN_KEYS = frozenset(
         "like-of",
         "repost-of",
         "bookmark-of",
+        # Posting by e-mail: the message a post came from (docs/mail.md).
+        "message-id",
     ]
 )
 STATUSES = ("published", "draft", "hidden", "deleted")

@@ -11,6 +11,7 @@ author keyed by the author's slug::
     avatar = "images/authors/claire-dubois.svg"
     links = ["https://claire.example"]
     lang = "fr"
+    mail = "publish"        # posting by e-mail: "publish", "draft" or "off"
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def slugify(text: str) -> str:
 
 
 REQUIRED = ("name", "email", "role", "bio", "avatar", "lang")
-OPTIONAL = ("links",)
+OPTIONAL = ("links", "mail")
+#: What an author may do by e-mail (docs/mail.md): publish directly, send
+#: drafts only, or nothing. Drafts only is the default: an e-mail address can
+#: be spoofed more easily than a git commit.
+MAIL_ROLES = ("publish", "draft", "off")
 
 
 class AuthoringError(UserError):
@@ -59,6 +64,7 @@ class Author:
     avatar: str
     lang: str
     links: tuple[str, ...] = ()
+    mail: str = "draft"
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,11 @@ def parse_registry(
         links = entry.get("links", [])
         if not isinstance(links, list):
             raise AuthorsError(f"{where}: links must be a list of URLs")
+        mail = entry.get("mail", "draft")
+        if mail not in MAIL_ROLES:
+            raise AuthorsError(
+                f"{where}: mail must be one of {', '.join(MAIL_ROLES)}, not {mail!r}"
+            )
         authors.append(
             Author(
                 slug=slug,
@@ -145,6 +156,7 @@ def parse_registry(
                 avatar=entry["avatar"].lstrip("/"),
                 lang=entry["lang"],
                 links=tuple(_check_url(u, f"{where} links") for u in links),
+                mail=mail,
             )
         )
     return Registry(tuple(authors))

@@ -9,6 +9,7 @@ one core turns it into a post:
 - :mod:`.write` — a Post → files in content/, atomically
 - :mod:`.reply` — confirmations and refusals (RFC 3834)
 - :mod:`.pipeline` — all of it for one message
+- :mod:`.build` — the Pelican plugin: a mail post's HTML is sanitized
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ from causerie_settings import read_section
 
 from .settings import MailSettings
 
-__all__ = ["MailSettings", "config"]
+__all__ = ["MailSettings", "config", "register"]
 
 
 def config(settings: dict[str, Any]) -> MailSettings:
     """The validated ``MAILPOSTS`` dict of Pelican ``settings``."""
     return read_section(settings, "MAILPOSTS", MailSettings)
+
+
+def register() -> None:
+    from pelican import signals
+
+    from .build import sanitize
+
+    signals.content_object_init.connect(sanitize)

@@ -1,0 +1,165 @@
+"""A Post → files in content/, atomically, exactly once.
+
+Each file is written to a temporary name in its directory, flushed, fsynced,
+renamed over its final name, and the directory fsynced: a crash leaves the
+old file or the new one, never half of one. Media first, the post last, so a
+post never points at an image not yet on disk. The post's file name comes
+from its date and slug; the Message-ID in its metadata makes a second write
+of the same message find the first and stop (no second post).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .model import Post
+
+#: The metadata key that ties a post to the message it came from.
+MESSAGE_ID = "Message-Id"
+_MAX_SUFFIX = 50
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` at ``path`` so that a crash leaves old or new, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (POSIX: the entry is data of
+    the directory)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _one_line(value: str) -> str:
+    # A metadata value is one line: a newline in a subject must not become
+    # a second key ("Status: published") in the file.
+    return " ".join(value.split())
+
+
+def render(post: Post) -> str:
+    """The post as a Markdown file with Pelican metadata."""
+    meta = [
+        ("Title", post.title),
+        ("Date", post.date.strftime("%Y-%m-%d %H:%M")),
+        ("Author", post.author),
+        ("Category", post.category),
+        ("Tags", ", ".join(post.tags) if post.tags else None),
+        ("Lang", post.lang),
+        ("Slug", post.slug),
+        ("Summary", post.summary),
+        ("Status", "draft" if post.status == "draft" else None),
+        (MESSAGE_ID, post.message_id),
+    ]
+    lines = [f"{key}: {_one_line(value)}" for key, value in meta if value]
+    return "\n".join(lines) + "\n\n" + post.body.strip() + "\n"
+
+
+def message_id_of(path: Path) -> str | None:
+    """The Message-Id metadata of a post file, or None."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    return None  # the end of the metadata
+                key, _, value = line.partition(":")
+                if key.strip().lower() == MESSAGE_ID.lower():
+                    return value.strip()
+    except OSError:
+        return None
+    return None
+
+
+def candidates(post: Post, posts_dir: Path) -> list[Path]:
+    """Where the post may be: its name, then its name with -2, -3…"""
+    stem = f"{post.date:%Y-%m-%d}-{post.slug}"
+    return [posts_dir / f"{stem}.md"] + [
+        posts_dir / f"{stem}-{n}.md" for n in range(2, _MAX_SUFFIX)
+    ]
+
+
+def find(post: Post, posts_dir: Path) -> Path | None:
+    """The file already written for this very message, if any."""
+    for path in candidates(post, posts_dir):
+        if not path.exists():
+            return None
+        if message_id_of(path) == post.message_id:
+            return path
+    return None
+
+
+def write_post(post: Post, content_dir: Path, posts_dir: str) -> tuple[Path, bool]:
+    """Write the post and its media; (its path, False if it was there already)."""
+    directory = content_dir / posts_dir
+    existing = find(post, directory)
+    if existing is not None:
+        return existing, False
+    for media in post.media:
+        target = (content_dir / media.path).resolve()
+        if content_dir.resolve() not in target.parents:
+            raise ValueError(f"media path {media.path!r} leaves content/")
+        atomic_write(target, media.data)
+    for path in candidates(post, directory):
+        if not path.exists():
+            atomic_write(path, render(post).encode("utf-8"))
+            return path, True
+    raise FileExistsError(
+        f"{_MAX_SUFFIX} posts named {post.date:%Y-%m-%d}-{post.slug} already: "
+        "give this one a slug: line"
+    )
+
+
+def replace_post(path: Path, new: Post, content_dir: Path) -> None:
+    """An author's answer to a confirmation: the post's text (and title) are
+    the new ones; its date, slug, language and Message-Id stay."""
+    for media in new.media:
+        atomic_write(content_dir / media.path, media.data)
+    keep = _metadata(path)
+    text = render(new)
+    kept_meta = {k.lower(): v for k, v in keep.items()}
+    lines = []
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key = line.split(":", 1)[0]
+        if (
+            key.lower() in ("date", "slug", "lang", MESSAGE_ID.lower())
+            and key.lower() in kept_meta
+        ):
+            line = f"{key}: {kept_meta[key.lower()]}"
+        lines.append(line)
+    body = text.split("\n\n", 1)[1]
+    atomic_write(path, ("\n".join(lines) + "\n\n" + body).encode("utf-8"))
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    meta = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            break
+        match = re.match(r"^([A-Za-z][\w-]*):\s*(.*)$", line)
+        if match:
+            meta[match.group(1)] = match.group(2)
+    return meta
+
+
+def delete_post(path: Path) -> None:
+    """Remove a post's file (the next build serves its tombstone, and
+    ``publish mentions send`` tells the pages it linked to)."""
+    path.unlink(missing_ok=True)
+    fsync_dir(path.parent)
