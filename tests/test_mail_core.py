@@ -51,7 +51,7 @@ def message(*headers: tuple[str, str], body: str = "Bonjour.\n") -> EmailMessage
         msg[name] = value
     msg.set_content(body)
     # Through bytes and back, as an adapter would hand it over.
-    parsed: EmailMessage = BytesParser(policy=policy.default).parsebytes(bytes(msg))  # type: ignore[assignment]
+    parsed: EmailMessage = BytesParser(policy=policy.default).parsebytes(bytes(msg))
     return parsed
 
 
