@@ -730,7 +730,10 @@ def mentions_send(site: Site, dry_run: bool, slug: str | None, strict: bool) -> 
         problems, key=lambda p: (p[0].job.source, p[0].job.target)
     ):
         status = stored.status if stored else outcome.status
-        click.echo(f"{status:<11} {outcome.job.target}: {outcome.reason}", err=True)
+        post = outcome.job.source.removeprefix(site_url)
+        click.echo(
+            f"{status:<11} {post} -> {outcome.job.target}: {outcome.reason}", err=True
+        )
     tally = sendrun.counts(done)
     click.echo(f"{'status':<12}{'count':>6}")
     for status, count in sendrun.summary_rows(tally):
