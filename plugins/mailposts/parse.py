@@ -212,7 +212,7 @@ def clean_subject(subject: str) -> str:
 
 def parse_subject(subject: str) -> tuple[str, str | None, tuple[str, ...]]:
     """The title, the ``[Category]`` (the first one) and the ``#tags`` of a subject."""
-    subject = plain_text(subject)
+    subject = clean_subject(plain_text(subject))  # "Re[2]:" is not a category
     category_match = _CATEGORY.search(subject)
     category = category_match.group(1).strip() if category_match else None
     if category_match:
@@ -327,16 +327,20 @@ def _message_date(
 
 
 def _header(msg: EmailMessage, name: str) -> str:
-    """A header as text; raw 8-bit bytes (no RFC 2047) are recovered like a
-    mislabelled body: UTF-8, else Windows-1252."""
+    """A header as text. Raw 8-bit bytes (no RFC 2047 encoded words), which
+    the email package turns into U+FFFD, are recovered from the raw value like
+    a mislabelled body: UTF-8, else Windows-1252."""
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower() and isinstance(raw, str):
+            if re.search("[\udc80-\udcff]", raw):
+                data = raw.encode("utf-8", "surrogateescape")
+                return " ".join(decode_bytes(data, "utf-8").split())
+            break
     try:
         value = msg[name]
     except (TypeError, ValueError, IndexError):
         value = None
-    text = str(value) if value is not None else ""
-    if re.search("[\udc80-\udcff]", text):
-        text = decode_bytes(text.encode("utf-8", "surrogateescape"), "utf-8")
-    return text
+    return str(value) if value is not None else ""
 
 
 def _message_id(msg: EmailMessage, raw_digest: str | None) -> str:
