@@ -1,0 +1,230 @@
+"""mailposts.media: images re-encoded without metadata, documents sniffed."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+import pillow_heif
+import pytest
+from PIL import Image, ImageCms
+
+from mailposts import media
+
+
+def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def gps_exif(orientation: int = 1) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    exif[0x010F] = "Apple"  # Make
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 3.0)}
+    return exif
+
+
+def process(data: bytes, max_px: int = 2000, thumb_px: int = 480) -> media.Picture:
+    result = media.process_image(data, "photo.jpg", max_px=max_px, thumb_px=thumb_px)
+    assert isinstance(result, media.Picture), result
+    return result
+
+
+def assert_no_metadata(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as image:
+        assert not image.getexif()
+        for key in ("exif", "xmp", "XML:com.adobe.xmp", "icc_profile", "comment"):
+            assert key not in image.info
+    assert b"Exif\0\0" not in data
+    assert b"GPS" not in data and b"Apple" not in data
+
+
+def test_exif_orientation_applied_then_every_metadata_removed() -> None:
+    source = Image.new("RGB", (300, 100), "red")
+    data = encode(
+        source, "JPEG", exif=gps_exif(orientation=6).tobytes(), comment=b"secret"
+    )
+    with Image.open(io.BytesIO(data)) as check:  # the fixture is what we think
+        assert check.getexif()[0x0112] == 6 and check.getexif().get_ifd(0x8825)
+        assert check.size == (300, 100)
+    picture = process(data)
+    assert picture.size == (100, 300)  # Orientation 6: turned 90° clockwise
+    assert picture.media_type == "image/jpeg" and picture.extension == "jpg"
+    assert_no_metadata(picture.data)
+    assert_no_metadata(picture.thumbnail)
+
+
+def test_icc_profile_converted_to_srgb_and_dropped() -> None:
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for icc in (profile, srgb):
+        data = encode(Image.new("RGB", (50, 50), "blue"), "JPEG", icc_profile=icc)
+        assert_no_metadata(process(data).data)
+
+
+def test_heic_converted() -> None:
+    heif = pillow_heif.from_pillow(Image.new("RGB", (640, 480), (10, 200, 30)))
+    out = io.BytesIO()
+    heif.save(out, quality=90)
+    data = out.getvalue()
+    assert media.sniff_image(data) == "HEIF"
+    picture = process(data, max_px=320, thumb_px=100)
+    assert picture.media_type == "image/jpeg"
+    with Image.open(io.BytesIO(picture.data)) as image:
+        assert image.format == "JPEG" and image.size == (320, 240)
+        r, g, b = image.convert("RGB").getpixel((160, 120))  # type: ignore[misc]
+        assert g > 150 and r < 80 and b < 80
+    assert picture.thumbnail_size == (100, 75)
+
+
+@pytest.mark.parametrize(
+    ("size", "max_px", "thumb_px", "full", "thumb"),
+    [
+        ((4000, 3000), 2000, 480, (2000, 1500), (480, 360)),
+        ((3000, 4000), 2000, 480, (1500, 2000), (360, 480)),
+        ((800, 600), 2000, 480, (800, 600), (480, 360)),  # never enlarged
+        ((100, 50), 2000, 480, (100, 50), (100, 50)),
+    ],
+)
+def test_resize_and_thumbnail(size, max_px, thumb_px, full, thumb) -> None:
+    data = encode(Image.new("RGB", size, "white"), "PNG")
+    picture = process(data, max_px=max_px, thumb_px=thumb_px)
+    assert (picture.size, picture.thumbnail_size) == (full, thumb)
+    for blob, expected in ((picture.data, full), (picture.thumbnail, thumb)):
+        with Image.open(io.BytesIO(blob)) as image:
+            assert image.size == expected
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "color", "media_type"),
+    [
+        ("PNG", "RGBA", (255, 0, 0, 128), "image/png"),  # real transparency kept
+        ("PNG", "RGBA", (255, 0, 0, 255), "image/jpeg"),  # opaque alpha: a photo
+        ("GIF", "P", 1, "image/jpeg"),
+        ("WEBP", "RGB", (0, 0, 255), "image/jpeg"),
+        ("JPEG", "CMYK", (0, 255, 255, 0), "image/jpeg"),
+    ],
+)
+def test_formats_in(fmt, mode, color, media_type) -> None:
+    picture = process(encode(Image.new(mode, (64, 48), color), fmt))
+    assert picture.media_type == media_type
+    with Image.open(io.BytesIO(picture.data)) as image:
+        assert image.format == ("PNG" if media_type == "image/png" else "JPEG")
+    assert_no_metadata(picture.data)
+
+
+def test_png_text_chunks_are_gone() -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "GPS 48.85 2.35")
+    data = encode(Image.new("RGBA", (20, 20), (0, 0, 0, 10)), "PNG", pnginfo=info)
+    picture = process(data)
+    assert picture.media_type == "image/png"
+    assert b"48.85" not in picture.data and b"tEXt" not in picture.data
+
+
+def test_decompression_bomb_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = encode(Image.new("RGB", (200, 200), "white"), "PNG")
+    # 40,000 pixels for a limit of 30,000: Pillow only warns (it raises at 2x).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 30_000)
+    assert media.process_image(
+        data, "big.png", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, "big.png")
+
+
+def test_huge_dimensions_in_a_header_refused_before_decoding() -> None:
+    # A PNG that claims 100000×100000 pixels in 60 bytes.
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
+    result = media.process_image(png, "bomb.png", max_px=2000, thumb_px=480)
+    assert result == media.Problem(media.IMAGE_TOO_LARGE, "bomb.png")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"MZ\x90\x00 an exe",
+        b"\xff\xd8\xff\xe0 truncated jpeg",
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 40,
+        b"%!PS-Adobe-3.0 EPSF-3.0\n",  # never reaches Ghostscript
+        b"<svg onload='alert(1)'/>",
+    ],
+)
+def test_undecodable_images_refused(data: bytes) -> None:
+    assert media.process_image(
+        data, "x.jpg", max_px=2000, thumb_px=480
+    ) == media.Problem(media.NOT_AN_IMAGE, "x.jpg")
+
+
+def zip_bytes(entries: list[tuple[str, bytes]], stored_first: bool = False) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for i, (name, body) in enumerate(entries):
+            method = (
+                zipfile.ZIP_STORED if stored_first and i == 0 else zipfile.ZIP_DEFLATED
+            )
+            archive.writestr(zipfile.ZipInfo(name), body, compress_type=method)
+    return out.getvalue()
+
+
+CT = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "expected"),
+    [
+        (b"%PDF-1.7\n...", "rapport.pdf", "application/pdf", ("application/pdf", "pdf")),
+        (b"%PDF-1.4", "scan.bin", "application/octet-stream", ("application/pdf", "pdf")),
+        (zip_bytes([("[Content_Types].xml", CT), ("word/document.xml", b"<w/>")]), "a.docx", "", (media._OOXML["word/document.xml"][1], "docx")),
+        (zip_bytes([("[Content_Types].xml", CT), ("xl/workbook.xml", b"<x/>")]), "a.xlsx", "", (media._OOXML["xl/workbook.xml"][1], "xlsx")),
+        (zip_bytes([("[Content_Types].xml", CT), ("ppt/presentation.xml", b"<p/>")]), "a.pptx", "", (media._OOXML["ppt/presentation.xml"][1], "pptx")),
+        (zip_bytes([("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<x/>")], stored_first=True), "a.odt", "", ("application/vnd.oasis.opendocument.text", "odt")),
+        (OLE2 + "WordDocument\0".encode("utf-16-le"), "a.doc", "", ("application/msword", "doc")),
+        (OLE2 + "Workbook\0".encode("utf-16-le"), "a.xls", "", ("application/vnd.ms-excel", "xls")),
+        (OLE2 + "PowerPoint Document\0".encode("utf-16-le"), "a.ppt", "", ("application/vnd.ms-powerpoint", "ppt")),
+        ("ville;ventes\nLyon;12\nNîmes;3\n".encode(), "ventes.csv", "text/csv", ("text/csv", "csv")),
+        ("ville;ventes\nNîmes;3\n".encode("cp1252"), "ventes.CSV", "application/vnd.ms-excel", ("text/csv", "csv")),
+        (b"notes", "notes.txt", "text/plain", ("text/plain", "txt")),
+    ],
+)  # fmt: skip
+def test_documents_allowed(data, name, declared, expected) -> None:
+    assert media.sniff_document(data, name, declared) == media.DocumentType(*expected)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "code"),
+    [
+        (b"MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode", "rapport.pdf", "application/pdf", media.NOT_ALLOWED),
+        (b"#!/bin/sh\nrm -rf /\n", "script.sh", "application/x-sh", media.NOT_ALLOWED),
+        (b"<html><script>alert(1)</script>", "page.html", "text/html", media.NOT_ALLOWED),
+        (b"a,b\0\0\x01", "data.csv", "text/csv", media.NOT_ALLOWED),  # binary in disguise
+        (zip_bytes([("evil.exe", b"MZ")]), "archive.docx", "", media.NOT_ALLOWED),
+        (zip_bytes([("[Content_Types].xml", CT), ("word/document.xml", b"<w/>"), ("word/vbaProject.bin", b"x")]), "a.docx", "", media.MACROS),
+        (zip_bytes([("[Content_Types].xml", CT.replace(b"/>", b' ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/>')), ("word/document.xml", b"<w/>")]), "a.docm", "", media.MACROS),
+        (OLE2 + "WordDocument\0".encode("utf-16-le") + "_VBA_PROJECT".encode("utf-16-le"), "a.doc", "", media.MACROS),
+        (OLE2 + "SummaryInformation\0".encode("utf-16-le"), "setup.msi", "", media.NOT_ALLOWED),
+        (b"PK\x03\x04 broken", "a.xlsx", "", media.NOT_ALLOWED),
+        (b"{\\rtf1 hello}", "a.rtf", "application/rtf", media.NOT_ALLOWED),
+    ],
+)  # fmt: skip
+def test_documents_refused(data, name, declared, code) -> None:
+    assert media.sniff_document(data, name, declared) == media.Problem(code, name)

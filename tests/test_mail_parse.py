@@ -1,0 +1,814 @@
+"""mailposts.parse: an e-mail (real MIME bytes) becomes a Post or a Refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zoneinfo
+from email import policy
+from email.message import EmailMessage
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.parser import BytesParser
+from typing import Any
+
+import markdown
+import pytest
+from PIL import Image
+
+from authoring.registry import Author
+from mailposts import parse
+from mailposts.body import decode_bytes, unflow
+from mailposts.markup import defuse_markdown, escape_literal
+from mailposts.model import DOCUMENT, IMAGE, THUMBNAIL, Post, Refusal
+from mailposts.settings import MailSettings
+from mailposts.signatures import cut_quotes, cut_signature
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+CLAIRE = Author(
+    "claire-dubois", "Claire Dubois", "claire@example.com", "DG", "…", "a.svg", "fr"
+)
+JOHN = Author("john-doe", "John Doe", "john@example.com", "CTO", "…", "b.svg", "en")
+SETTINGS = MailSettings()
+DATE = "Sat, 14 Mar 2026 09:30:00 +0000"
+FR_TEXT = "Bonjour à tous, nous lançons une offre pour les clients et les partenaires de la région."
+EN_TEXT = "Hello everyone, we are launching an offer for the customers and the partners of the region."
+
+
+def jpeg(color: str = "red", size: tuple[int, int] = (300, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG")
+    return out.getvalue()
+
+
+def reparse(message: EmailMessage | MIMEMultipart | MIMEText) -> EmailMessage:
+    """Real bytes, read back as the pipeline reads them."""
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def mail(
+    body: str = FR_TEXT,
+    subject: str = "Notre offre",
+    subtype: str = "plain",
+    **headers: str,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["Date"] = headers.pop("date", DATE)
+    msg["Message-ID"] = headers.pop("message_id", "<m1@example.com>")
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body, subtype=subtype)
+    return reparse(msg)
+
+
+def parsed(
+    msg: EmailMessage, author: Author, options: dict[str, Any]
+) -> Post | Refusal:
+    options.setdefault("settings", SETTINGS)
+    return parse.parse_message(msg, author=author, tz=PARIS, **options)
+
+
+def post_of(msg: EmailMessage, author: Author = CLAIRE, **options: Any) -> Post:
+    result = parsed(msg, author, options)
+    assert isinstance(result, Post), result
+    return result
+
+
+def refusal_of(msg: EmailMessage, author: Author = CLAIRE, **options: Any) -> str:
+    result = parsed(msg, author, options)
+    assert isinstance(result, Refusal), result
+    return result.reason
+
+
+def render(text: str) -> str:
+    """The body as Pelican renders it (pelicanconf.py's MARKDOWN extensions)."""
+    return str(
+        markdown.Markdown(extensions=["extra", "meta", "toc", "codehilite"]).convert(
+            text
+        )
+    )
+
+
+def assert_inert(html: str) -> None:
+    """No live script in ``html``, as a browser's parser reads it."""
+    from bs4 import BeautifulSoup
+
+    for tag in BeautifulSoup(html, "html.parser").find_all(True):
+        assert tag.name not in ("script", "svg", "iframe", "object", "embed", "math"), (
+            html
+        )
+        for name, value in tag.attrs.items():
+            assert not name.lower().startswith("on"), html
+            if name in ("href", "src"):
+                url = re.sub(r"[\x00-\x20]", "", str(value)).lower()
+                assert url.startswith(
+                    ("https://", "http://", "mailto:", "{static}/", "/")
+                ), html
+
+
+# --- subjects ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "title", "category", "tags"),
+    [
+        ("Notre offre", "Notre offre", None, ()),
+        ("Re: Notre offre", "Notre offre", None, ()),
+        ("RE: RE: Fwd: Notre offre", "Notre offre", None, ()),
+        ("Fw: TR: tr : Notre offre", "Notre offre", None, ()),
+        ("Réf : Notre offre", "Notre offre", None, ()),
+        ("RÉF: Notre offre", "Notre offre", None, ()),
+        ("RE\u00a0: Notre offre", "Notre offre", None, ()),
+        ("Re[2]: AW: WG: Notre offre", "Notre offre", None, ()),
+        (
+            "[Produit] Notre offre #lancement #b2b",
+            "Notre offre",
+            "Produit",
+            ("lancement", "b2b"),
+        ),
+        (
+            "Re: [Vie de l'entreprise] Fwd: Séminaire #rh",
+            "Séminaire",
+            "Vie de l'entreprise",
+            ("rh",),
+        ),
+        ("C# et F# : le bilan #dev", "C# et F# : le bilan", None, ("dev",)),
+        ("Résultats #2026 #t1", "Résultats #2026", None, ("t1",)),
+        (
+            "Le <script>alert(1)</script> titre",
+            "Le ‹script>alert(1)‹/script> titre",
+            None,
+            (),
+        ),
+        (
+            "Request: remove my data",
+            "Request: remove my data",
+            None,
+            (),
+        ),  # "re" must be a word
+    ],
+)
+def test_subject(
+    subject: str, title: str, category: str | None, tags: tuple[str, ...]
+) -> None:
+    assert parse.parse_subject(subject) == (title, category, tags)
+
+
+def test_encoded_word_subject() -> None:
+    raw = (
+        b"Subject: =?ISO-8859-1?Q?Re=3A_R=E9sultats_=E9t=E9?= =?UTF-8?B?wqvCoGNow6h2cmUgwrs=?=\r\n"
+        b"Date: " + DATE.encode() + b"\r\nMessage-ID: <e@x>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + FR_TEXT.encode() + b"\r\n"
+    )
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    assert post_of(msg).title == "Résultats été« chèvre »"
+
+
+def test_raw_latin1_subject_recovered() -> None:
+    raw = (
+        b"Subject: Re: R\xe9sultats\r\nDate: "
+        + DATE.encode()
+        + b"\r\n\r\n"
+        + FR_TEXT.encode()
+    )
+    post = post_of(BytesParser(policy=policy.default).parsebytes(raw))
+    assert post.title == "Résultats" and post.slug == "resultats"
+
+
+def test_no_subject_refused_in_the_authors_language() -> None:
+    assert "objet" in refusal_of(mail(subject="Re: "))
+    assert "subject" in refusal_of(mail(subject="  "), author=JOHN)
+
+
+# --- commands ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "rest"),
+    [
+        ("Bonjour", {}, "Bonjour"),
+        ("tags: a, b\nstatus: draft\n\nBonjour", {"tags": "a, b", "status": "draft"}, "Bonjour"),
+        ("\nCatégorie : Produit\n\nlang: en\nHello", {"category": "Produit", "lang": "en"}, "Hello"),
+        ("Bonjour: ceci n'est pas une commande\ntags: x", {}, "Bonjour: ceci n'est pas une commande\ntags: x"),
+        ("Bonjour\ntags: x", {}, "Bonjour\ntags: x"),
+        ("summary\\: un \\_résumé\\_\ntexte", {"summary": "un _résumé_"}, "texte"),
+        ("slug: mon-billet\ndate: 2026-03-20 08:00\nrésumé: Court.\nTexte", {"slug": "mon-billet", "date": "2026-03-20 08:00", "summary": "Court."}, "Texte"),
+    ],
+)  # fmt: skip
+def test_commands(text: str, found: dict[str, str], rest: str) -> None:
+    assert parse.commands(text) == (found, rest)
+
+
+def test_commands_make_the_post() -> None:
+    body = (
+        "tags: Produit, #b2b, lancement\ncategory: Annonces\nstatus: draft\ndate: 2026-03-20 08:15\nlang: en\nslug: Mon Billet!\nsummary: A short one.\n\n"
+        + FR_TEXT
+    )
+    post = post_of(mail(body, subject="[Produit] Notre offre #lancement"))
+    assert (post.status, post.lang, post.slug, post.category) == (
+        "draft",
+        "en",
+        "mon-billet",
+        "Annonces",
+    )
+    assert post.tags == ("lancement", "Produit", "b2b")
+    assert post.date == dt.datetime(2026, 3, 20, 8, 15, tzinfo=PARIS)
+    assert post.summary == "A short one."
+    assert post.body == FR_TEXT
+
+
+def test_commands_in_html_divs() -> None:
+    html = (
+        "<div>statut : brouillon</div><div>tags: a_b</div><div><br></div><div>"
+        + FR_TEXT
+        + "</div>"
+    )
+    post = post_of(mail(html, subtype="html"))
+    assert post.status == "draft" and post.tags == ("a_b",)
+    assert post.body == FR_TEXT
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("date: demain", "date"),
+        ("lang: de", "de"),
+        ("status: maybe", "status: draft"),
+        ("slug: ???", "slug"),
+    ],
+)
+def test_bad_commands_refused(command: str, words: str) -> None:
+    assert words in refusal_of(mail(f"{command}\n\n{FR_TEXT}"))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-20", dt.datetime(2026, 3, 20, tzinfo=PARIS)),
+        ("2026-03-20 08:15", dt.datetime(2026, 3, 20, 8, 15, tzinfo=PARIS)),
+        ("2026-07-01T12:00:00+00:00", dt.datetime(2026, 7, 1, 14, 0, tzinfo=PARIS)),
+        ("20/03/2026 8h30", dt.datetime(2026, 3, 20, 8, 30, tzinfo=PARIS)),
+        ("32/13/2026", None),
+    ],
+)
+def test_command_dates(value: str, expected: dt.datetime | None) -> None:
+    assert parse.parse_command_date(value, PARIS) == expected
+
+
+# --- date, language, message-id -------------------------------------------------
+
+
+def test_date_from_the_header_in_the_site_zone() -> None:
+    assert post_of(mail()).date == dt.datetime(2026, 3, 14, 10, 30, tzinfo=PARIS)
+    assert post_of(mail(date="Sat, 14 Mar 2026 09:30:00 -0000")).date.hour == 10
+
+
+def test_missing_or_broken_date() -> None:
+    arrived = dt.datetime(2026, 3, 15, 7, 0, tzinfo=dt.UTC)
+    for date in ("", "not a date at all"):
+        msg = mail(date=date)
+        assert "date" in refusal_of(msg)
+        assert post_of(msg, received_at=arrived).date == dt.datetime(
+            2026, 3, 15, 8, 0, tzinfo=PARIS
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "languages", "lang"),
+    [
+        (FR_TEXT, JOHN, ("fr", "en"), "fr"),
+        (EN_TEXT, CLAIRE, ("fr", "en"), "en"),
+        ("OK 👍", JOHN, ("fr", "en"), "en"),  # too little text: the author's
+        ("OK 👍", CLAIRE, ("fr", "en"), "fr"),
+        (EN_TEXT, CLAIRE, ("fr",), "fr"),  # only the blog's languages
+        ("OK", JOHN, ("fr", "de"), "de"),  # author's lang not offered: default
+    ],
+)
+def test_language(
+    text: str, author: Author, languages: tuple[str, ...], lang: str
+) -> None:
+    post = post_of(
+        mail(text, subject="Photo"),
+        author=author,
+        languages=languages,
+        default_lang=languages[-1],
+    )
+    assert post.lang == lang
+
+
+def test_message_id() -> None:
+    assert post_of(mail()).message_id == "<m1@example.com>"
+    msg = mail()
+    del msg["Message-ID"]
+    assert post_of(msg, raw_digest="ab12").message_id == "<ab12@causerie>"
+    assert post_of(msg).message_id == post_of(msg).message_id  # stable without a digest
+
+
+# --- body structure and charsets --------------------------------------------------
+
+
+def image_part(
+    data: bytes, name: str, cid: str | None = None, disposition: str = "inline"
+) -> MIMEBase:
+    part = MIMEBase("image", "jpeg", name=name)
+    part.set_payload(data)
+    from email import encoders
+
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", disposition, filename=name)
+    if cid:
+        part.add_header("Content-ID", f"<{cid}>")
+    return part
+
+
+def envelope(root: MIMEMultipart, subject: str = "Notre offre") -> EmailMessage:
+    root["Subject"] = subject
+    root["Date"] = DATE
+    root["Message-ID"] = "<m2@example.com>"
+    return reparse(root)
+
+
+def test_apple_mail_nested_structure() -> None:
+    # multipart/alternative > (text/plain, multipart/mixed > (html, image, html))
+    mixed = MIMEMultipart("mixed")
+    mixed.attach(
+        MIMEText(
+            "<html><body><div>Avant la photo : " + FR_TEXT + "</div></body></html>",
+            "html",
+            "utf-8",
+        )
+    )
+    mixed.attach(image_part(jpeg("red"), "IMG_0042.jpeg"))
+    mixed.attach(
+        MIMEText(
+            "<html><body><div>Après la photo.</div><br><div>Envoyé de mon iPhone</div></body></html>",
+            "html",
+            "utf-8",
+        )
+    )
+    root = MIMEMultipart("alternative")
+    root.attach(MIMEText("Avant la photo (texte seul).", "plain", "utf-8"))
+    root.attach(mixed)
+    msg = envelope(root)
+    first_html = msg.get_body(("html",))  # what the stdlib gives: the first piece only
+    assert first_html is not None and "Après" not in first_html.get_content()
+    post = post_of(msg)
+    blocks = post.body.split("\n\n")
+    assert blocks[0].startswith("Avant la photo : Bonjour")
+    assert (
+        blocks[1]
+        == "[![IMG 0042]({static}/images/mail/2026/notre-offre/1-thumb.jpg)]({static}/images/mail/2026/notre-offre/1.jpg)"
+    )
+    assert blocks[2:] == ["Après la photo."]
+    assert [(f.path, f.kind) for f in post.media] == [
+        ("images/mail/2026/notre-offre/1.jpg", IMAGE),
+        ("images/mail/2026/notre-offre/1-thumb.jpg", THUMBNAIL),
+    ]
+    assert "texte seul" not in post.body and "iPhone" not in post.body
+
+
+def test_cid_images_placed_in_order_and_gallery() -> None:
+    html = (
+        f"<p>{FR_TEXT}</p><p><img src='cid:b@x'></p><p>Entre deux.</p>"
+        "<p><img src='cid:c@x'><img src='cid:a@x'></p><p>Fin.</p>"
+    )
+    related = MIMEMultipart("related")
+    related.attach(MIMEText(html, "html", "utf-8"))
+    for name in ("a", "b", "c"):  # attached in another order than shown
+        related.attach(image_part(jpeg(), f"{name}.jpg", cid=f"{name}@x"))
+    root = MIMEMultipart("mixed")
+    root.attach(related)
+    root.attach(image_part(jpeg("blue"), "d.jpg", disposition="attachment"))
+    post = post_of(envelope(root))
+    alts = re.findall(r"!\[([^\]]*)\]", post.body)
+    assert alts == ["b", "c", "a", "d"]
+    html_out = render(post.body)
+    gallery = re.findall(r'<div class="gallery">(.*?)</div>', html_out, re.DOTALL)
+    assert len(gallery) == 1 and gallery[0].count("<img") == 2  # c and a: a run of two
+    assert (
+        html_out.index("Entre deux")
+        < html_out.index('class="gallery"')
+        < html_out.index("Fin.")
+    )
+    assert (
+        html_out.rindex("2.jpg") < html_out.index("Fin.") < html_out.index("4.jpg")
+    )  # d at the end
+    images = [f for f in post.media if f.kind == IMAGE]
+    assert [f.label for f in images] == ["b.jpg", "c.jpg", "a.jpg", "d.jpg"]
+    assert [f.path.rsplit("/", 1)[1] for f in images] == [
+        "1.jpg",
+        "2.jpg",
+        "3.jpg",
+        "4.jpg",
+    ]
+
+
+def test_photos_only_with_unnamed_images() -> None:
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText("", "plain", "utf-8"))
+    root.attach(image_part(jpeg(), ""))
+    root.attach(image_part(jpeg(), ""))
+    post = post_of(envelope(root))
+    assert re.findall(r"!\[([^\]]*)\]", post.body) == ["Photo 1", "Photo 2"]
+    assert '<div class="gallery"' in post.body
+
+
+def test_signature_logo_dropped_with_its_signature() -> None:
+    html = f"<p>{FR_TEXT}</p><div class='gmail_signature'>Claire<img src='cid:logo@x'></div>"
+    related = MIMEMultipart("related")
+    related.attach(MIMEText(html, "html", "utf-8"))
+    related.attach(image_part(jpeg(), "logo.png", cid="logo@x"))
+    post = post_of(envelope(related))
+    assert post.body == FR_TEXT and post.media == ()
+
+
+@pytest.mark.parametrize(
+    ("charset", "cte", "raw"),
+    [
+        ("utf-8", "8bit", "Été à Nîmes : 5 € « chèvre »".encode()),
+        (
+            "iso-8859-1",
+            "quoted-printable",
+            b"=C9t=E9 =E0 N=EEmes : 5 =80 =AB ch=E8vre =BB",
+        ),
+        ("iso-8859-15", "8bit", "Été à Nîmes : 5 € « chèvre »".encode("iso-8859-15")),
+        ("windows-1252", "base64", "Été à Nîmes : 5 € « chèvre »".encode("cp1252")),
+        (
+            "utf-8",
+            "8bit",
+            "Été à Nîmes : 5 € « chèvre »".encode("cp1252"),
+        ),  # mislabelled
+        ("", "8bit", "Été à Nîmes : 5 € « chèvre »".encode("cp1252")),  # unlabelled
+        ("x-unknown", "8bit", "Été à Nîmes : 5 € « chèvre »".encode()),
+    ],
+)
+def test_charsets(charset: str, cte: str, raw: bytes) -> None:
+    import base64
+
+    payload = base64.encodebytes(raw) if cte == "base64" else raw
+    label = f"; charset={charset}" if charset else ""
+    message = (
+        b"Subject: Test\r\nDate: " + DATE.encode() + b"\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain" + label.encode() + b"\r\n"
+        b"Content-Transfer-Encoding: " + cte.encode() + b"\r\n\r\n" + payload + b"\r\n"
+    )
+    post = post_of(BytesParser(policy=policy.default).parsebytes(message))
+    assert post.body == "Été à Nîmes : 5 € « chèvre »"
+
+
+@pytest.mark.parametrize(
+    ("data", "charset", "text"),
+    [
+        (b"caf\xc3\xa9", "utf-8", "café"),
+        (b"caf\xe9", "utf-8", "café"),
+        (b"\x93ok\x94 \x80", "iso-8859-1", "“ok” €"),
+        (b"\xa4", "iso-8859-15", "€"),
+        (b"\x81", "windows-1252", "\x81"),
+    ],
+)
+def test_decode_bytes(data: bytes, charset: str, text: str) -> None:
+    assert decode_bytes(data, charset) == text
+
+
+def test_format_flowed() -> None:
+    assert (
+        unflow("Un texte qui \ncontinue ici.\n>cit\u00e9 \n>suite\n-- \nsig")
+        == "Un texte qui continue ici.\n> cité suite\n-- \nsig"
+    )
+    assert unflow("mot\u00a0\ncoup\u00e9", delsp=False) == "mot\u00a0\ncoupé"
+    assert unflow("coup \n\u00e9", delsp=True) == "coupé"
+
+
+# --- signatures and quotes ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "-- \nClaire Dubois\nDirectrice",
+        "--\nClaire",
+        "Sent from my iPhone",
+        "Envoyé de mon iPhone",
+        "Envoyé de mon mobile",
+        "Get Outlook for iOS",
+        "Get [Outlook for Android](https://aka.ms/ghei36)",
+        "Obtenir Outlook pour iOS",
+        "Sent from my Samsung Galaxy smartphone.",
+        "Envoyé depuis mon smartphone Samsung Galaxy.",
+        "Sent from Yahoo Mail on Android",
+        "Envoyé à partir de Courrier pour Windows",
+        "Sent from my Huawei phone",
+    ],
+)
+def test_signatures_cut(signature: str) -> None:
+    text = f"Premier paragraphe.\n\nSecond.\n\n{signature}"
+    assert cut_signature(text) == ("Premier paragraphe.\n\nSecond.", True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Titre\n---\n\nTexte",
+        "Avant\n\n---\n\nAprès",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "| a | b |\n|--|--|\n| 1 | 2 |",
+        "Nous avons envoyé de mon bureau un colis à nos clients",
+        "Texte -- avec un tiret",
+    ],
+)
+def test_rules_tables_and_prose_kept(text: str) -> None:
+    assert cut_signature(text) == (text, False)
+
+
+def test_plain_text_markdown_kept_signature_cut_through_the_parser() -> None:
+    body = f"{FR_TEXT}\n\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n-- \nClaire\n06 12 34 56 78"
+    post = post_of(mail(body))
+    html_out = render(post.body)
+    assert "<hr" in html_out and "<table>" in html_out and "06 12" not in html_out
+
+
+@pytest.mark.parametrize(
+    ("text", "all_quoted", "kept"),
+    [
+        (
+            "Réponse.\n\nLe 12 mars 2026 à 10:00, Bob <bob@x.fr> a écrit :\n> Question ?\n> Suite",
+            True,
+            "Réponse.",
+        ),
+        (
+            "Answer.\n\nOn Thu, Mar 12, 2026 at 10:00 AM Bob <bob@x.com>\nwrote:\n\n> Question?",
+            True,
+            "Answer.",
+        ),
+        ("Réponse.\n> cité\nSuite.", True, "Réponse.\nSuite."),
+        (
+            "Réponse.\n\n-----Original Message-----\nFrom: Bob\nQuestion",
+            True,
+            "Réponse.",
+        ),
+        (
+            "Réponse.\n\nDe : Bob\nEnvoyé : jeudi 12 mars 2026\nÀ : Claire\nObjet : Question",
+            True,
+            "Réponse.",
+        ),
+        (
+            "Un client nous a dit :\n\n> Bravo !",
+            False,
+            "Un client nous a dit :\n\n> Bravo !",
+        ),
+        (
+            "Le directeur a écrit :\nun beau texte.",
+            True,
+            "Le directeur a écrit :\nun beau texte.",
+        ),
+    ],
+)
+def test_cut_quotes(text: str, all_quoted: bool, kept: str) -> None:
+    assert cut_quotes(text, all_quoted_lines=all_quoted) == kept
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        '<blockquote type="cite"><div>On 12 Mar 2026, Bob wrote:</div><div>Old text</div></blockquote>',
+        '<div class="gmail_quote"><div class="gmail_attr">Le jeu. 12 mars 2026, Bob a écrit :</div><blockquote>Old text</blockquote></div>',
+        '<div>Le 12 mars 2026, Bob a écrit :</div><blockquote type="cite">Old text</blockquote>',
+        '<hr><div id="divRplyFwdMsg"><b>De :</b> Bob</div><div>Old text</div><p>Old text 2</p>',
+        '<div class="moz-cite-prefix">Le 12/03/2026, Bob a écrit :</div><blockquote type="cite">Old text</blockquote>',
+        '<div style="display:none">Old text preheader</div>',
+    ],
+)
+def test_html_quotes_removed(quoted: str) -> None:
+    post = post_of(mail(f"<div>{FR_TEXT}</div>{quoted}", subtype="html"))
+    assert post.body == FR_TEXT
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "<div><br></div><div>Envoyé de mon iPhone</div>",
+        '<br><span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">Claire</div>',
+        '<div class="moz-signature">-- <br>Claire</div>',
+        '<div id="ms-outlook-mobile-signature">Get <a href="https://aka.ms/o0ukef">Outlook for iOS</a></div>',
+        "<div>-- </div><div>Claire Dubois</div>",
+    ],
+)
+def test_html_signatures_removed(signature: str) -> None:
+    post = post_of(mail(f"<div>{FR_TEXT}</div>{signature}", subtype="html"))
+    assert post.body == FR_TEXT
+
+
+# --- safety --------------------------------------------------------------------------
+
+
+XSS = [
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">clic</a>',
+    '<a href="  jav&#x09;ascript:alert(1)">clic</a>',
+    "<svg onload=alert(1)><circle/></svg>",
+    "[clic](javascript:alert(1))",
+    "&lt;div markdown=1&gt;&lt;img src=x onerror=alert(1)&gt;&lt;/div&gt;",
+    "# Titre {: onclick=alert(1) }",
+    "<pre>```\n&lt;script&gt;alert(1)&lt;/script&gt;\n```</pre>",
+    "<ul><li><pre>&lt;script&gt;alert(1)&lt;/script&gt;</pre></li></ul>",
+    "<code>&lt;script&gt;</code> et <code>`&lt;/code&gt;&lt;script&gt;`</code>",
+    "&lt;a href=javascript:alert(1)&gt;x&lt;/a&gt;",
+]
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_html_mail_cannot_revive_html(payload: str) -> None:
+    post = post_of(mail(f"<div>{FR_TEXT}</div><div>{payload}</div>", subtype="html"))
+    assert_inert(render(post.body))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)>",
+        "[clic](javascript:alert(1))",
+        "[clic]( JaVaScRiPt:alert(1))",
+        "[clic](<javascript:alert(1)>)",
+        "![x](data:text/html,<script>alert(1)</script>)",
+        "[clic][1]\n\n[1]: javascript:alert(1)",
+        "# Titre {: onclick=alert(1) }",
+        "Paragraphe\n{: onmouseover=alert(1) }",
+        '<div markdown="1">*x*</div>',
+        "<javascript:alert(1)>",
+        "```\n<script>alert(1)</script>\n```",
+        "- item\n\n    <script>alert(1)</script>",
+    ],
+)
+def test_plain_mail_cannot_revive_html(payload: str) -> None:
+    post = post_of(mail(f"{FR_TEXT}\n\n{payload}"))
+    assert_inert(render(post.body))
+
+
+def test_safe_links_and_text_stay() -> None:
+    post = post_of(
+        mail(
+            f"<div>{FR_TEXT} <a href='https://example.com/a?b=1&c=(2)'>le site</a> 5 &lt; 6 &amp; *pas* _gras_ #tag [x]</div>",
+            subtype="html",
+        )
+    )
+    html_out = render(post.body)
+    assert '<a href="https://example.com/a?b=1&amp;c=%282%29">le site</a>' in html_out
+    assert "5 &lt; 6 &amp; *pas* _gras_ #tag [x]" in html_out
+    plain = post_of(
+        mail(f"{FR_TEXT}\n\n[site](https://example.com) <https://example.org> **gras**")
+    )
+    html_out = render(plain.body)
+    assert '<a href="https://example.com">site</a>' in html_out
+    assert '<a href="https://example.org">https://example.org</a>' in html_out
+    assert "<strong>gras</strong>" in html_out
+
+
+def test_remote_images_are_not_shown() -> None:
+    post = post_of(
+        mail(
+            f"<div>{FR_TEXT}<img src='https://tracker.example/p.gif'></div>",
+            subtype="html",
+        )
+    )
+    assert "tracker" not in post.body
+
+
+@pytest.mark.parametrize(
+    "text", ["<b>&amp;", "a_b *c* [d](e) {f} #g |h| `i` \\j", "- x\n+ y\n1. z\n> q"]
+)
+def test_escape_literal_renders_the_text(text: str) -> None:
+    rendered = render(escape_literal(text))
+    assert (
+        re.sub(r"<[^>]+>", "", rendered)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        == text
+    )
+
+
+def test_defuse_keeps_ordinary_markdown() -> None:
+    text = "# Titre\n\n- un\n- deux\n\n**gras** [lien](https://x.fr) [rel](/page)"
+    assert defuse_markdown(text) == text
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def with_attachments(*parts: tuple[bytes, str, str]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = "Rapport"
+    msg["Date"] = DATE
+    msg["Message-ID"] = "<m3@example.com>"
+    msg.set_content(FR_TEXT)
+    for data, ctype, name in parts:
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return reparse(msg)
+
+
+def test_documents_become_download_links() -> None:
+    post = post_of(with_attachments(
+        (b"%PDF-1.7 ...", "application/pdf", "Rapport annuel [final].pdf"),
+        (b"a;b\n1;2\n", "text/csv", "../../etc/ventes.csv"),
+    ))  # fmt: skip
+    docs = [f for f in post.media if f.kind == DOCUMENT]
+    assert [(f.path, f.media_type, f.label) for f in docs] == [
+        (
+            "images/mail/2026/rapport/1.pdf",
+            "application/pdf",
+            "Rapport annuel [final].pdf",
+        ),
+        ("images/mail/2026/rapport/2.csv", "text/csv", "ventes.csv"),
+    ]
+    html_out = render(post.body)
+    assert (
+        '<a href="{static}/images/mail/2026/rapport/1.pdf">Rapport annuel [final].pdf</a>'
+        in html_out
+    )
+    assert (
+        '<a href="{static}/images/mail/2026/rapport/2.csv">ventes.csv</a>' in html_out
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "ctype", "name", "words"),
+    [
+        (
+            b"MZ\x90\x00 This program",
+            "application/pdf",
+            "facture.pdf",
+            "« facture.pdf » n’est pas d’un type",
+        ),
+        (b"<svg onload=alert(1)/>", "image/svg+xml", "logo.svg", "« logo.svg »"),
+        (
+            b"\xff\xd8\xff garbage",
+            "image/jpeg",
+            "IMG_1.jpg",
+            "« IMG_1.jpg » ne peut pas être lue",
+        ),
+    ],
+)
+def test_attachments_refused(data: bytes, ctype: str, name: str, words: str) -> None:
+    assert words in refusal_of(with_attachments((data, ctype, name)))
+
+
+def test_forwarded_message_attachment_refused() -> None:
+    inner = mail("Old")
+    msg = with_attachments()
+    msg.add_attachment(inner)
+    assert "message" in refusal_of(reparse(msg), author=JOHN)
+
+
+def test_limits() -> None:
+    three = with_attachments(*[(jpeg(), "image/jpeg", f"{i}.jpg") for i in range(3)])
+    assert "3 pièces jointes (au plus 2)" in refusal_of(
+        three, settings=MailSettings(max_attachments=2)
+    )
+    assert "attachments weigh" in refusal_of(
+        three, author=JOHN, settings=MailSettings(max_attachments_bytes=100)
+    )
+    assert "trop gros" in refusal_of(
+        three, settings=MailSettings(max_message_bytes=1000)
+    )
+    assert "trop gros" in refusal_of(mail(), raw_size=31_000_000)
+    post = post_of(three, settings=MailSettings(max_attachments=3))
+    assert len([f for f in post.media if f.kind == IMAGE]) == 3
+
+
+def test_images_resized_with_settings() -> None:
+    msg = with_attachments((jpeg(size=(1000, 500)), "image/jpeg", "large.jpg"))
+    post = post_of(msg, settings=MailSettings(image_max_px=400, thumbnail_px=100))
+    sizes = {f.kind: Image.open(io.BytesIO(f.data)).size for f in post.media}
+    assert sizes == {IMAGE: (400, 200), THUMBNAIL: (100, 50)}
+
+
+def test_empty_message_refused() -> None:
+    assert "écrivez quelques lignes" in refusal_of(mail("\n\nEnvoyé de mon iPhone\n"))
+    assert "write a few lines" in refusal_of(
+        mail("<div><br></div>", subtype="html"), author=JOHN
+    )
+    pdf_only = with_attachments((b"%PDF-1.4", "application/pdf", "a.pdf"))
+    pdf_only.get_body(("plain",)).set_content("")  # type: ignore[union-attr]
+    assert "écrivez quelques lignes" in refusal_of(reparse(pdf_only))
+
+
+def test_defaults() -> None:
+    post = post_of(mail(), settings=MailSettings(default_category="Actualités"))
+    assert (post.status, post.category, post.author, post.tags, post.summary) == (
+        "published",
+        "Actualités",
+        "Claire Dubois",
+        (),
+        None,
+    )
