@@ -1,0 +1,435 @@
+"""One message, from its bytes to a post file and a reply: the pipeline
+every adapter (IMAP, SMTP/LMTP, pipe) hands its mail to.
+
+    seen before? ─yes─► duplicate (nothing, again)
+    may publish? ─no──► quarantined (a copy in var/mail/quarantine/, no reply)
+    automatic?   ─yes─► quarantined (RFC 3834: never a post, never a reply)
+    an answer to one of our confirmations? ─► edit or delete that post
+    a post?      ─no──► refused (a copy in var/mail/refused/, a reply saying why)
+    write it (atomically, once) ─► record it ─► reply with its link ─► hook
+
+Each outcome is recorded in the ledger before the reply is sent, so a crash
+can lose a reply but never a mail, and never make a second post: the post
+file carries the Message-ID, and the ledger the bytes' digest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from authoring.registry import Author, Registry
+
+from . import auth, reply, write
+from .ledger import Ledger
+from .model import (
+    DELETED,
+    DRAFTED,
+    DUPLICATE,
+    PUBLISHED,
+    QUARANTINED,
+    REFUSED,
+    UPDATED,
+    Arrival,
+    Post,
+    Refusal,
+    Verdict,
+)
+from .settings import MailSettings
+
+log = logging.getLogger(__name__)
+
+_DELETE_WORDS = ("delete", "supprimer")
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass
+class Site:
+    """What the pipeline needs of the site's settings."""
+
+    content_dir: Path
+    var_dir: Path
+    site_url: str
+    timezone: str
+    default_lang: str
+    languages: tuple[str, ...]
+    article_url: str  # Pelican's ARTICLE_URL
+    article_lang_url: str  # and ARTICLE_LANG_URL
+
+    def url_of(self, post: Post) -> str:
+        pattern = (
+            self.article_url
+            if post.lang == self.default_lang
+            else self.article_lang_url
+        )
+        path = pattern.format(date=post.date, slug=post.slug, lang=post.lang)
+        return f"{self.site_url.rstrip('/')}/{path}"
+
+
+class Pipeline:
+    """Callable: an :class:`Arrival` → its :class:`Verdict` (the adapters'
+    ``Ingest``). Never raises for a bad message; an exception is a fault of
+    ours (the disk, the ledger), and the adapter keeps the message."""
+
+    def __init__(
+        self,
+        cfg: MailSettings,
+        site: Site,
+        registry: Registry,
+        ledger: Ledger,
+        *,
+        mailer: reply.Mailer | None = None,
+        hook: Callable[[], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], dt.datetime] = _now,
+    ) -> None:
+        self.cfg, self.site, self.registry, self.ledger = cfg, site, registry, ledger
+        self.mailer, self.hook, self.clock = mailer, hook, clock
+        self.environ = dict(environ if environ is not None else {})
+        self.tz = ZoneInfo(site.timezone)
+
+    def __call__(self, arrival: Arrival) -> Verdict:
+        raw = arrival.raw
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            msg: Any = BytesParser(policy=policy.default).parsebytes(raw)
+            message_id = _message_id(msg) or f"<{digest}@causerie.invalid>"
+        except Exception as exc:  # the parser is lenient; this is rare
+            return self._set_aside(
+                QUARANTINED,
+                f"unreadable message: {exc}",
+                f"<{digest}@causerie.invalid>",
+                digest,
+                raw,
+            )
+        seen = self.ledger.seen(message_id, digest)
+        if seen is not None:
+            log.info("mail %s: already %s; ignored", message_id, seen.outcome)
+            return Verdict(DUPLICATE, f"already {seen.outcome}", seen.path)
+        decision = auth.authorize(msg, arrival, self.registry, self.cfg, self.environ)
+        if not decision.allowed or decision.author is None:
+            return self._set_aside(
+                QUARANTINED, decision.reason or "not allowed", message_id, digest, raw
+            )
+        author = decision.author
+        automatic = reply.automatic(msg, self.cfg.address)
+        if automatic:
+            return self._set_aside(
+                QUARANTINED,
+                f"automatic mail ({automatic}): not a post",
+                message_id,
+                digest,
+                raw,
+            )
+        if too_old := self._too_old(msg):
+            return self._set_aside(QUARANTINED, too_old, message_id, digest, raw)
+        if len(raw) > self.cfg.max_message_bytes:
+            return self._refuse(
+                msg,
+                author,
+                message_id,
+                digest,
+                raw,
+                _too_big(len(raw), self.cfg, author.lang),
+            )
+        confirmed = self.ledger.confirmation(_referenced(msg))
+        if confirmed is not None:
+            return self._edit(msg, author, message_id, digest, raw, *confirmed)
+        made = self._parse(msg, author, digest, len(raw))
+        if isinstance(made, Refusal):
+            return self._refuse(msg, author, message_id, digest, raw, made.reason)
+        if author.mail == "draft" and made.status != "draft":
+            made = dataclasses.replace(made, status="draft")
+        path, _new = write.write_post(made, self.site.content_dir, self.cfg.posts_dir)
+        relative = path.relative_to(self.site.content_dir).as_posix()
+        outcome = DRAFTED if made.status == "draft" else PUBLISHED
+        if not self.ledger.record(
+            message_id,
+            digest,
+            outcome,
+            path=relative,
+            sender=author.email,
+            at=self.clock(),
+        ):
+            return Verdict(DUPLICATE, "recorded meanwhile by another process", relative)
+        url = self.site.url_of(made)
+        log.info("mail %s: %s %s (%s)", message_id, outcome, relative, url)
+        where = (
+            url
+            if outcome == PUBLISHED
+            else f"content/{relative} (publish serve --drafts)"
+        )
+        self._answer(
+            msg,
+            author,
+            reply.confirmation(
+                msg, author.email, self.cfg, author.lang, where, outcome == DRAFTED
+            ),
+            confirms=relative,
+        )
+        self._run_hook()
+        return Verdict(outcome, None, relative, url)
+
+    # --- the steps -------------------------------------------------------------
+
+    def _parse(
+        self, msg: EmailMessage, author: Author, digest: str, size: int
+    ) -> Post | Refusal:
+        from .parse import parse_message
+
+        return parse_message(
+            _without_secret(msg),
+            author=author,
+            settings=self.cfg,
+            tz=self.tz,
+            languages=self.site.languages,
+            default_lang=self.site.default_lang,
+            received_at=self.clock().astimezone(self.tz),
+            raw_digest=digest,
+            raw_size=size,
+        )
+
+    def _too_old(self, msg: EmailMessage) -> str | None:
+        try:
+            sent = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
+        except (TypeError, ValueError):
+            return None  # no usable Date: the parser dates the post on receipt
+        if sent is None or sent.tzinfo is None:
+            return None
+        if self.clock() - sent > dt.timedelta(days=self.cfg.max_age_days):
+            return (
+                f"its Date ({sent:%Y-%m-%d}) is more than {self.cfg.max_age_days} "
+                "days old: a replayed message?"
+            )
+        return None
+
+    def _edit(
+        self,
+        msg: EmailMessage,
+        author: Author,
+        message_id: str,
+        digest: str,
+        raw: bytes,
+        path: str,
+        owner: str,
+    ) -> Verdict:
+        """An answer to one of our confirmations: replace or delete the post."""
+        if owner.lower() != author.email.lower():
+            return self._set_aside(
+                QUARANTINED,
+                f"{author.email} answered the confirmation of {path}, which is {owner}'s post",
+                message_id,
+                digest,
+                raw,
+            )
+        target = self.site.content_dir / path
+        if not target.exists():
+            return self._refuse(
+                msg, author, message_id, digest, raw, _gone(path, author.lang)
+            )
+        french = author.lang == "fr"
+        if _first_line(msg).strip().lower().rstrip(".!") in _DELETE_WORDS:
+            write.delete_post(target)
+            self.ledger.record(
+                message_id,
+                digest,
+                DELETED,
+                path=path,
+                sender=author.email,
+                at=self.clock(),
+            )
+            text = (
+                f"Le billet {path} est retiré."
+                if french
+                else f"The post {path} is taken down."
+            )
+            self._answer(
+                msg,
+                author,
+                reply.notice(msg, author.email, self.cfg, author.lang, text),
+            )
+            self._run_hook()
+            return Verdict(DELETED, None, path)
+        made = self._parse(msg, author, digest, len(raw))
+        if isinstance(made, Refusal):
+            return self._refuse(msg, author, message_id, digest, raw, made.reason)
+        write.replace_post(target, made, self.site.content_dir)
+        self.ledger.record(
+            message_id, digest, UPDATED, path=path, sender=author.email, at=self.clock()
+        )
+        text = (
+            f"Le billet {path} est mis à jour."
+            if french
+            else f"The post {path} is updated."
+        )
+        self._answer(
+            msg,
+            author,
+            reply.notice(msg, author.email, self.cfg, author.lang, text),
+            confirms=path,
+        )
+        self._run_hook()
+        return Verdict(UPDATED, None, path)
+
+    def _set_aside(
+        self, outcome: str, reason: str, message_id: str, digest: str, raw: bytes
+    ) -> Verdict:
+        """Keep a copy (nothing is lost, whatever the adapter does), record
+        it, say why in the log: never a reply."""
+        folder = self.site.var_dir / "mail" / outcome
+        write.atomic_write(folder / f"{digest}.eml", raw)
+        self.ledger.record(message_id, digest, outcome, reason=reason, at=self.clock())
+        log.warning("mail %s %s: %s", message_id, outcome, reason)
+        return Verdict(outcome, reason)
+
+    def _refuse(
+        self,
+        msg: EmailMessage,
+        author: Author,
+        message_id: str,
+        digest: str,
+        raw: bytes,
+        reason: str,
+    ) -> Verdict:
+        verdict = self._set_aside(REFUSED, reason, message_id, digest, raw)
+        self._answer(
+            msg, author, reply.refusal(msg, author.email, self.cfg, author.lang, reason)
+        )
+        return verdict
+
+    def _answer(
+        self,
+        original: EmailMessage,
+        author: Author,
+        message: EmailMessage,
+        confirms: str | None = None,
+    ) -> None:
+        if self.mailer is None:
+            log.info("mail: no smtp_host set; no reply sent to %s", author.email)
+            return
+        if not self.ledger.reply_allowed(
+            author.email, self.cfg.replies_per_hour, self.clock()
+        ):
+            log.warning("mail: reply to %s skipped: rate limit", author.email)
+            return
+        try:
+            self.mailer(message)
+        except Exception as exc:  # the post is written: a lost reply is logged
+            log.error("mail: cannot send the reply to %s: %s", author.email, exc)
+            return
+        if confirms is not None:
+            self.ledger.confirmation_sent(
+                str(message["Message-ID"]), confirms, author.email, self.clock()
+            )
+
+    def _run_hook(self) -> None:
+        if self.hook is None:
+            return
+        try:
+            self.hook()
+        except Exception as exc:
+            log.error("mail: the on_publish hook failed: %s", exc)
+
+
+def _message_id(msg: EmailMessage) -> str | None:
+    found = _MSGID.search(str(msg.get("Message-ID", "")))
+    return found.group(0) if found else None
+
+
+def _referenced(msg: EmailMessage) -> list[str]:
+    """The Message-IDs this one answers (In-Reply-To first, then References)."""
+    ids = _MSGID.findall(str(msg.get("In-Reply-To", "")))
+    ids += reversed(_MSGID.findall(str(msg.get("References", ""))))
+    return list(dict.fromkeys(ids))
+
+
+def _first_line(msg: EmailMessage) -> str:
+    """The first non-empty line of the message's text."""
+    body = msg.get_body(("plain", "html"))
+    if body is None:
+        return ""
+    try:
+        text = str(body.get_content())
+    except (LookupError, UnicodeError, ValueError):
+        return ""
+    if body.get_content_subtype() == "html":
+        from bs4 import BeautifulSoup
+
+        text = BeautifulSoup(text, "lxml").get_text("\n")
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
+def _without_secret(msg: EmailMessage) -> EmailMessage:
+    """The message without its "secret: …" lines: never published."""
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        try:
+            text = str(part.get_content())
+        except (LookupError, UnicodeError, ValueError):
+            continue
+        cleaned = auth.remove_secret_lines(text)
+        if cleaned != text:
+            part.set_content(cleaned, subtype=part.get_content_subtype())
+    return msg
+
+
+def _too_big(size: int, cfg: MailSettings, lang: str) -> str:
+    mb, limit = size / 1_000_000, cfg.max_message_bytes / 1_000_000
+    if lang == "fr":
+        return (
+            f"le message fait {mb:.0f} Mo, la limite est {limit:.0f} Mo. Envoyez moins "
+            "de photos par message, ou des photos plus petites."
+        )
+    return (
+        f"the message is {mb:.0f} MB, the limit is {limit:.0f} MB. Send fewer photos "
+        "per message, or smaller ones."
+    )
+
+
+def _gone(path: str, lang: str) -> str:
+    if lang == "fr":
+        return (
+            f"le billet {path} n’existe plus : envoyez un nouveau message pour publier."
+        )
+    return f"the post {path} no longer exists: send a new message to publish."
+
+
+def site_from_settings(settings: dict[str, Any], site_dir: str) -> Site:
+    """The pipeline's view of Pelican ``settings``."""
+    from causerie_settings import read_section
+
+    languages: tuple[str, ...] = ("fr", "en")
+    try:
+        from authoring.settings import AuthoringSettings
+
+        languages = tuple(
+            read_section(settings, "AUTHORING", AuthoringSettings).languages
+        )
+    except Exception:  # settings without AUTHORING: the defaults
+        pass
+    return Site(
+        content_dir=Path(settings["PATH"]),
+        var_dir=Path(site_dir) / "var",
+        site_url=str(settings.get("SITEURL") or ""),
+        timezone=str(settings.get("TIMEZONE") or "UTC"),
+        default_lang=str(settings.get("DEFAULT_LANG") or "en"),
+        languages=languages,
+        article_url=str(settings.get("ARTICLE_URL") or "{slug}.html"),
+        article_lang_url=str(settings.get("ARTICLE_LANG_URL") or "{slug}-{lang}.html"),
+    )

@@ -1,0 +1,305 @@
+"""Posting by e-mail end to end: a message in, a post file, a reply through a
+real SMTP listener (aiosmtpd), the built page. The pipeline is the real one
+of a site (mailposts.service.make_pipeline), as every adapter gets it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import run_publish
+from sender_kit import write_blog
+
+from mailposts.model import (
+    DELETED,
+    DRAFTED,
+    DUPLICATE,
+    PUBLISHED,
+    QUARANTINED,
+    REFUSED,
+    UPDATED,
+    Arrival,
+)
+from mailposts.pipeline import Pipeline
+from mailposts.service import make_pipeline
+from sitebuild import build as sitebuild
+
+CLAIRE = "claire.dubois@maison-lumen.example"  # mail = "publish"
+LEA = "lea.marchetti@maison-lumen.example"  # mail: the default, drafts only
+AR = "mx.maison-lumen.example; dkim=pass header.d=maison-lumen.example header.s=s1"
+#: The pipeline's clock: before the test site's build date (2026-11-23), so
+#: the posts are not scheduled in its future.
+NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
+
+
+class Inbox:
+    """A real SMTP listener keeping what it receives (the replies)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            message_from_bytes(e.content, policy=policy.default) for e in self.envelopes
+        ]
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+class Site:
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.settings_file = write_blog(root, {})
+        conf = self.settings_file.read_text(encoding="utf-8")
+        conf += f"""
+MAILPOSTS = {{
+    "address": "blog@maison-lumen.example",
+    "authserv_id": "mx.maison-lumen.example",
+    "smtp_host": "127.0.0.1",
+    "smtp_port": {port},
+}}
+"""
+        self.settings_file.write_text(conf, encoding="utf-8")
+        self.settings = sitebuild.load_settings(self.settings_file)
+        self.pipeline: Pipeline = make_pipeline(self.settings, environ={})
+        self.pipeline.clock = lambda: NOW
+
+    def posts(self) -> list[Path]:
+        return sorted((self.root / "content" / "posts").glob("*.md"))
+
+
+@pytest.fixture
+def site(tmp_path: Path, inbox: tuple[Inbox, int]) -> Site:
+    return Site(tmp_path / "blog", inbox[1])
+
+
+def mail(
+    *,
+    subject: str = "Une nouvelle lampe à l’atelier",
+    body: str = "Nous avons fini la lampe Aube ce matin.\n\nElle part demain chez une cliente.\n",
+    sender: str = CLAIRE,
+    ar: str | None = AR,
+    date: dt.datetime | None = None,
+    extra: dict[str, str] | None = None,
+) -> bytes:
+    msg = EmailMessage()
+    if ar:
+        msg["Authentication-Results"] = ar
+    msg["From"] = sender
+    msg["To"] = "blog@maison-lumen.example"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date or NOW - dt.timedelta(minutes=5))
+    msg["Message-ID"] = make_msgid(domain="phone.example")
+    for name, value in (extra or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    return bytes(msg)
+
+
+def ingest(site: Site, raw: bytes) -> Any:
+    return site.pipeline(Arrival(raw, "pipe"))
+
+
+def wait_for(inbox: Inbox, count: int) -> list[EmailMessage]:
+    deadline = time.monotonic() + 10
+    while len(inbox.envelopes) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return inbox.messages()
+
+
+def test_a_mail_becomes_a_post_and_its_author_gets_the_link(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    raw = mail()
+    verdict = ingest(site, raw)
+    assert verdict.outcome == PUBLISHED, verdict.reason
+    (path,) = site.posts()
+    text = path.read_text(encoding="utf-8")
+    assert "Title: Une nouvelle lampe à l’atelier" in text
+    assert "Author: Claire Dubois" in text
+    assert "Message-Id: <" in text
+    assert "Nous avons fini la lampe Aube ce matin." in text
+    assert verdict.url and verdict.url.startswith("http://blog.test/posts/")
+    (answer,) = wait_for(inbox[0], 1)
+    envelope = inbox[0].envelopes[0]
+    assert envelope.mail_from in ("", "<>")  # RFC 3834 §3.3: a null sender
+    assert envelope.rcpt_tos == [CLAIRE]
+    assert answer["Auto-Submitted"] == "auto-replied"
+    original = message_from_bytes(raw, policy=policy.default)
+    assert answer["In-Reply-To"] == original["Message-ID"]
+    assert verdict.url in answer.get_content()
+
+    # The same message again (a replay, a second poll): nothing new.
+    again = ingest(site, raw)
+    assert again.outcome == DUPLICATE
+    assert len(site.posts()) == 1
+    time.sleep(0.3)
+    assert len(inbox[0].envelopes) == 1
+
+
+def test_the_post_builds_and_is_sanitized(site: Site) -> None:
+    body = (
+        "Voici du code : &lt;script&gt;alert(1)&lt;/script&gt; et <script>alert(2)</script>\n\n"
+        '<img src=x onerror="alert(3)"> [lien](javascript:alert(4))\n'
+    )
+    assert ingest(site, mail(body=body)).outcome == PUBLISHED
+    result = run_publish("--settings", str(site.settings_file), "build", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    pages = [
+        p
+        for p in (site.root / "output" / "posts").rglob("index.html")
+        if "nouvelle-lampe" in str(p)
+    ]
+    (page,) = pages
+    from bs4 import BeautifulSoup
+
+    content = BeautifulSoup(page.read_text(encoding="utf-8"), "html5lib").select_one(
+        ".e-content"
+    )
+    assert content is not None
+    # No live markup from the mail: no script, no handler, no javascript: URL…
+    assert content.find_all(["script", "img", "svg", "iframe"]) == []
+    for element in content.find_all(True):
+        for name, value in element.attrs.items():
+            assert not name.lower().startswith("on"), element
+            assert "javascript:" not in str(value).lower(), element
+    # …while the words are kept, as text.
+    text = content.get_text()
+    assert "<script>alert(2)</script>" in text
+    assert "alert(1)" in text and "onerror" in text
+
+
+def test_a_spoofed_sender_is_quarantined_without_a_reply(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    forged = mail(ar="mx.attacker.example; dkim=pass header.d=maison-lumen.example")
+    verdict = ingest(site, forged)
+    assert verdict.outcome == QUARANTINED
+    assert "no DKIM pass aligned" in (verdict.reason or "")
+    assert site.posts() == []
+    kept = list((site.root / "var" / "mail" / QUARANTINED).glob("*.eml"))
+    assert [p.read_bytes() for p in kept] == [forged]  # nothing lost
+    time.sleep(0.3)
+    assert inbox[0].envelopes == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto-Submitted": "auto-replied"},
+        {"Precedence": "bulk"},
+        {"List-Id": "<annonces.maison-lumen.example>"},
+    ],
+)
+def test_automatic_mail_makes_no_post_and_gets_no_answer(
+    site: Site, inbox: tuple[Inbox, int], headers: dict[str, str]
+) -> None:
+    verdict = ingest(site, mail(subject="Absent du bureau", extra=headers))
+    assert verdict.outcome == QUARANTINED
+    assert "automatic mail" in (verdict.reason or "")
+    time.sleep(0.3)
+    assert site.posts() == [] and inbox[0].envelopes == []
+
+
+def test_an_old_date_is_a_replay(site: Site) -> None:
+    old = NOW - dt.timedelta(days=30)
+    verdict = ingest(site, mail(date=old))
+    assert verdict.outcome == QUARANTINED
+    assert "days old" in (verdict.reason or "")
+
+
+def test_a_draft_only_author_makes_a_draft(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    raw = mail(sender=LEA, ar=AR)
+    verdict = ingest(site, raw)
+    assert verdict.outcome == DRAFTED
+    (path,) = site.posts()
+    assert "Status: draft" in path.read_text(encoding="utf-8")
+    (answer,) = wait_for(inbox[0], 1)
+    assert "brouillon" in answer.get_content()
+
+
+def test_a_huge_mail_is_refused_with_a_reason(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    site.pipeline.cfg = type(site.pipeline.cfg)(
+        **{**vars(site.pipeline.cfg), "max_message_bytes": 2_000}
+    )
+    verdict = ingest(site, mail(body="Une longue histoire.\n" * 400))
+    assert verdict.outcome == REFUSED
+    (answer,) = wait_for(inbox[0], 1)
+    assert "la limite est" in answer.get_content()
+    assert list((site.root / "var" / "mail" / REFUSED).glob("*.eml"))
+
+
+def confirmation_of(inbox: Inbox) -> EmailMessage:
+    (answer,) = wait_for(inbox, 1)
+    return answer
+
+
+def test_edit_and_delete_by_reply(site: Site, inbox: tuple[Inbox, int]) -> None:
+    assert ingest(site, mail()).outcome == PUBLISHED
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+
+    # Another author answering the confirmation cannot touch the post.
+    other = ingest(
+        site,
+        mail(
+            sender=LEA,
+            subject="Re: Une nouvelle lampe",
+            body="Texte de Léa.\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert other.outcome == QUARANTINED
+    assert "Texte de Léa" not in path.read_text(encoding="utf-8")
+
+    edited = ingest(
+        site,
+        mail(
+            subject="Re: La lampe Aube est finie",
+            body="Nous avons fini la lampe Aube ce matin, avec un abat-jour en lin.\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert edited.outcome == UPDATED, edited.reason
+    text = path.read_text(encoding="utf-8")
+    assert "abat-jour en lin" in text
+    assert "Title: La lampe Aube est finie" in text
+    assert len(site.posts()) == 1
+
+    removed = ingest(
+        site,
+        mail(
+            subject="Re: La lampe Aube est finie",
+            body="SUPPRIMER\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert removed.outcome == DELETED
+    assert site.posts() == []
