@@ -104,7 +104,8 @@ def pdf() -> bytes:
         b"<< /Length 44 >>\nstream\nBT /F1 24 Tf 72 760 Td (Programme) Tj ET\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = io.BytesIO(b"%PDF-1.4\n")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objects, 1):
         offsets.append(out.tell())

@@ -1,0 +1,142 @@
+"""Golden pairs: each message of tests/data/mail/golden/ (shaped like the mail
+client it is named after; tests/data/mail/make_golden.py) goes through the
+real pipeline of a site, and the post it makes must be exactly its
+.expected.md; its photos upright, resized, with no metadata left.
+
+To accept a deliberate change of output: CAUSERIE_GOLDEN_UPDATE=1, then read
+the diff of the .expected.md files before committing them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sender_kit import write_blog
+
+from mailposts.model import PUBLISHED, Arrival
+from mailposts.service import make_pipeline
+from sitebuild import build as sitebuild
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "mail" / "golden"
+NAMES = sorted(p.stem for p in GOLDEN.glob("*.eml"))
+#: The messages are dated 22–30 November 2026; a week later they would be
+#: refused as replays, so the pipeline's clock is set among them.
+NOW = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    root = tmp_path_factory.mktemp("golden") / "blog"
+    settings_file = write_blog(root, {})
+    settings_file.write_text(
+        settings_file.read_text(encoding="utf-8")
+        + '\nMAILPOSTS = {"address": "blog@maison-lumen.example", '
+        '"authserv_id": "mx.maison-lumen.example"}\n',
+        encoding="utf-8",
+    )
+    pipeline = make_pipeline(sitebuild.load_settings(settings_file), environ={})
+    pipeline.clock = lambda: NOW
+    made = {}
+    for name in NAMES:
+        verdict = pipeline(Arrival((GOLDEN / f"{name}.eml").read_bytes(), "pipe"))
+        assert verdict.outcome == PUBLISHED, (name, verdict.reason)
+        assert verdict.path
+        made[name] = (root / "content", verdict.path)
+    return {n: (c, (c / p).read_text(encoding="utf-8")) for n, (c, p) in made.items()}
+
+
+def test_there_are_golden_mails() -> None:
+    assert len(NAMES) == 10
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_golden_post(outcomes: dict[str, tuple[Path, str]], name: str) -> None:
+    _content, text = outcomes[name]
+    expected = GOLDEN / f"{name}.expected.md"
+    if os.environ.get("CAUSERIE_GOLDEN_UPDATE") == "1":
+        expected.write_text(text, encoding="utf-8")
+    assert text == expected.read_text(encoding="utf-8")
+
+
+def images(content: Path, slug: str) -> dict[str, Image.Image]:
+    folder = content / "images" / "mail" / "2026" / slug
+    return {p.name: Image.open(p) for p in sorted(folder.glob("*.jpg"))}
+
+
+def assert_no_metadata(image: Image.Image, path: Path) -> None:
+    assert dict(image.getexif()) == {}
+    assert not {"exif", "xmp", "icc_profile", "comment"} & set(image.info)
+    data = path.read_bytes()
+    assert b"Exif" not in data and b"GPS" not in data and b"iPhone" not in data
+
+
+def test_the_iphone_photo_is_upright_and_has_no_gps(
+    outcomes: dict[str, tuple[Path, str]],
+) -> None:
+    content, _text = outcomes["iphone-mail"]
+    folder = content / "images/mail/2026/la-premiere-aube-dhiver"
+    photo = Image.open(folder / "1.jpg")
+    # Sent 640×480 with "Orientation: rotate 90° clockwise": published upright.
+    assert photo.size == (480, 640)
+    # The yellow band drawn on the left of the sensor's image is now on top.
+    top = photo.convert("RGB").getpixel((240, 20))
+    bottom = photo.convert("RGB").getpixel((240, 620))
+    assert top[0] > 180 and top[2] < 120, top  # yellow
+    assert bottom[2] > 120 and bottom[0] < 100, bottom  # blue
+    assert_no_metadata(photo, folder / "1.jpg")
+    thumb = Image.open(folder / "1-thumb.jpg")
+    assert max(thumb.size) == 480 and thumb.size[1] > thumb.size[0]
+    assert_no_metadata(thumb, folder / "1-thumb.jpg")
+
+
+def test_the_heic_photo_is_a_jpeg(outcomes: dict[str, tuple[Path, str]]) -> None:
+    content, _text = outcomes["heic-photo"]
+    found = images(content, "abat-jour-miel")
+    assert sorted(found) == ["1-thumb.jpg", "1.jpg"]
+    assert found["1.jpg"].format == "JPEG" and found["1.jpg"].size == (400, 300)
+
+
+def test_apple_mail_inline_images_stay_where_they_were(
+    outcomes: dict[str, tuple[Path, str]],
+) -> None:
+    content, text = outcomes["apple-mail-inline"]
+    assert (
+        text.index("Deux vues")
+        < text.index("1-thumb.jpg")
+        < text.index("Et la vitrine")
+    )
+    assert text.index("Et la vitrine") < text.index("2-thumb.jpg")
+    found = images(content, "portes-ouvertes-latelier-en-images")
+    assert found["1.jpg"].size == (320, 200) and found["2.jpg"].size == (320, 200)
+    for name, image in found.items():
+        assert_no_metadata(
+            image,
+            content / "images/mail/2026/portes-ouvertes-latelier-en-images" / name,
+        )
+
+
+def test_the_pdf_is_published_as_it_came(outcomes: dict[str, tuple[Path, str]]) -> None:
+    import email
+    from email import policy
+
+    content, text = outcomes["pdf-attachment"]
+    sent = email.message_from_bytes(
+        (GOLDEN / "pdf-attachment.eml").read_bytes(), policy=policy.default
+    )
+    (attached,) = [p for p in sent.walk() if p.get_content_type() == "application/pdf"]
+    published = content / "images/mail/2026/programme-des-portes-ouvertes/1.pdf"
+    assert published.read_bytes() == attached.get_content()
+    assert "[Programme portes ouvertes.pdf]({static}/images/mail/2026/" in text
+
+
+def test_no_image_keeps_metadata(outcomes: dict[str, tuple[Path, str]]) -> None:
+    content = next(iter(outcomes.values()))[0]
+    written = sorted((content / "images" / "mail").rglob("*.jpg"))
+    assert len(written) == 8
+    for path in written:
+        assert_no_metadata(Image.open(io.BytesIO(path.read_bytes())), path)
