@@ -86,6 +86,7 @@ def test_the_iphone_photo_is_upright_and_has_no_gps(
     # The yellow band drawn on the left of the sensor's image is now on top.
     top = photo.convert("RGB").getpixel((240, 20))
     bottom = photo.convert("RGB").getpixel((240, 620))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
     assert top[0] > 180 and top[2] < 120, top  # yellow
     assert bottom[2] > 120 and bottom[0] < 100, bottom  # blue
     assert_no_metadata(photo, folder / "1.jpg")
