@@ -128,13 +128,17 @@ class Dovecot:
     replaces the advertised IMAP capabilities (to hide MOVE, say).
     """
 
-    def __init__(self, binary: str, capability: str | None = None) -> None:
+    def __init__(
+        self, binary: str, capability: str | None = None, tls: bool = False
+    ) -> None:
         self.binary = binary
         # Not pytest's tmp_path: its parents are 0700 root, which Dovecot's
         # unprivileged processes could not traverse.
         self.root = Path(tempfile.mkdtemp(prefix="causerie-dovecot-"))
         self.root.chmod(0o755)
         self.port = free_port()
+        self.imaps_port = free_port()
+        self.cert = self.root / "cert.pem"
         self.proc: subprocess.Popen[bytes] | None = None
         self.config = self.root / "dovecot.conf"
         self.log = self.root / "dovecot.log"
@@ -155,7 +159,6 @@ class Dovecot:
             f"base_dir = {self.root / 'run'}",
             f"log_path = {self.log}",
             f"info_log_path = {self.log}",
-            "ssl = no",
             "disable_plaintext_auth = no",
             "auth_mechanisms = plain login",
             "mail_location = maildir:~/Maildir",
@@ -164,7 +167,7 @@ class Dovecot:
             f"userdb {{\n  driver = passwd-file\n  args = {users}\n}}",
             "service imap-login {\n"
             f"  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
-            "  inet_listener imaps {\n    port = 0\n  }\n}",
+            f"  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {self.imaps_port if tls else 0}\n  }}\n}}",
             "service pop3-login {\n  inet_listener pop3 {\n    port = 0\n  }\n"
             "  inet_listener pop3s {\n    port = 0\n  }\n}",
             "service submission-login {\n  inet_listener submission {\n    port = 0\n  }\n}",
@@ -172,6 +175,12 @@ class Dovecot:
         if not root_run:
             me = os.environ.get("USER") or str(os.getuid())
             lines += [f"default_internal_user = {me}", f"default_login_user = {me}"]
+        if tls:
+            key = self.root / "key.pem"
+            make_certificate(self.cert, key)
+            lines += ["ssl = yes", f"ssl_cert = <{self.cert}", f"ssl_key = <{key}"]
+        else:
+            lines.append("ssl = no")
         if capability is not None:
             lines.append(f"imap_capability = {capability}")
         self.config.write_text("\n".join(lines) + "\n")
@@ -261,13 +270,13 @@ class Dovecot:
             return {name for _, _, name in client.list_folders()}
 
 
-def start_dovecot(capability: str | None = None) -> Dovecot:
+def start_dovecot(capability: str | None = None, tls: bool = False) -> Dovecot:
     """A started Dovecot, or the test is skipped (fails under CI=true)."""
     binary = dovecot_binary()
     if binary is None:
         missing("Dovecot (dovecot)", "apt-get install dovecot-imapd")
     assert binary
-    server = Dovecot(binary, capability)
+    server = Dovecot(binary, capability, tls)
     try:
         server.start()
     except RuntimeError:
@@ -276,22 +285,53 @@ def start_dovecot(capability: str | None = None) -> Dovecot:
     return server
 
 
-# --- DKIM -------------------------------------------------------------------
+# --- keys -------------------------------------------------------------------
+
+
+def openssl() -> str:
+    binary = shutil.which("openssl")
+    if binary is None:
+        missing("openssl", "apt-get install openssl")
+    assert binary
+    return binary
+
+
+def make_certificate(cert: Path, key: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (its own CA in the tests)."""
+    subprocess.run(
+        [
+            openssl(),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    cert.chmod(0o644)
 
 
 def dkim_keypair(directory: Path) -> tuple[bytes, bytes]:
     """A fresh 2048-bit RSA key: (private key PEM, the DNS TXT record of its
     public half, RFC 6376 §3.6.1)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        missing("openssl", "apt-get install openssl")
-    assert openssl
     key = directory / "dkim.pem"
     subprocess.run(
-        [openssl, "genrsa", "-out", str(key), "2048"], check=True, capture_output=True
+        [openssl(), "genrsa", "-out", str(key), "2048"], check=True, capture_output=True
     )
     public = subprocess.run(
-        [openssl, "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        [openssl(), "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
         check=True,
         capture_output=True,
     ).stdout

@@ -8,6 +8,7 @@ import json
 import logging
 import shutil
 import smtplib
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -120,6 +121,27 @@ def test_without_move_it_copies_and_expunges_only_that_message() -> None:
         assert ingest.subjects() == ["publish me", "retry me"]  # \Deleted skipped
         assert server.folder("Processed") == [("publish me", ())]
         assert server.folder("INBOX") == [("not ours", (DELETED,)), ("retry me", ())]
+    finally:
+        server.cleanup()
+
+
+def test_imaps_and_starttls_verify_the_server_certificate() -> None:
+    server = start_dovecot(tls=True)
+    try:
+        trust = ssl.create_default_context(cafile=str(server.cert))
+        ingest = Scripted()
+        ways = {"ssl": server.imaps_port, "starttls": server.port}
+        for security, port in ways.items():
+            server.append(message(f"publish over {security}"))
+            settings = server.settings(imap_security=security, imap_port=port)
+
+            # The system's trust store does not know this server's certificate.
+            with pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED"):
+                imap.poll(settings, ingest, password=PASSWORD)
+            report = imap.poll(settings, ingest, password=PASSWORD, ssl_context=trust)
+
+            assert [r.folder for r in report.results] == ["Processed"]
+        assert ingest.subjects() == ["publish over ssl", "publish over starttls"]
     finally:
         server.cleanup()
 

@@ -119,16 +119,18 @@ def poll(
     oauth2_token: str | None = None,
     stop: threading.Event | None = None,
     timeout: float = 60.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> PollReport:
     """Fetch every message of ``settings.imap_mailbox`` once, hand each to
     ``ingest`` (``via="imap"``) and move it by its verdict.
 
     Missing folders (Processed, Failed, Quarantine) are created. ``stop``
-    ends the pass between two messages. Raises :class:`MailError` when the
+    ends the pass between two messages. ``ssl_context`` replaces the system's
+    trust store (a company CA); certificates are always verified. Raises :class:`MailError` when the
     server cannot be reached or refuses the login, with what to check.
     """
     try:
-        with _session(settings, password, oauth2_token, timeout) as client:
+        with _session(settings, password, oauth2_token, timeout, ssl_context) as client:
             return _process(client, settings, ingest, stop, _Retries(Backoff()))
     except LoginError as e:
         raise _login_error(settings, e) from None
@@ -151,6 +153,7 @@ def watch(
     retry: Backoff = Backoff(first=60.0, cap=3600.0),
     idle_refresh: float = 300.0,
     timeout: float = 60.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> None:
     """Poll, then wait for new mail with IDLE (RFC 2177), until ``stop`` is set.
 
@@ -161,7 +164,8 @@ def watch(
     tried again after ``retry`` delays. IDLE is renewed every
     ``idle_refresh`` seconds, well under the 29 minutes after which RFC 2177
     §3 lets a server drop an idle client; a server without IDLE is polled at
-    that interval instead. ``on_report`` sees each pass that found mail.
+    that interval instead. ``on_report`` sees each pass that found mail;
+    ``ssl_context`` is as for :func:`poll`.
     """
     stop = stop or threading.Event()
     failures = 0
@@ -169,7 +173,9 @@ def watch(
     while not stop.is_set():
         retries = _Retries(retry)  # UIDs may change meaning on another connection
         try:
-            with _session(settings, password, oauth2_token, timeout) as client:
+            with _session(
+                settings, password, oauth2_token, timeout, ssl_context
+            ) as client:
                 if failures:
                     log.info(
                         "mailposts: IMAP connection to %s is back", settings.imap_host
@@ -219,6 +225,7 @@ def _session(
     password: str | None,
     oauth2_token: str | None,
     timeout: float,
+    ssl_context: ssl.SSLContext | None,
 ) -> Iterator[IMAPClient]:
     """A logged-in client with the mailbox selected and the folders made.
 
@@ -242,7 +249,7 @@ def _session(
             f"imap_security 'none' would send the password to {host} in clear: "
             "use 'ssl' or 'starttls' ('none' is only for a server on loopback)"
         )
-    context = ssl.create_default_context()
+    context = ssl_context or ssl.create_default_context()
     client = IMAPClient(
         host,
         port=settings.imap_port,
