@@ -17,11 +17,10 @@ The spool, under ``<site>/var/mail/``::
     spool/<id>.json       its envelope (recipients, sender, peer, time),
                           renamed into place before the .eml: an .eml
                           always has its envelope
-    quarantine/<id>.*     verdict ``quarantined``: kept for a person to see
-    failed/<id>.*         verdict ``refused``: kept for a person to see
-
-A message whose verdict is one of ``model.DONE`` is deleted from the spool:
-its post in content/ is the durable result. ``retry``, or an exception
+A message with a final verdict is deleted from the spool: a post in
+content/ is the durable result of one of ``model.DONE``; a ``quarantined``
+or ``refused`` message is kept by the pipeline itself, for every adapter
+alike (var/mail/quarantined/, var/mail/refused/). ``retry``, or an exception
 from the pipeline, keeps it in spool/ and it is tried again later, with
 growing delays. At start-up, what a previous run left in spool/ is
 processed first (crash recovery); half-written temp files are removed
@@ -125,8 +124,7 @@ class Spool:
         self.dir = root / "spool"
 
     def create(self) -> None:
-        for sub in ("spool", "quarantine", "failed"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "spool").mkdir(parents=True, exist_ok=True)
 
     def store(self, raw: bytes, envelope: Envelope) -> str:
         """Write a message durably; return its id. Raises OSError."""
@@ -184,16 +182,10 @@ class Spool:
         return raw, envelope
 
     def finish(self, name: str, outcome: str) -> None:
-        """Remove a processed message, or set it aside (quarantined, refused)."""
-        kept = {model.QUARANTINED: "quarantine", model.REFUSED: "failed"}.get(outcome)
+        """Remove a message with a final verdict (``outcome``: the pipeline
+        has written its post, or kept its own copy of a set-aside one)."""
         for suffix in (".json", ".eml"):  # the .eml last: it marks "still to do"
-            path = self.dir / f"{name}{suffix}"
-            if kept is None:
-                path.unlink(missing_ok=True)
-            elif path.exists():
-                os.replace(path, self.root / kept / path.name)
-        if kept is not None:
-            _fsync_dir(self.root / kept)
+            (self.dir / f"{name}{suffix}").unlink(missing_ok=True)
         _fsync_dir(self.dir)
 
     def path(self, name: str) -> Path:
