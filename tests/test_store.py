@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from webmentions import model
 from webmentions.errors import StoreError
-from webmentions.schema import LATEST, schema_migrations
+from webmentions.schema import LATEST, mentions, schema_migrations
 from webmentions.store import Store, Target
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -191,6 +191,28 @@ def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -
     assert (
         writer.enqueue("https://s0.example/0", POST) == results["https://s0.example/0"]
     )
+
+
+def test_enqueue_many_answers_each_item_even_repeated_or_many(store: Store) -> None:
+    known = store.enqueue("https://known.example/", POST, "first")
+    items: list[tuple[str, str, str | None]] = [
+        (f"https://s{i}.example/", POST, None) for i in range(150)
+    ]
+    items[10:10] = [("https://known.example/", POST, "again")]
+    items += [
+        ("https://s3.example/", POST, "twice"),
+        ("https://s3.example/", POST, "last"),
+    ]
+    ids = store.enqueue_many(items)  # several statements (64 rows each)
+    assert len(ids) == len(items) and ids[10] == known
+    assert ids[-1] == ids[-2] == ids[3]  # the same mention, one row
+    by_id = {m.id: m for m in store.list_mentions()}
+    assert len(by_id) == 151
+    assert [by_id[i].source for i in ids] == [source for source, _t, _c in items]
+    # A repeated mention keeps the values given last, as two upserts would.
+    with store.engine.connect() as conn:
+        clients = dict(conn.execute(sa.select(mentions.c.id, mentions.c.client)).all())
+    assert clients[ids[-1]] == "last" and clients[known] == "again"
 
 
 def _gated(store: Store, writer: Any, callers: int, commit: Any = None) -> list[int]:

@@ -27,6 +27,9 @@ from .schema import LATEST, current_version, domains, mentions, migrate, targets
 log = logging.getLogger(__name__)
 _MENTION_FIELDS = [f.name for f in fields(Mention)]
 _WRITE = "causerie_write"  # Connection.info key: this transaction will write
+# Rows per multi-row upsert: 13 parameters each stays under the 999 that
+# SQLite before 3.32 allows in one statement.
+_ROWS_PER_STATEMENT = 64
 
 
 def connect(url: str) -> sa.Engine:
@@ -187,15 +190,37 @@ class Store:
 
     def enqueue_many(self, items: Sequence[tuple[str, str, str | None]]) -> list[int]:
         """Queue several webmentions in one transaction (one disk sync)."""
+        if not items:
+            return []
         now = self.clock()
-        shaped = [self._queued(s, t, c, now) for s, t, c in items]
-        sql, names = self._raw_upsert(self.engine.dialect, shaped[0][0], shaped[0][1])
+        # One row per (source, target), with the last values given for it: a
+        # statement may not upsert a row twice (PostgreSQL refuses), and
+        # upserting twice would leave the second's values anyway.
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for source, target, client in items:
+            values, update = self._queued(source, target, client, now)
+            rows.pop((source, target), None)
+            rows[(source, target)] = values
         # The same instant for every row: converted for the driver once.
         stamps: dict[dt.datetime, Any] = {}
-        params = [self._driver_params(values, names, stamps) for values, _ in shaped]
+        shaped = [self._driver_values(values, stamps) for values in rows.values()]
+        statements = []
+        for start in range(0, len(shaped), _ROWS_PER_STATEMENT):
+            chunk = shaped[start : start + _ROWS_PER_STATEMENT]
+            sql, order = self._multi_upsert(tuple(chunk[0]), update, len(chunk))
+            if order is None:  # named parameters (psycopg)
+                params: Any = {
+                    f"{name}_{i}": row[name]
+                    for i, row in enumerate(chunk)
+                    for name in row
+                }
+            else:
+                params = [chunk[i][name] for i, name in order]
+            statements.append((sql, params))
         inside = getattr(self._local, "conn", None)
         if inside is not None:  # inside batch(): its transaction
-            return self._run_upsert(inside.connection.dbapi_connection, sql, params)
+            ids = self._run_upserts(inside.connection.dbapi_connection, statements)
+            return [ids[(source, target)] for source, target, _client in items]
         # The endpoint's hot path (GroupCommit), kept lean: SQL compiled once,
         # run on a DB-API connection this path keeps, in a transaction of
         # its own. A pooled SQLAlchemy transaction (checkout, begin event,
@@ -211,7 +236,7 @@ class Store:
                 if self.engine.dialect.name == "sqlite":
                     # As tx() does: the write lock up front (see connect()).
                     dbapi.execute("BEGIN IMMEDIATE")
-                ids = self._run_upsert(dbapi, sql, params)
+                ids = self._run_upserts(dbapi, statements)
                 dbapi.commit()
             except BaseException:
                 # Nothing of this batch is stored. The connection may be
@@ -219,40 +244,61 @@ class Store:
                 self._enqueue_conn = None
                 raw.invalidate()
                 raise
-            return ids
+        return [ids[(source, target)] for source, target, _client in items]
 
     @staticmethod
-    def _run_upsert(dbapi: Any, sql: str, params: list[Any]) -> list[int]:
+    def _run_upserts(
+        dbapi: Any, statements: list[tuple[str, Any]]
+    ) -> dict[tuple[str, str], int]:
+        """Run multi-row upserts; the id of each (source, target).
+
+        One statement for the whole batch, not one per row: each SQLite step
+        releases the GIL, and under load winning it back is what a step
+        costs (bench/mentions.py).
+        """
         cursor = dbapi.cursor()
         try:
-            ids = []
-            for row_params in params:
-                cursor.execute(sql, row_params)
-                ids.append(int(cursor.fetchone()[0]))
+            ids = {}
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                # RETURNING gives no order for a multi-row insert: by key.
+                for mention_id, source, target in cursor.fetchall():
+                    ids[(source, target)] = int(mention_id)
             return ids
         finally:
             cursor.close()
 
-    def _raw_upsert(
-        self, dialect: sa.Dialect, values: dict[str, Any], update: tuple[str, ...]
-    ) -> tuple[str, list[str] | None]:
-        """The upsert's SQL text for this dialect, and its parameter order
-        (None for drivers with named parameters)."""
-        key = ("raw", tuple(sorted(values)), update)
+    def _multi_upsert(
+        self, names: tuple[str, ...], update: tuple[str, ...], count: int
+    ) -> tuple[str, list[tuple[int, str]] | None]:
+        """The SQL text of an upsert of ``count`` rows of columns ``names``,
+        and its parameters' order as (row, column) pairs (None for drivers
+        with named parameters, which are named ``column_row``)."""
+        key = ("multi", names, update, count)
         cached = self._statements.get(key)
         if cached is None:
-            stmt = self._upsert_statement(dialect, values, update)
+            dialect = self.engine.dialect
+            flavour = postgresql if dialect.name == "postgresql" else sqlite
+            insert = flavour.insert(mentions).values(
+                [{n: sa.bindparam(f"{n}_{i}") for n in names} for i in range(count)]
+            )
+            stmt = insert.on_conflict_do_update(
+                index_elements=[mentions.c.source, mentions.c.target],
+                set_={name: insert.excluded[name] for name in update},
+            ).returning(mentions.c.id, mentions.c.source, mentions.c.target)
             compiled = stmt.compile(dialect=dialect)
-            names = list(compiled.positiontup) if compiled.positional else None
-            cached = self._statements[key] = (compiled.string, names)
+            order = None
+            if compiled.positional:
+                order = []
+                for param in compiled.positiontup or ():
+                    column, _, row = param.rpartition("_")
+                    order.append((int(row), column))
+            cached = self._statements[key] = (compiled.string, order)
         return cached
 
-    def _driver_params(
-        self,
-        values: dict[str, Any],
-        names: list[str] | None,
-        stamps: dict[dt.datetime, Any],
-    ) -> Any:
+    def _driver_values(
+        self, values: dict[str, Any], stamps: dict[dt.datetime, Any]
+    ) -> dict[str, Any]:
         """``values`` as the driver wants them: UTC datetimes as UTCDateTime
         stores them (naive; SQLite's text format on SQLite), each distinct
         one converted once into ``stamps``."""
@@ -267,7 +313,7 @@ class Store:
                     stamps[value] = stamp
                 value = stamp
             out[name] = value
-        return [out[n] for n in names] if names is not None else out
+        return out
 
     @staticmethod
     def _queued(
