@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from webmentions import model
 from webmentions.errors import StoreError
-from webmentions.schema import LATEST, schema_migrations
+from webmentions.schema import LATEST, mentions, schema_migrations
 from webmentions.store import Store, Target
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -188,6 +191,134 @@ def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -
     assert (
         writer.enqueue("https://s0.example/0", POST) == results["https://s0.example/0"]
     )
+
+
+def test_enqueue_many_answers_each_item_even_repeated_or_many(store: Store) -> None:
+    known = store.enqueue("https://known.example/", POST, "first")
+    items: list[tuple[str, str, str | None]] = [
+        (f"https://s{i}.example/", POST, None) for i in range(150)
+    ]
+    items[10:10] = [("https://known.example/", POST, "again")]
+    items += [
+        ("https://s3.example/", POST, "twice"),
+        ("https://s3.example/", POST, "last"),
+    ]
+    ids = store.enqueue_many(items)  # several statements (64 rows each)
+    assert len(ids) == len(items) and ids[10] == known
+    assert ids[-1] == ids[-2] == ids[3]  # the same mention, one row
+    by_id = {m.id: m for m in store.list_mentions()}
+    assert len(by_id) == 151
+    assert [by_id[i].source for i in ids] == [source for source, _t, _c in items]
+    # A repeated mention keeps the values given last, as two upserts would.
+    with store.engine.connect() as conn:
+        clients = dict(conn.execute(sa.select(mentions.c.id, mentions.c.client)).all())
+    assert clients[ids[-1]] == "last" and clients[known] == "again"
+
+
+def _gated(store: Store, writer: Any, callers: int, commit: Any = None) -> list[int]:
+    """Hold the group commit's first transaction until all ``callers`` are
+    in it or queued behind it, then run ``commit`` (the store's own
+    enqueue_many by default); return the sizes of the batches it was given."""
+    commit = commit or store.enqueue_many
+    sizes: list[int] = []
+
+    def enqueue_many(items: Any) -> list[int]:
+        if not sizes:
+            deadline = time.monotonic() + 30  # a hang fails, never a slow run
+            while (
+                len(items) + len(writer._pending) < callers
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.001)
+        sizes.append(len(items))
+        return list(commit(items))
+
+    store.enqueue_many = enqueue_many  # type: ignore[method-assign]
+    return sizes
+
+
+def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
+    store: Store,
+) -> None:
+    from webmentions.store import GroupCommit
+
+    committed: list[tuple[list[Any], list[int]]] = []
+    writer = GroupCommit(
+        store, on_commit=lambda items, ids: committed.append((items, ids))
+    )
+    sizes = _gated(store, writer, 16)
+    results: dict[str, int] = {}
+
+    def send(k: int) -> None:
+        source = f"https://s{k}.example/"
+        results[source] = writer.enqueue(source, POST, f"client-{k}")
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # The first leader committed what was there when it started (its own row,
+    # perhaps another); all who arrived while it committed were committed
+    # together by the next leader, one of them.
+    assert sum(sizes) == 16 and len(sizes) <= 2 and max(sizes) > 1
+    assert len(results) == 16 and len(set(results.values())) == 16
+    stored = {m.source: m.id for m in store.list_mentions()}
+    assert stored == results
+    # on_commit saw every batch, with the ids its callers got.
+    assert sorted(i for _items, ids in committed for i in ids) == sorted(
+        results.values()
+    )
+    for items, ids in committed:
+        assert [results[source] for source, _t, _c in items] == ids
+    assert writer._pending == [] and not writer._leading
+
+
+def test_group_commit_a_failed_commit_fails_every_caller_in_it(store: Store) -> None:
+    from webmentions.errors import StoreError
+    from webmentions.store import GroupCommit
+
+    writer = GroupCommit(store)
+
+    def disk_full(items: Any) -> list[int]:
+        raise RuntimeError("disk full")
+
+    sizes = _gated(store, writer, 8, disk_full)
+    failures: dict[int, BaseException] = {}
+
+    def send(k: int) -> None:
+        try:
+            writer.enqueue(f"https://s{k}.example/", POST)
+        except Exception as exc:
+            failures[k] = exc
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Nobody is told "stored": each leader gets the error itself, the
+    # callers it committed for a StoreError caused by it.
+    assert sum(sizes) == 8 and len(sizes) <= 2
+    assert sorted(failures) == list(range(8))
+    for exc in failures.values():
+        assert isinstance(exc, RuntimeError | StoreError)
+        root = exc if isinstance(exc, RuntimeError) else exc.__cause__
+        assert isinstance(root, RuntimeError) and str(root) == "disk full"
+    assert store.list_mentions() == []
+    # No leadership is left dangling: the next caller commits.
+    del store.enqueue_many
+    assert store.get(writer.enqueue("https://after.example/", POST)) is not None
+
+
+def test_enqueue_replaces_a_broken_connection(store: Store) -> None:
+    first = store.enqueue("https://a.example/1", POST)
+    store._enqueue_conn.dbapi_connection.close()  # the server went away
+    dbapi_error = store.engine.dialect.dbapi.Error  # type: ignore[union-attr]
+    with pytest.raises(dbapi_error):
+        store.enqueue("https://a.example/2", POST)
+    second = store.enqueue("https://a.example/2", POST)  # a fresh connection
+    assert [m.id for m in store.list_mentions()] == [second, first]
 
 
 def test_a_failed_block_changes_nothing(store: Store) -> None:

@@ -9,10 +9,9 @@ mention queued (it will be verified again) or done, never lost.
 from __future__ import annotations
 
 import datetime as dt
-import queue
+import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields
 from typing import Any
@@ -25,8 +24,12 @@ from .errors import StoreError
 from .model import Mention, domain_of
 from .schema import LATEST, current_version, domains, mentions, migrate, targets
 
+log = logging.getLogger(__name__)
 _MENTION_FIELDS = [f.name for f in fields(Mention)]
 _WRITE = "causerie_write"  # Connection.info key: this transaction will write
+# Rows per multi-row upsert: 13 parameters each stays under the 999 that
+# SQLite before 3.32 allows in one statement.
+_ROWS_PER_STATEMENT = 64
 
 
 def connect(url: str) -> sa.Engine:
@@ -95,6 +98,9 @@ class Store:
         self._write_lock: Any = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+        # enqueue_many()'s own connection, and the lock that lends it out.
+        self._enqueue_lock = threading.Lock()
+        self._enqueue_conn: Any = None
 
     @classmethod
     def open(cls, url: str, clock: Any = _now, migrate_now: bool = True) -> Store:
@@ -152,19 +158,19 @@ class Store:
     def _upsert(
         self, conn: sa.Connection, values: dict[str, Any], update: Iterable[str]
     ) -> int:
-        stmt = self._upsert_statement(conn, values, update)
+        stmt = self._upsert_statement(conn.dialect, values, update)
         return int(conn.execute(stmt, values).scalar_one())
 
     def _upsert_statement(
-        self, conn: sa.Connection, values: dict[str, Any], update: Iterable[str]
+        self, dialect: sa.Dialect, values: dict[str, Any], update: Iterable[str]
     ) -> Any:
         key = (tuple(sorted(values)), tuple(update))
         stmt = self._statements.get(key)
         if stmt is None:
             # Built once per shape, then executed with parameters: building
             # an upsert costs more than running it (1.3 ms; bench/mentions.py).
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            insert = dialect.insert(mentions).values(
+            flavour = postgresql if dialect.name == "postgresql" else sqlite
+            insert = flavour.insert(mentions).values(
                 {k: sa.bindparam(k) for k in key[0]}
             )
             stmt = insert.on_conflict_do_update(
@@ -184,53 +190,139 @@ class Store:
 
     def enqueue_many(self, items: Sequence[tuple[str, str, str | None]]) -> list[int]:
         """Queue several webmentions in one transaction (one disk sync)."""
+        if not items:
+            return []
         now = self.clock()
-        shaped = [self._queued(s, t, c, now) for s, t, c in items]
-        with self.tx() as conn:
-            sql, names = self._raw_upsert(conn, shaped[0][0], shaped[0][1])
-            cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        # One row per (source, target), with the last values given for it: a
+        # statement may not upsert a row twice (PostgreSQL refuses), and
+        # upserting twice would leave the second's values anyway.
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for source, target, client in items:
+            values, update = self._queued(source, target, client, now)
+            rows.pop((source, target), None)
+            rows[(source, target)] = values
+        # The same instant for every row: converted for the driver once.
+        stamps: dict[dt.datetime, Any] = {}
+        shaped = [self._driver_values(values, stamps) for values in rows.values()]
+        statements = []
+        for start in range(0, len(shaped), _ROWS_PER_STATEMENT):
+            chunk = shaped[start : start + _ROWS_PER_STATEMENT]
+            sql, order = self._multi_upsert(tuple(chunk[0]), update, len(chunk))
+            if order is None:  # named parameters (psycopg)
+                params: Any = {
+                    f"{name}_{i}": row[name]
+                    for i, row in enumerate(chunk)
+                    for name in row
+                }
+            else:
+                params = [chunk[i][name] for i, name in order]
+            statements.append((sql, params))
+        inside = getattr(self._local, "conn", None)
+        if inside is not None:  # inside batch(): its transaction
+            ids = self._run_upserts(inside.connection.dbapi_connection, statements)
+            return [ids[(source, target)] for source, target, _client in items]
+        # The endpoint's hot path (GroupCommit), kept lean: SQL compiled once,
+        # run on a DB-API connection this path keeps, in a transaction of
+        # its own. A pooled SQLAlchemy transaction (checkout, begin event,
+        # commit, reset on return) cost three times the insert and its sync
+        # (bench/mentions.py). Writers of this process still take turns on
+        # the write lock, as in tx().
+        with self._enqueue_lock, self._write_lock:
+            raw = self._enqueue_conn
+            if raw is None:
+                raw = self._enqueue_conn = self.engine.raw_connection()
             try:
-                ids = []
-                for values, _update in shaped:
-                    # The endpoint's hot path: the SQL compiled once, run on
-                    # the DB-API cursor of this very transaction (a tenth of
-                    # SQLAlchemy's per-statement cost; bench/mentions.py).
-                    cursor.execute(sql, self._driver_params(conn, values, names))
-                    row: Any = cursor.fetchone()
-                    ids.append(int(row[0]))
-                return ids
-            finally:
-                cursor.close()
-
-    def _raw_upsert(
-        self, conn: sa.Connection, values: dict[str, Any], update: tuple[str, ...]
-    ) -> tuple[str, list[str] | None]:
-        """The upsert's SQL text for this dialect, and its parameter order
-        (None for drivers with named parameters)."""
-        key = ("raw", tuple(sorted(values)), update)
-        cached = self._statements.get(key)
-        if cached is None:
-            self._upsert_statement(conn, values, update)  # builds and caches it
-            stmt = self._statements[(tuple(sorted(values)), tuple(update))]
-            compiled = stmt.compile(dialect=conn.dialect)
-            names = list(compiled.positiontup) if compiled.positional else None
-            cached = self._statements[key] = (compiled.string, names)
-        return cached
+                dbapi: Any = raw.dbapi_connection
+                # On SQLite one statement needs no BEGIN and COMMIT: in
+                # autocommit it is a transaction of its own, committed (and
+                # synced) by its last step, which _run_upserts always runs.
+                # A single write statement takes the write lock before it
+                # reads, so it cannot meet the stale read BEGIN IMMEDIATE
+                # guards against. Two calls fewer, and each gave up the GIL
+                # and had to win it back (bench/mentions.py).
+                alone = self.engine.dialect.name == "sqlite" and len(statements) == 1
+                if self.engine.dialect.name == "sqlite" and not alone:
+                    # As tx() does: the write lock up front (see connect()).
+                    dbapi.execute("BEGIN IMMEDIATE")
+                ids = self._run_upserts(dbapi, statements)
+                if not alone:
+                    dbapi.commit()
+            except BaseException:
+                # Nothing of this batch is stored. The connection may be
+                # broken (a PostgreSQL restart): start over with a fresh one.
+                self._enqueue_conn = None
+                raw.invalidate()
+                raise
+        return [ids[(source, target)] for source, target, _client in items]
 
     @staticmethod
-    def _driver_params(
-        conn: sa.Connection, values: dict[str, Any], names: list[str] | None
-    ) -> Any:
+    def _run_upserts(
+        dbapi: Any, statements: list[tuple[str, Any]]
+    ) -> dict[tuple[str, str], int]:
+        """Run multi-row upserts; the id of each (source, target).
+
+        One statement for the whole batch, not one per row: each SQLite step
+        releases the GIL, and under load winning it back is what a step
+        costs (bench/mentions.py).
+        """
+        cursor = dbapi.cursor()
+        try:
+            ids = {}
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                # RETURNING gives no order for a multi-row insert: by key.
+                for mention_id, source, target in cursor.fetchall():
+                    ids[(source, target)] = int(mention_id)
+            return ids
+        finally:
+            cursor.close()
+
+    def _multi_upsert(
+        self, names: tuple[str, ...], update: tuple[str, ...], count: int
+    ) -> tuple[str, list[tuple[int, str]] | None]:
+        """The SQL text of an upsert of ``count`` rows of columns ``names``,
+        and its parameters' order as (row, column) pairs (None for drivers
+        with named parameters, which are named ``column_row``)."""
+        key = ("multi", names, update, count)
+        cached = self._statements.get(key)
+        if cached is None:
+            dialect = self.engine.dialect
+            flavour = postgresql if dialect.name == "postgresql" else sqlite
+            insert = flavour.insert(mentions).values(
+                [{n: sa.bindparam(f"{n}_{i}") for n in names} for i in range(count)]
+            )
+            stmt = insert.on_conflict_do_update(
+                index_elements=[mentions.c.source, mentions.c.target],
+                set_={name: insert.excluded[name] for name in update},
+            ).returning(mentions.c.id, mentions.c.source, mentions.c.target)
+            compiled = stmt.compile(dialect=dialect)
+            order = None
+            if compiled.positional:
+                order = []
+                for param in compiled.positiontup or ():
+                    column, _, row = param.rpartition("_")
+                    order.append((int(row), column))
+            cached = self._statements[key] = (compiled.string, order)
+        return cached
+
+    def _driver_values(
+        self, values: dict[str, Any], stamps: dict[dt.datetime, Any]
+    ) -> dict[str, Any]:
         """``values`` as the driver wants them: UTC datetimes as UTCDateTime
-        stores them (naive; SQLite's text format on SQLite)."""
+        stores them (naive; SQLite's text format on SQLite), each distinct
+        one converted once into ``stamps``."""
         out = {}
         for name, value in values.items():
             if isinstance(value, dt.datetime):
-                value = value.astimezone(dt.UTC).replace(tzinfo=None)
-                if conn.dialect.name == "sqlite":
-                    value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+                stamp = stamps.get(value)
+                if stamp is None:
+                    stamp = value.astimezone(dt.UTC).replace(tzinfo=None)
+                    if self.engine.dialect.name == "sqlite":
+                        stamp = stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
+                    stamps[value] = stamp
+                value = stamp
             out[name] = value
-        return [out[n] for n in names] if names is not None else out
+        return out
 
     @staticmethod
     def _queued(
@@ -573,46 +665,120 @@ class Store:
         return Mention(**{k: row[k] for k in _MENTION_FIELDS})
 
 
+Item = tuple[str, str, str | None]  # source, target, client
+_WAITING, _LEAD, _DONE = 0, 1, 2
+
+
+class _Waiter:
+    """One caller's place in a group commit."""
+
+    __slots__ = ("error", "item", "mention_id", "state", "wake")
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        # Held from the start; released once, by whoever settles this
+        # waiter or makes it the leader: the cheapest wake-up there is.
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.state = _WAITING
+        self.mention_id = 0
+        self.error: BaseException | None = None
+
+
 class GroupCommit:
     """Queues webmentions from many request threads with few disk syncs.
 
     Each caller waits until its row is committed (a 202 is only ever sent for
-    a stored mention); meanwhile the writer thread takes everything that
-    arrived and commits it in one transaction. Under load, one sync serves
-    dozens of requests; alone, a request waits for nothing but its own.
+    a stored mention). There is no writer thread: a caller that finds no
+    commit in progress becomes the leader, commits everything waiting
+    (its own row included) in one transaction, wakes the callers it
+    committed for, and hands the lead to the first caller that arrived
+    meanwhile, if any. Under load one sync serves several requests; alone,
+    a request commits its own row in its own thread, with no hand-off.
+
+    (A writer thread with a Future per request cost two thread wake-ups and
+    as many GIL hand-offs per request: bench/mentions.py.)
     """
 
-    def __init__(self, store: Store, batch: int = 256) -> None:
+    def __init__(
+        self,
+        store: Store,
+        batch: int = 256,
+        on_commit: Callable[[list[Item], list[int]], None] | None = None,
+    ) -> None:
         self.store = store
         self.batch = batch
-        self._queue: queue.Queue[tuple[tuple[str, str, str | None], Future[int]]] = (
-            queue.Queue()
-        )
-        self._thread = threading.Thread(
-            target=self._run, daemon=True, name="group-commit"
-        )
-        self._thread.start()
+        #: Called by the leader with each committed batch and its ids, once
+        #: its callers are woken (the endpoint logs them there).
+        self.on_commit = on_commit
+        self._lock = threading.Lock()  # guards the three below
+        self._pending: list[_Waiter] = []
+        self._leading = False  # a leader is committing, or has been named
 
     def enqueue(
         self, source: str, target: str, client: str | None = None, timeout: float = 30.0
     ) -> int:
-        future: Future[int] = Future()
-        self._queue.put(((source, target, client), future))
-        return future.result(timeout)
+        """Queue one webmention; its id once committed (raises if not stored).
 
-    def _run(self) -> None:
-        while True:
-            pending = [self._queue.get()]
-            while len(pending) < self.batch:
-                try:
-                    pending.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+        ``timeout``: how long to wait for another caller's commit; then
+        TimeoutError (the mention may or may not have been stored).
+        """
+        me = _Waiter((source, target, client))
+        with self._lock:
+            self._pending.append(me)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            if not me.wake.acquire(timeout=timeout):
+                with self._lock:
+                    if me.state == _WAITING:
+                        if me in self._pending:  # never taken: never stored
+                            self._pending.remove(me)
+                        raise TimeoutError("the group commit took too long")
+                # Settled or made leader just as the wait ended: go on.
+            if me.state == _DONE:
+                if me.error is not None:
+                    # A new exception per caller, the commit's as its cause:
+                    # raising the one object in many threads would grow its
+                    # traceback concurrently.
+                    raise StoreError(
+                        f"the webmention was not stored: {me.error}"
+                    ) from me.error
+                return me.mention_id
+        self._lead(me)
+        if me.error is not None:
+            raise me.error
+        return me.mention_id
+
+    def _lead(self, me: _Waiter) -> None:
+        """Commit what is waiting (``me``, the caller, among it), settle it."""
+        with self._lock:
+            batch = self._pending[: self.batch]
+            del self._pending[: self.batch]
+        error: BaseException | None = None
+        ids: list[int] = []
+        try:
+            ids = self.store.enqueue_many([w.item for w in batch])
+        except BaseException as exc:  # every waiting caller learns it failed
+            error = exc
+        with self._lock:
+            for position, waiter in enumerate(batch):
+                if error is None:
+                    waiter.mention_id = ids[position]
+                waiter.error = error
+                waiter.state = _DONE
+            successor = self._pending[0] if self._pending else None
+            if successor is None:
+                self._leading = False
+            else:
+                successor.state = _LEAD
+        for waiter in batch:
+            if waiter is not me:  # the leader is awake
+                waiter.wake.release()
+        if successor is not None:
+            successor.wake.release()
+        if error is None and self.on_commit is not None:
             try:
-                ids = self.store.enqueue_many([item for item, _future in pending])
-            except Exception as exc:  # every waiting request learns it failed
-                for _item, future in pending:
-                    future.set_exception(exc)
-                continue
-            for (_item, future), mention_id in zip(pending, ids, strict=True):
-                future.set_result(mention_id)
+                self.on_commit([w.item for w in batch], ids)
+            except Exception:  # the rows are stored: the leader's reply stands
+                log.exception("group commit: on_commit failed")
