@@ -303,3 +303,23 @@ def test_edit_and_delete_by_reply(site: Site, inbox: tuple[Inbox, int]) -> None:
     )
     assert removed.outcome == DELETED
     assert site.posts() == []
+
+
+def test_a_draft_only_authors_edit_stays_a_draft(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    assert ingest(site, mail(sender=LEA)).outcome == DRAFTED
+    confirmation = confirmation_of(inbox[0])
+    edited = ingest(
+        site,
+        mail(
+            sender=LEA,
+            subject="Re: Une nouvelle lampe",
+            body="status: published\n\nLe texte corrigé.\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert edited.outcome == UPDATED, edited.reason
+    (path,) = site.posts()
+    text = path.read_text(encoding="utf-8")
+    assert "Le texte corrigé." in text and "Status: draft" in text

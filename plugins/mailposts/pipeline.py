@@ -268,6 +268,8 @@ class Pipeline:
         made = self._parse(msg, author, digest, len(raw))
         if isinstance(made, Refusal):
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
+        if author.mail == "draft":  # an edit cannot publish what only drafts may
+            made = dataclasses.replace(made, status="draft")
         write.replace_post(target, made, self.site.content_dir)
         self.ledger.record(
             message_id, digest, UPDATED, path=path, sender=author.email, at=self.clock()
