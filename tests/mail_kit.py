@@ -14,12 +14,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import missing, stop_process
 from imapclient import IMAPClient
 from receiver_kit import free_port
@@ -268,6 +269,16 @@ class Dovecot:
     def folders(self) -> set[str]:
         with self.client() as client:
             return {name for _, _, name in client.list_folders()}
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A Dovecot for one test, removed after it."""
+    server = start_dovecot()
+    try:
+        yield server
+    finally:
+        server.cleanup()
 
 
 def start_dovecot(capability: str | None = None, tls: bool = False) -> Dovecot:

@@ -100,19 +100,29 @@ class SourceServer:
 
 def write_site(root: Path, **webmentions: Any) -> Path:
     """A site directory using the demo's content and theme; returns its settings file."""
+    return write_settings(
+        root,
+        ROOT / "content",
+        {
+            "database": f"sqlite:///{root / 'var' / 'mentions.sqlite3'}",
+            "service_url": "http://127.0.0.1:8081",
+            "fetch_allow_networks": [f"{SOURCE_HOST}/32"],
+            "rate_limit_per_minute": 10_000,
+            "retry_delay": 1,
+            "notify": False,
+            **webmentions,
+        },
+    )
+
+
+def write_settings(root: Path, content: Path, webmentions: dict[str, Any]) -> Path:
+    """pelicanconf.py for a test site in ``root``: the demo's settings, with
+    ``content``, the demo's theme, its own output, blog.test as SITEURL, a
+    fixed build date, the webmentions plugin and ``webmentions``."""
     root.mkdir(parents=True, exist_ok=True)
-    wm = {
-        "database": f"sqlite:///{root / 'var' / 'mentions.sqlite3'}",
-        "service_url": "http://127.0.0.1:8081",
-        "fetch_allow_networks": [f"{SOURCE_HOST}/32"],
-        "rate_limit_per_minute": 10_000,
-        "retry_delay": 1,
-        "notify": False,
-        **webmentions,
-    }
     conf = (ROOT / "pelicanconf.py").read_text(encoding="utf-8")
     conf += f"""
-PATH = {str(ROOT / "content")!r}
+PATH = {str(content)!r}
 THEME = {str(ROOT / "theme")!r}
 PLUGIN_PATHS = [{str(ROOT / "plugins")!r}]
 OUTPUT_PATH = {str(root / "output")!r}
@@ -121,7 +131,7 @@ FEED_DOMAIN = SITEURL
 SITEBUILD = {{"now": "2026-11-23T12:00:00+01:00"}}
 if "webmentions" not in PLUGINS:
     PLUGINS = [*PLUGINS, "webmentions"]
-WEBMENTIONS = {wm!r}
+WEBMENTIONS = {webmentions!r}
 """
     settings = root / "pelicanconf.py"
     settings.write_text(conf, encoding="utf-8")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import receiver_kit
 from conftest import ROOT, stop_process
 
 #: The target server's address: the only one the sender may reach in tests
@@ -100,29 +101,17 @@ def write_blog(root: Path, posts: dict[str, str], **webmentions: Any) -> Path:
 
 
 def write_settings(root: Path, content: Path, **webmentions: Any) -> Path:
-    wm = {
-        "database": f"sqlite:///{root / 'var' / 'mentions.sqlite3'}",
-        "service_url": "http://127.0.0.1:8081",
-        "fetch_allow_networks": [f"{TARGET_HOST}/32"],
-        "notify": False,
-        **webmentions,
-    }
-    conf = (ROOT / "pelicanconf.py").read_text(encoding="utf-8")
-    conf += f"""
-PATH = {str(content)!r}
-THEME = {str(ROOT / "theme")!r}
-PLUGIN_PATHS = [{str(ROOT / "plugins")!r}]
-OUTPUT_PATH = {str(root / "output")!r}
-SITEURL = {SITEURL!r}
-FEED_DOMAIN = SITEURL
-SITEBUILD = {{"now": "2026-11-23T12:00:00+01:00"}}
-if "webmentions" not in PLUGINS:
-    PLUGINS = [*PLUGINS, "webmentions"]
-WEBMENTIONS = {wm!r}
-"""
-    settings = root / "pelicanconf.py"
-    settings.write_text(conf, encoding="utf-8")
-    return settings
+    return receiver_kit.write_settings(
+        root,
+        content,
+        {
+            "database": f"sqlite:///{root / 'var' / 'mentions.sqlite3'}",
+            "service_url": "http://127.0.0.1:8081",
+            "fetch_allow_networks": [f"{TARGET_HOST}/32"],
+            "notify": False,
+            **webmentions,
+        },
+    )
 
 
 def post(slug: str, body: str, title: str = "Un billet", **meta: str) -> str:

@@ -8,12 +8,13 @@ import os
 import smtplib
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_publish, stop_process
-from mail_kit import PASSWORD, USER, Dovecot, start_dovecot
+from mail_kit import PASSWORD, USER, Dovecot, dovecot
+
+__all__ = ["dovecot"]  # the fixture, from mail_kit
 from receiver_kit import free_port, wait_until
 from sender_kit import write_blog
 
@@ -98,15 +99,6 @@ def test_mail_import_says_try_again_when_it_cannot_write(tmp_path: Path) -> None
     again = run_publish("--settings", str(settings), "mail", "import", message)
     assert again.returncode == 0, again.stdout + again.stderr
     assert len(posts(tmp_path / "blog")) == 1
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 def test_mail_poll_publishes_and_moves(dovecot: Dovecot, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import run_publish
 from sender_kit import write_blog
+from test_notify import Collector
 
 from mailposts.model import (
     DELETED,
@@ -41,20 +42,8 @@ AR = "mx.maison-lumen.example; dkim=pass header.d=maison-lumen.example header.s=
 NOW = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
 
 
-class Inbox:
-    """A real SMTP listener keeping what it receives (the replies)."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            message_from_bytes(e.content, policy=policy.default) for e in self.envelopes
-        ]
+#: A real SMTP listener's handler keeping what it receives (the replies).
+Inbox = Collector
 
 
 @pytest.fixture

@@ -21,11 +21,14 @@ from mail_kit import (
     Dovecot,
     Scripted,
     dkim_keypair,
+    dovecot,
     message,
     start_dovecot,
     wait_until,
 )
 from receiver_kit import free_port
+
+__all__ = ["dovecot"]  # the fixture, from mail_kit
 
 from mailposts import model
 from mailposts.errors import MailError
@@ -35,15 +38,6 @@ from mailposts.sources import imap, pipe, smtp
 SEEN, DELETED = b"\\Seen", b"\\Deleted"
 
 # --- IMAP -------------------------------------------------------------------
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 def poll(server: Dovecot, ingest: Any, **overrides: Any) -> imap.PollReport:

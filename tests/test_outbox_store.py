@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from test_store import T0, Clock
+from test_store import T0, clock, store
 
 from webmentions import outbox_store
 from webmentions.outbox import (
@@ -24,14 +24,7 @@ from webmentions.store import Store
 SITE = "https://blog.example"
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(store_url: str, clock: Clock) -> Store:
-    return Store.open(store_url, clock)
+__all__ = ["clock", "store"]  # test_store's fixtures, used here
 
 
 def post(slug: str, *links: str, digest: str = "d1") -> OutboundPost:
