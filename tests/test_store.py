@@ -167,7 +167,7 @@ def test_form_comments_are_stored_verified_and_pending(store: Store) -> None:
 def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -> None:
     import threading
 
-    from webmentions.store import GroupCommit
+    from webmentions.groupcommit import GroupCommit
 
     writer = GroupCommit(store)
     results: dict[str, int] = {}
@@ -240,7 +240,7 @@ def _gated(store: Store, writer: Any, callers: int, commit: Any = None) -> list[
 def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
     store: Store,
 ) -> None:
-    from webmentions.store import GroupCommit
+    from webmentions.groupcommit import GroupCommit
 
     committed: list[tuple[list[Any], list[int]]] = []
     writer = GroupCommit(
@@ -276,7 +276,7 @@ def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
 
 def test_group_commit_a_failed_commit_fails_every_caller_in_it(store: Store) -> None:
     from webmentions.errors import StoreError
-    from webmentions.store import GroupCommit
+    from webmentions.groupcommit import GroupCommit
 
     writer = GroupCommit(store)
 

@@ -24,9 +24,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .groupcommit import GroupCommit
 from .receive import Accepted, RateLimiter, check_request
 from .settings import WebmentionSettings
-from .store import GroupCommit, Store
+from .store import Store
 
 log = logging.getLogger(__name__)
 
