@@ -56,6 +56,13 @@ def test_the_nginx_example(nginx_site: tuple[str, Path, Receiver]) -> None:
     home = requests.get(base + "/", timeout=5)
     assert home.status_code == 200
     assert home.headers["Link"] == link
+    # Pages and feeds are revalidated every time; CSS and images kept a week.
+    assert home.headers["Cache-Control"] == "no-cache"
+    feed = requests.get(base + "/feeds/all.atom.xml", timeout=5)
+    assert feed.status_code == 200 and feed.headers["Cache-Control"] == "no-cache"
+    assert feed.headers["Link"] == link
+    sheet = requests.get(base + "/theme/css/causerie.css", timeout=5)
+    assert sheet.headers["Cache-Control"].split(", ") == ["max-age=604800", "public"]
     live = requests.get(base + "/posts/2026/autre/", timeout=5)
     assert live.status_code == 200 and "Un billet qui reste." in live.text
     assert (
