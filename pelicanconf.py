@@ -97,6 +97,7 @@ PLUGINS = [
     "theme_i18n",
     "webmentions",
     "mailposts",
+    "deploy",
     "pelican.plugins.sitemap",
 ]
 
@@ -133,6 +134,10 @@ MAILPOSTS = {
     "authserv_id": "mx.maison-lumen.example",
     "default_category": "Conversation",
 }
+
+# Deployment (docs/deployment.md): releases under /srv/blog, `current` the
+# web server's root. See DEPLOY in docs/configuration.md for rsync over SSH.
+DEPLOY = {"target": "local", "root": "/srv/blog", "keep": 5}
 
 # Clean pagination: /page/2/, /categories/x/page/2/ (not index2.html).
 PAGINATION_PATTERNS = (

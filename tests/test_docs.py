@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, all_commands
 
 from authoring.settings import AuthoringSettings
+from deploy.settings import DeploySettings
 from sitebuild.settings import SitebuildSettings
 from webmentions.settings import WebmentionSettings
 
@@ -42,6 +43,7 @@ def test_every_command_and_option_is_documented(name: str) -> None:
         ("AUTHORING", AuthoringSettings),
         ("SITEBUILD", SitebuildSettings),
         ("WEBMENTIONS", WebmentionSettings),
+        ("DEPLOY", DeploySettings),
     ],
 )
 def test_every_setting_is_documented(section: str, cls: type) -> None:

@@ -8,42 +8,21 @@ and /srv/blog (replaced by a loopback port and the build's directory).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT, missing, run_publish, stop_process
-from receiver_kit import Receiver, free_port, wait_until
+from conftest import run_publish
+from nginx_kit import Nginx
+from receiver_kit import Receiver
 from sender_kit import post, write_blog
 
-EXAMPLE = ROOT / "docs" / "examples" / "nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = "https://blog.example.com"
-
-
-def site_conf(output: Path, port: int, receiver_port: int) -> str:
-    """The example, made to run on loopback without certificates."""
-    text = EXAMPLE.read_text(encoding="utf-8")
-    text = text.split("\nserver {\n    listen 80;")[0]  # the redirect to HTTPS
-    replaced = {
-        "listen 443 ssl http2;": f"listen 127.0.0.1:{port};",
-        "/srv/blog/current": str(output),
-        "127.0.0.1:8081": f"127.0.0.1:{receiver_port}",
-    }
-    for old, new in replaced.items():
-        assert old in text, f"the example no longer has {old!r}: update this test"
-        text = text.replace(old, new)
-    return text
 
 
 @pytest.fixture
 def nginx_site(tmp_path: Path) -> Iterator[tuple[str, Path, Receiver]]:
-    if not os.path.exists(NGINX):
-        missing("nginx", "apt-get install nginx-light (.ci/run installs it)")
     blog = tmp_path / "blog"
     settings = write_blog(
         blog,
@@ -58,53 +37,15 @@ def nginx_site(tmp_path: Path) -> Iterator[tuple[str, Path, Receiver]]:
         assert result.returncode == 0, result.stderr
         (blog / "content/posts/avis.md").unlink(missing_ok=True)
     receiver = Receiver(settings).start()
-    port = free_port()
-    prefix = tmp_path / "nginx"
-    (prefix / "logs").mkdir(parents=True)
-    (prefix / "site.conf").write_text(
-        site_conf(blog / "output", port, receiver.port), encoding="utf-8"
-    )
-    # Workers as root only when the tests run as root: pytest's temporary
-    # directories are private to their owner.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
-        f"""{user}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/site.conf;
-}}
-""",
-        encoding="utf-8",
-    )
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(
-            lambda: proc.poll() is None and requests.get(base + "/", timeout=2),
-            15,
-            lambda: (
-                (proc.stderr.read() if proc.stderr and proc.poll() is not None else "")
-                + (prefix / "logs/error.log").read_text()
-            ),
-        )
-        yield base, blog / "output", receiver
+        nginx = Nginx(tmp_path / "nginx", blog / "output", receiver.port)
+    except BaseException:
+        receiver.stop()
+        raise
+    try:
+        yield nginx.base, blog / "output", receiver
     finally:
-        stop_process(proc)
+        nginx.stop()
         receiver.stop()
 
 
@@ -115,6 +56,13 @@ def test_the_nginx_example(nginx_site: tuple[str, Path, Receiver]) -> None:
     home = requests.get(base + "/", timeout=5)
     assert home.status_code == 200
     assert home.headers["Link"] == link
+    # Pages and feeds are revalidated every time; CSS and images kept a week.
+    assert home.headers["Cache-Control"] == "no-cache"
+    feed = requests.get(base + "/feeds/all.atom.xml", timeout=5)
+    assert feed.status_code == 200 and feed.headers["Cache-Control"] == "no-cache"
+    assert feed.headers["Link"] == link
+    sheet = requests.get(base + "/theme/css/causerie.css", timeout=5)
+    assert sheet.headers["Cache-Control"].split(", ") == ["max-age=604800", "public"]
     live = requests.get(base + "/posts/2026/autre/", timeout=5)
     assert live.status_code == 200 and "Un billet qui reste." in live.text
     assert (
