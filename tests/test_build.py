@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import SITEURL, build, run_publish
+from conftest import ROOT, SITEURL, build, run_publish
 
 from sitebuild.build import BuildReport
 
@@ -153,3 +153,31 @@ def test_build_summary_and_progress(tmp_path: Path) -> None:
         "Built 11 posts (2 translations), 2 pages; skipped 1 draft and 1 scheduled post"
         in result.stdout
     )
+
+
+def test_the_same_content_builds_the_same_bytes(tmp_path: Path) -> None:
+    """Two builds of unchanged content, by two processes a second apart, are
+    identical file for file (an unchanged site deploys no new release; the
+    sitemap's list pages are dated by the newest post, not by the clock)."""
+    import time
+
+    from receiver_kit import write_settings
+
+    settings = write_settings(tmp_path / "site", ROOT / "content", {})
+    outputs = [tmp_path / "first", tmp_path / "second"]
+    for output in outputs:
+        result = run_publish("--settings", str(settings), "build", "-o", str(output))
+        assert result.returncode == 0, result.stderr
+        time.sleep(1.1)  # the sitemap's dates have a one-second resolution
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+
+    first, second = (tree(output) for output in outputs)
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    assert "<lastmod>" in first["sitemap.xml"].decode()

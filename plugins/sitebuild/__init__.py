@@ -18,6 +18,7 @@ from .reading import reading_minutes
 from .related import Candidate, related
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
+from .stable_sitemap import pin_sitemap_clock
 
 __all__ = ["SitebuildSettings", "register"]
 
@@ -136,3 +137,4 @@ def register() -> None:
     signals.article_generator_pretaxonomy.connect(_drop_duplicate_urls)
     signals.page_generator_finalized.connect(_drop_duplicate_urls)
     signals.all_generators_finalized.connect(_enrich_all)
+    signals.all_generators_finalized.connect(pin_sitemap_clock)

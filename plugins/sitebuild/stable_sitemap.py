@@ -1,0 +1,35 @@
+"""The same content gives the same sitemap.xml, byte for byte.
+
+pelican-sitemap dates list pages (home, categories, tags…) with
+``datetime.now()`` taken when the plugin module is imported: every build
+differed from the last (so a deploy of an unchanged site made a new release)
+and a long-running ``publish serve`` kept the time it started. List pages
+change when a post does, so their last modification is the newest post's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def newest_date(generators: list[Any]) -> Any:
+    """The latest date or modified date of the published posts and pages."""
+    dates = [
+        getattr(item, "modified", None) or item.date
+        for generator in generators
+        for attr in ("articles", "translations", "pages", "translations_pages")
+        for item in getattr(generator, attr, [])
+        if getattr(item, "date", None) is not None
+    ]
+    return max(dates, default=None)
+
+
+def pin_sitemap_clock(generators: list[Any]) -> None:
+    """``all_generators_finalized``: give pelican-sitemap the newest date."""
+    try:
+        from pelican.plugins.sitemap import sitemap
+    except ImportError:  # the site does not use it
+        return
+    newest = newest_date(generators)
+    if newest is not None:
+        sitemap.generator.now = newest
