@@ -8,7 +8,8 @@
    and English (a tenth of the English ones are translations of a French
    post), 20 authors registered in ``authors.toml``, 8 categories, 60 tags,
    a third with a fenced code block, headings, lists, links, dates spread
-   over ten years (all in the past: nothing is scheduled).
+   over ten years (all in the past: nothing is scheduled), and a one-line
+   ``Summary:`` as the demo's posts have.
 2. Plain Pelican 4.12 as the issue measured it: ``pelican`` with its default
    theme (notmyidea), its default Markdown extensions and no plugin, with
    only what a site must say (PATH, TIMEZONE, DEFAULT_LANG, SITEURL) and the
@@ -212,6 +213,9 @@ def make_corpus(root: Path, n: int, seed: int) -> Corpus:
             f"Tags: {', '.join(rng.sample(tags, rng.randint(1, 4)))}",
             f"Lang: {lang}",
             f"Slug: {post_slug}",
+            # As in the demo: a Summary line, which Pelican converts with
+            # Markdown too (FORMATTED_FIELDS), after the body.
+            f"Summary: {sentence(rng, words)}",
         ]
         (posts / f"{i:05d}-{lang}.md").write_text(
             "\n".join(meta) + "\n\n" + text, encoding="utf-8"
