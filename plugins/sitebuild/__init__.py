@@ -15,7 +15,7 @@ from pelican import signals
 from causerie_settings import read_section
 
 from .reading import reading_minutes
-from .related import Candidate, related
+from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
 
@@ -121,12 +121,11 @@ def _enrich(generator: Any) -> None:
     by_lang: dict[str, list[Candidate[int]]] = {}
     for article in posts:
         by_lang.setdefault(article.lang, []).append(candidates[id(article)])
+    # Related posts are offered in the reader's language only.
+    indexes = {lang: RelatedIndex(pool) for lang, pool in by_lang.items()}
     for article in posts:
         article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
-        # Related posts are offered in the reader's language only.
-        keys = related(
-            candidates[id(article)], by_lang[article.lang], cfg.related_posts
-        )
+        keys = indexes[article.lang].related(candidates[id(article)], cfg.related_posts)
         article.related_posts = [by_id[k] for k in keys]
 
 
