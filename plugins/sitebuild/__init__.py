@@ -14,6 +14,7 @@ from pelican import signals
 
 from causerie_settings import read_section
 
+from .markdown_reader import use_reusing_reader
 from .reading import reading_minutes
 from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
@@ -30,6 +31,11 @@ def config(settings: dict[str, Any]) -> SitebuildSettings:
 
 def _initialized(pelican: Any) -> None:
     config(pelican.settings)  # fail early, before any file is read
+
+
+def _readers_init(readers: Any) -> None:
+    if config(readers.settings).reuse_markdown:
+        use_reusing_reader(readers)
 
 
 def _hold_scheduled(generator: Any) -> None:
@@ -131,6 +137,7 @@ def _enrich(generator: Any) -> None:
 
 def register() -> None:
     signals.initialized.connect(_initialized)
+    signals.readers_init.connect(_readers_init)
     signals.article_generator_pretaxonomy.connect(_hold_scheduled)
     signals.article_generator_pretaxonomy.connect(_drop_duplicate_urls)
     signals.page_generator_finalized.connect(_drop_duplicate_urls)
