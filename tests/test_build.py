@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SITEURL, build, run_publish
+from conftest import AS_OF, ROOT, SITEURL, build, run_publish
 
 from sitebuild.build import BuildReport
 
@@ -181,3 +182,65 @@ def test_the_same_content_builds_the_same_bytes(tmp_path: Path) -> None:
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
     assert "<lastmod>" in first["sitemap.xml"].decode()
+
+
+#: Markdown whose state could leak from one post into the next if a reused
+#: Markdown object were not reset: footnotes, abbreviations, reference links,
+#: heading ids (toc), stashed raw HTML, code blocks, a summary with markup.
+STATEFUL_POST = """Title: État {n}
+Date: 2026-02-0{n} 10:00
+Author: Claire Dubois
+Category: Produits
+Tags: test
+Lang: fr
+Slug: etat-{n}
+Summary: Un *résumé* avec une note[^1] et [un lien][ref].
+
+## Titre
+
+## Titre
+
+Le HTML fait partie du texte.[^1] [Une référence][ref] et [une autre][r{n}].
+
+*[HTML]: HyperText Markup Language
+
+<div class="brut">du HTML brut {n}</div>
+
+```python
+print({n})
+```
+
+[^1]: La note du billet {n}.
+[ref]: https://ref.example/{n}
+"""
+
+
+def test_reused_markdown_objects_give_the_same_site(tmp_path: Path) -> None:
+    """Every output file is byte-identical whether Markdown is read with the
+    objects kept for the build (reuse_markdown) or with Pelican's reader,
+    which makes a new Markdown object per file."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    for n in (1, 2, 3):
+        (content / "posts" / f"etat-{n}.md").write_text(
+            STATEFUL_POST.format(n=n), encoding="utf-8"
+        )
+    sites = {}
+    for reuse in (True, False):
+        output = tmp_path / f"reuse-{reuse}"
+        report = build(
+            output,
+            PATH=str(content),
+            SITEBUILD={"now": AS_OF, "reuse_markdown": reuse},
+        )
+        assert report.problems == [] and report.posts == 14
+        sites[reuse] = {
+            str(p.relative_to(output)): p.read_bytes()
+            for p in output.rglob("*")
+            if p.is_file()
+        }
+    assert sorted(sites[True]) == sorted(sites[False])
+    differ = [name for name in sites[True] if sites[True][name] != sites[False][name]]
+    assert differ == []
+    page = sites[True]["posts/2026/etat-2/index.html"].decode()
+    assert "La note du billet 2." in page and "du billet 1." not in page

@@ -191,3 +191,45 @@ def test_plan_skips_what_keep_refuses_and_the_post_itself() -> None:
     post = outbound(links=(P, "https://own.example/x", "https://a/"))
     result = plan([post], [], NOW, keep=lambda t: "own.example" not in t)
     assert [j.target for j in result] == ["https://a/"]
+
+
+def _links_by_soup(html: str, base: str) -> tuple[str, ...]:
+    """links_in as it was written with BeautifulSoup (the reference)."""
+    from urllib.parse import urljoin, urlsplit
+
+    from bs4 import BeautifulSoup
+
+    found: dict[str, None] = {}
+    for anchor in BeautifulSoup(html or "", "lxml").find_all("a", href=True):
+        href = str(anchor["href"]).strip()
+        if not href or href.startswith("#"):
+            continue
+        url = urljoin(base, href)
+        if urlsplit(url).scheme.lower() in ("http", "https"):
+            found.setdefault(url)
+    return tuple(found)
+
+
+@pytest.mark.filterwarnings("ignore::bs4.XMLParsedAsHTMLWarning")
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<A HREF="http://up.example/">u</a><a href=http://noquote.example/>x</a>',
+        '<?xml version="1.0" encoding="latin-1"?><a href="http://x.example/é">é</a>',
+        '<a href="http://a.example/?x=1&amp;y=2">q</a><a href="/&eacute;">e</a>',
+        '<svg><a href="http://svg.example/">s</a></svg>',
+        '<a href="http://1.example/" href="http://2.example/">two hrefs</a>',
+        '<table><a href="http://t.example/">x</a><tr><td><a href="/u">',
+        "<script>var a = '<a href=\"http://s.example/\">';</script><a href=/after>",
+        '<template><a href="http://tpl.example/"></a></template>',
+        '<textarea><a href="http://ta.example/"></textarea><a href="/ok">',
+        '<noscript><a href="http://ns.example/">n</a></noscript>',
+        '<base href="http://base.example/"><a href="rel">x</a>',
+        "<!-- only a comment -->",
+        " \n ",
+    ],
+)
+def test_links_in_reads_html_as_beautifulsoup_did(html: str) -> None:
+    # links_in parses with lxml directly instead of through BeautifulSoup's
+    # tree (for the build's speed): same parser, so the same links.
+    assert links_in(html, P) == _links_by_soup(html, P)

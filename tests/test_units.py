@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass
 
 import pytest
@@ -11,7 +12,7 @@ from authoring.registry import AuthorsError, parse_registry
 from authoring.scaffold import NewPost, render
 from causerie_settings import SettingsError, read_section
 from sitebuild.reading import reading_minutes, word_count
-from sitebuild.related import Candidate, related
+from sitebuild.related import Candidate, RelatedIndex, related
 from sitebuild.schedule import is_due, parse_instant
 from sitebuild.settings import SitebuildSettings
 from theme_i18n.dates import format_date
@@ -73,6 +74,28 @@ def _c(key, tags=(), category=None, day=1):
 def test_related_posts(pool, expected):
     post = _c("me", {"x", "y"}, "cat")
     assert related(post, [post, *pool], 3) == expected
+    assert RelatedIndex([post, *pool]).related(post, 3) == expected
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_related_index_equals_the_rule(seed):
+    """The index gives related()'s answer for every post: random pools with
+    few tags, categories and days, so ties (score, date, even title) abound."""
+    rng = random.Random(seed)
+    pool = [
+        Candidate(
+            key,
+            rng.choice("abc"),
+            dt.datetime(2026, 1, rng.randint(1, 4), tzinfo=UTC),
+            rng.choice([None, "c1", "c2", "c3"]),
+            frozenset(rng.sample(["t1", "t2", "t3", "t4", "t5"], rng.randint(0, 3))),
+        )
+        for key in range(rng.randint(1, 60))
+    ]
+    index = RelatedIndex(pool)
+    for limit in (0, 1, 3, 7):
+        for post in pool:
+            assert index.related(post, limit) == related(post, pool, limit)
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,9 @@ from pelican import signals
 
 from causerie_settings import read_section
 
+from .markdown_reader import use_reusing_reader
 from .reading import reading_minutes
-from .related import Candidate, related
+from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
 from .stable_sitemap import pin_sitemap_clock
@@ -31,6 +32,11 @@ def config(settings: dict[str, Any]) -> SitebuildSettings:
 
 def _initialized(pelican: Any) -> None:
     config(pelican.settings)  # fail early, before any file is read
+
+
+def _readers_init(readers: Any) -> None:
+    if config(readers.settings).reuse_markdown:
+        use_reusing_reader(readers)
 
 
 def _hold_scheduled(generator: Any) -> None:
@@ -122,17 +128,17 @@ def _enrich(generator: Any) -> None:
     by_lang: dict[str, list[Candidate[int]]] = {}
     for article in posts:
         by_lang.setdefault(article.lang, []).append(candidates[id(article)])
+    # Related posts are offered in the reader's language only.
+    indexes = {lang: RelatedIndex(pool) for lang, pool in by_lang.items()}
     for article in posts:
         article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
-        # Related posts are offered in the reader's language only.
-        keys = related(
-            candidates[id(article)], by_lang[article.lang], cfg.related_posts
-        )
+        keys = indexes[article.lang].related(candidates[id(article)], cfg.related_posts)
         article.related_posts = [by_id[k] for k in keys]
 
 
 def register() -> None:
     signals.initialized.connect(_initialized)
+    signals.readers_init.connect(_readers_init)
     signals.article_generator_pretaxonomy.connect(_hold_scheduled)
     signals.article_generator_pretaxonomy.connect(_drop_duplicate_urls)
     signals.page_generator_finalized.connect(_drop_duplicate_urls)

@@ -20,6 +20,9 @@ class SitebuildSettings:
     words_per_minute: int = 230
     #: How many related posts to show under each post.
     related_posts: int = 3
+    #: Read Markdown with two Markdown objects kept for the whole build
+    #: instead of a new one per file (same HTML; see docs/PERFORMANCE.md).
+    reuse_markdown: bool = True
 
     def __post_init__(self) -> None:
         if self.now is not None:

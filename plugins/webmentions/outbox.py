@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from lxml import etree
 
 from .model import domain_of
 
@@ -98,8 +98,8 @@ def links_in(html: str, base: str) -> tuple[str, ...]:
     shows. Relative links are resolved against the post's URL.
     """
     found: dict[str, None] = {}
-    for anchor in BeautifulSoup(html or "", "lxml").find_all("a", href=True):
-        href = str(anchor["href"]).strip()
+    for href in _hrefs(html):
+        href = href.strip()
         if not href or href.startswith("#"):
             continue
         url = urljoin(base, href)
@@ -110,6 +110,23 @@ def links_in(html: str, base: str) -> tuple[str, ...]:
         if scheme in ("http", "https"):
             found.setdefault(url)
     return tuple(found)
+
+
+#: libxml2's HTML parser, as BeautifulSoup(html, "lxml") uses it, without
+#: building BeautifulSoup's tree: a build reads every post's links, and the
+#: soup cost 2.5 ms a post (5 s at 2,000 posts) for what lxml does in 0.3.
+_HTML_PARSER = etree.HTMLParser(encoding="utf-8", recover=True)
+
+
+def _hrefs(html: str) -> list[str]:
+    """The href of every ``<a>`` of ``html``, in document order."""
+    if not html or not html.strip():
+        return []
+    # Bytes: lxml refuses a str that declares its encoding (<?xml ...?>).
+    root = etree.fromstring(html.encode("utf-8"), _HTML_PARSER)
+    if root is None:
+        return []
+    return [str(a.get("href")) for a in root.iter("a") if a.get("href") is not None]
 
 
 def post_digest(title: str, content_html: str, links: Sequence[str]) -> str:
