@@ -1,0 +1,170 @@
+"""``publish mail …``: posts by e-mail (docs/mail.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from causerie_settings import UserError
+
+from .common import Site, fail, pass_site, plural
+
+
+@click.group()
+def mail() -> None:
+    """Posts by e-mail: an author's message becomes a post (docs/mail.md).
+
+    \b
+    Example:
+        publish mail poll --watch         # read the blog's IMAP mailbox
+        publish mail serve                # or receive by SMTP/LMTP on :2525
+        publish mail import message.eml   # or from a pipe, a file, a Maildir
+    """
+
+
+def _mail(site: Site) -> tuple[Any, Any, dict[str, Any]]:
+    """The site's MAILPOSTS settings, its pipeline, and its Pelican settings."""
+    import mailposts
+    from mailposts.service import make_pipeline
+
+    settings = site.settings()
+    try:
+        return mailposts.config(settings), make_pipeline(settings), settings
+    except UserError as exc:
+        fail(exc)
+
+
+def _verdict_line(name: str, verdict: Any, error: str | None = None) -> str:
+    if verdict is None:
+        return f"{'error':<12} {name}: {error} (kept; try again)"
+    where = verdict.url or verdict.path or verdict.reason or ""
+    return f"{verdict.outcome:<12} {name}: {where}"
+
+
+@mail.command("poll")
+@click.option("--watch", is_flag=True, help="Keep going: IMAP IDLE, reconnecting.")
+@pass_site
+def mail_poll(site: Site, watch: bool) -> None:
+    """Read the blog's mailbox (MAILPOSTS["imap_host"]) and publish what is new.
+
+    Messages are read without being marked, then moved to Processed,
+    Quarantine or Failed once handled; a message that could not be handled
+    stays for the next poll. Password: $CAUSERIE_IMAP_PASSWORD (or an OAuth2
+    token in $CAUSERIE_IMAP_TOKEN).
+
+    \b
+    Example:
+        CAUSERIE_IMAP_PASSWORD=… publish mail poll          # from cron
+        CAUSERIE_IMAP_PASSWORD=… publish mail poll --watch  # a service
+    """
+    from mailposts.settings import ENV_IMAP_PASSWORD, ENV_IMAP_TOKEN
+    from mailposts.sources import imap
+
+    cfg, pipeline, _settings = _mail(site)
+    password = os.environ.get(ENV_IMAP_PASSWORD)
+    token = os.environ.get(ENV_IMAP_TOKEN)
+
+    def show(report: Any) -> None:
+        for result in report.results:
+            click.echo(_verdict_line(f"uid {result.uid}", result.verdict, result.error))
+
+    try:
+        if watch:
+            click.echo(f"Watching {cfg.imap_user}@{cfg.imap_host} — Ctrl-C to stop")
+            imap.watch(
+                cfg, pipeline, on_report=show, password=password, oauth2_token=token
+            )
+            return
+        report = imap.poll(cfg, pipeline, password=password, oauth2_token=token)
+    except UserError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+        return
+    show(report)
+    click.echo(
+        f"{plural(len(report.results), 'message')}: {len(report.moved)} handled, "
+        f"{len(report.kept)} kept for the next poll."
+    )
+    if report.kept:
+        raise click.exceptions.Exit(1)
+
+
+@mail.command("serve")
+@pass_site
+def mail_serve(site: Site) -> None:
+    """Receive mail by SMTP (or LMTP) for the blog's address, and publish it.
+
+    For a company whose mail server forwards blog@ here. Recipients not
+    served are refused, the size limit is announced, 250 is answered once
+    the message is on disk, and DKIM is verified here. Stop with Ctrl-C.
+
+    \b
+    Example:
+        publish mail serve                # MAILPOSTS["listen_host"]:["listen_port"]
+    """
+    from mailposts.service import site_dir
+    from mailposts.sources import smtp
+
+    cfg, pipeline, settings = _mail(site)
+    stop = threading.Event()
+    protocol = "LMTP" if cfg.lmtp else "SMTP"
+    click.secho(
+        f"{protocol} for {', '.join(cfg.served)} on {cfg.listen_host}:{cfg.listen_port} — Ctrl-C to stop",
+        fg="green",
+    )
+    try:
+        smtp.serve(cfg, pipeline, Path(site_dir(settings)), stop=stop)
+    except UserError as exc:
+        fail(exc)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {cfg.listen_host}:{cfg.listen_port} ({exc.strerror}); "
+            "set MAILPOSTS['listen_port']"
+        ) from exc
+    except KeyboardInterrupt:
+        stop.set()
+        click.echo("Stopped.")
+
+
+#: sysexits.h EX_TEMPFAIL: a mail server's pipe transport then keeps the
+#: message and tries again later (Postfix pipe(8), Exim's pipe transport).
+EX_TEMPFAIL = 75
+
+
+@mail.command("import")
+@click.argument("source", default="-")
+@pass_site
+def mail_import(site: Site, source: str) -> None:
+    """Publish messages from a file (.eml), a Maildir, or standard input (-).
+
+    For a mail server's pipe transport, procmail, or a one-off. Exit 0 when
+    every message was dealt with (published, or set aside with its reason);
+    75 (EX_TEMPFAIL, "try again later") when one could not be, so a pipe
+    transport keeps it.
+
+    \b
+    Example:
+        publish mail import message.eml
+        publish mail import ~/Maildir
+        publish mail import - < message.eml      # from a pipe transport
+    """
+    from mailposts.sources import pipe
+
+    _cfg, pipeline, _settings = _mail(site)
+    stream = source == "-"
+    try:
+        results = pipe.import_messages(
+            sys.stdin.buffer if stream else Path(source), pipeline
+        )
+    except UserError as exc:
+        fail(exc)
+    for result in results:
+        click.echo(_verdict_line(result.name, result.verdict, result.error))
+    if not all(result.ok for result in results):
+        raise click.exceptions.Exit(EX_TEMPFAIL)
