@@ -81,8 +81,19 @@ def cli(ctx: click.Context, settings_file: Path) -> None:
     metavar="DATE",
     help="Build as if it were DATE (YYYY-MM-DD[THH:MM]): preview scheduled posts.",
 )
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Update the existing output: rewrite only changed files, reuse converted Markdown.",
+)
 @pass_site
-def build(site: Site, strict: bool, output: Path | None, as_of: str | None) -> None:
+def build(
+    site: Site,
+    strict: bool,
+    output: Path | None,
+    as_of: str | None,
+    incremental: bool,
+) -> None:
     """Build the site into output/.
 
     Posts with broken metadata or unknown authors are reported with their file
@@ -91,14 +102,20 @@ def build(site: Site, strict: bool, output: Path | None, as_of: str | None) -> N
     \b
     Example:
         publish build --strict
+        publish build --incremental      # after a new post or comment
         publish --settings publishconf.py build -o /tmp/site
     """
     overrides: dict[str, Any] = {}
     if output:
         overrides["OUTPUT_PATH"] = str(output.resolve())
+    section: dict[str, Any] = {}
     if as_of:
+        section["now"] = as_of
+    if incremental:
+        section["incremental"] = True
+    if section:
         current = site.settings().get("SITEBUILD", {})
-        overrides["SITEBUILD"] = {**current, "now": as_of}
+        overrides["SITEBUILD"] = {**current, **section}
     run_build(site, strict, **overrides)
 
 

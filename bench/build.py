@@ -3,6 +3,7 @@
     .venv/bin/python bench/build.py                    # N=2000, about a minute
     .venv/bin/python bench/build.py --posts 8000 --runs 1
     .venv/bin/python bench/build.py --publish OTHER/publish.py   # another checkout
+    .venv/bin/python bench/build.py --skip-plain --incremental   # + rebuilds
 
 1. A seeded synthetic corpus (issue 6): N posts of about 750 words, French
    and English (a tenth of the English ones are translations of a French
@@ -19,7 +20,13 @@
    mention store in the temporary site.
 
 Each build is a separate process into an empty output directory; its wall
-time and peak RSS (``os.wait4``: that process only) are measured. With
+time and peak RSS (``os.wait4``: that process only) are measured.
+
+With ``--incremental``, after the clean builds, ``publish build
+--incremental`` is timed in a site of its own: a first build (empty output
+and cache), a rebuild with nothing changed, then after one edited post and
+after one new post (each a separate process, as a cron job or a mail
+hook would run it). With
 ``--runs R`` the two alternate R times and the median is reported, since the
 machine's speed drifts. Results go to docs/PERFORMANCE.md by hand, with the
 machine they were measured on.
@@ -323,6 +330,31 @@ def build_causerie(work: Path, corpus: Corpus, index: int, publish: Path) -> Run
     )
 
 
+def incremental_runs(
+    work: Path, corpus: Corpus, publish: Path
+) -> list[tuple[str, Run]]:
+    """``publish build --incremental`` after each kind of file change."""
+    site = work / f"incremental-{corpus.posts}"
+    site.mkdir()
+    conf = causerie_settings(site, corpus, publish)
+    command = [sys.executable, str(publish), "--settings", str(conf)]
+    command += ["build", "--incremental"]
+    runs = [("first (empty output and cache)", measure(command, site, site / "output"))]
+    runs.append(("nothing changed", measure(command, site, site / "output")))
+    edited = sorted((corpus.path / "posts").glob("*.md"))[7]
+    with edited.open("a", encoding="utf-8") as fh:
+        fh.write("\nUne mise à jour : un paragraphe de plus.\n")
+    runs.append(("one post edited", measure(command, site, site / "output")))
+    (corpus.path / "posts" / "99999-fr.md").write_text(
+        "Title: Un billet de plus\nDate: 2025-12-30 09:00\n"
+        "Author: Claire Dubois\nCategory: Atelier\nTags: tag-01\nLang: fr\n"
+        "Summary: Un nouveau billet.\n\nEnvoyé depuis mon téléphone.\n",
+        encoding="utf-8",
+    )
+    runs.append(("one new post", measure(command, site, site / "output")))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, nargs="+", default=[2000])
@@ -335,12 +367,18 @@ def main() -> None:
         help="the publish.py to build with (compare another checkout)",
     )
     parser.add_argument("--skip-plain", action="store_true")
+    parser.add_argument(
+        "--incremental",
+        action="store_true",
+        help="then time `publish build --incremental` after one change",
+    )
     args = parser.parse_args()
     print(
         f"# machine: {os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}; publish: {args.publish}"
     )
     rows = []
+    incremental: list[tuple[Corpus, list[tuple[str, Run]]]] = []
     with tempfile.TemporaryDirectory(prefix="causerie-bench-build-") as tmp:
         work = Path(tmp)
         for n in args.posts:
@@ -357,6 +395,10 @@ def main() -> None:
                     file=sys.stderr,
                 )
             rows.append((corpus, plain, ours))
+            if args.incremental:
+                incremental.append(
+                    (corpus, incremental_runs(work, corpus, args.publish))
+                )
     print(
         "\n| posts | words | plain Pelican | peak | files "
         "| Causerie | peak | files | Causerie / plain |"
@@ -376,6 +418,16 @@ def main() -> None:
         f"\n{args.runs} run(s) each, median time, highest peak RSS. "
         "Goal (issue 6) at 8000 posts: Causerie ≤ 0.29 × plain, ≤ 300 MB."
     )
+    if incremental:
+        print("\n| posts | publish build --incremental | time | peak | summary |")
+        print("|---:|---|---:|---:|---|")
+        for corpus, runs in incremental:
+            for label, run in runs:
+                print(
+                    f"| {corpus.posts} | {label} | {run.seconds:.2f} s "
+                    f"| {run.peak_mb:.0f} MB | {run.summary} |"
+                )
+        print("Goal (issue 6): ≤ 1 s after one change at 8000 posts.")
 
 
 if __name__ == "__main__":

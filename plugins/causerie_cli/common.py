@@ -46,6 +46,11 @@ def print_report(report: sitebuild.BuildReport) -> None:
         f"{plural(report.scheduled, 'scheduled post')}; wrote "
         f"{plural(report.files_written, 'file')} to {report.output} in {report.seconds:.2f} s."
     )
+    if report.files_changed is not None:
+        click.echo(
+            f"Incremental: {report.files_changed} changed, "
+            f"{report.files_removed} removed, the rest left as it was."
+        )
     if report.problems:
         click.secho(
             f"{plural(len(report.problems), 'problem')}, listed above.", fg="yellow"

@@ -8,12 +8,14 @@ post its reading time and related posts; the library half (:mod:`.build`,
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from pelican import signals
 
 from causerie_settings import read_section
 
+from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
 from .reading import reading_minutes
 from .related import Candidate, RelatedIndex
@@ -30,13 +32,35 @@ def config(settings: dict[str, Any]) -> SitebuildSettings:
     return read_section(settings, "SITEBUILD", SitebuildSettings)
 
 
+def site_dir(settings: dict[str, Any]) -> str:
+    """The site's directory (where var/ is), as the other capabilities read it."""
+    return str(settings.get("CAUSERIE_SITE_DIR") or os.path.dirname(settings["PATH"]))
+
+
+def markdown_cache(settings: dict[str, Any]) -> ContentCache | None:
+    """The Markdown cache of an incremental build, else None."""
+    cfg = config(settings)
+    if not (cfg.incremental and cfg.reuse_markdown):
+        return None
+    return cache_for(site_dir(settings), settings)
+
+
 def _initialized(pelican: Any) -> None:
     config(pelican.settings)  # fail early, before any file is read
+    cache = markdown_cache(pelican.settings)
+    if cache is not None:
+        cache.start_build()
 
 
 def _readers_init(readers: Any) -> None:
     if config(readers.settings).reuse_markdown:
-        use_reusing_reader(readers)
+        use_reusing_reader(readers, markdown_cache(readers.settings))
+
+
+def _finalized(pelican: Any) -> None:
+    cache = markdown_cache(pelican.settings)
+    if cache is not None:
+        cache.save()
 
 
 def _hold_scheduled(generator: Any) -> None:
@@ -138,6 +162,7 @@ def _enrich(generator: Any) -> None:
 
 def register() -> None:
     signals.initialized.connect(_initialized)
+    signals.finalized.connect(_finalized)
     signals.readers_init.connect(_readers_init)
     signals.article_generator_pretaxonomy.connect(_hold_scheduled)
     signals.article_generator_pretaxonomy.connect(_drop_duplicate_urls)

@@ -21,7 +21,11 @@ from pelican import Pelican, signals
 from pelican.log import LimitFilter, console
 from pelican.settings import read_settings
 
-from causerie_settings import UserError
+from causerie_settings import UserError, read_section
+
+from . import markdown_cache
+from .incremental import staging_dir, sync_tree
+from .settings import SitebuildSettings
 
 #: Called as progress(stage, done, total): stage "reading" has a total (the
 #: number of source files), stage "writing" counts files written (total None).
@@ -47,6 +51,13 @@ class BuildReport:
     drafts: int = 0
     scheduled: int = 0
     files_written: int = 0
+    #: Incremental builds: files of the output replaced (new or different
+    #: bytes) and removed; None for a clean build (it rewrites everything).
+    files_changed: int | None = None
+    files_removed: int | None = None
+    #: Incremental builds: Markdown files converted (the others came from
+    #: the cache of earlier builds).
+    converted: int | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -161,7 +172,19 @@ def build_site(
     Bad posts are skipped and reported in ``report.problems``; errors in the
     settings or the theme raise :class:`SitebuildError`.
     """
+    original = settings
     report = BuildReport(output=Path(settings["OUTPUT_PATH"]))
+    incremental = read_section(settings, "SITEBUILD", SitebuildSettings).incremental
+    if incremental:
+        # Pelican renders a whole clean site into the staging directory
+        # (emptied first: a build that crashed may have left one behind);
+        # sync_tree() then moves only the differences into the output.
+        settings = {
+            **settings,
+            "OUTPUT_PATH": str(staging_dir(report.output)),
+            "DELETE_OUTPUT_DIRECTORY": True,
+            "OUTPUT_RETENTION": [],
+        }
     total = count_sources(settings)
     read = 0
     generators: list[Any] = []
@@ -200,6 +223,16 @@ def build_site(
         finally:
             for signal, receiver in receivers:
                 signal.disconnect(receiver)
+    if incremental:
+        synced = sync_tree(
+            Path(settings["OUTPUT_PATH"]),
+            report.output,
+            delete_stale=bool(original["DELETE_OUTPUT_DIRECTORY"]),
+            retention=original.get("OUTPUT_RETENTION") or (),
+        )
+        report.files_changed, report.files_removed = synced.changed, synced.removed
+        cache = markdown_cache(settings)
+        report.converted = cache.misses if cache is not None else None
     report.seconds = time.perf_counter() - start
     report.problems = handler.problems
     _count(report, generators)

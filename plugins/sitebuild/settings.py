@@ -23,6 +23,11 @@ class SitebuildSettings:
     #: Read Markdown with two Markdown objects kept for the whole build
     #: instead of a new one per file (same HTML; see docs/PERFORMANCE.md).
     reuse_markdown: bool = True
+    #: Rebuild into the existing output: render into a staging directory,
+    #: then replace only the files whose bytes changed and remove those no
+    #: longer produced; Markdown converted by an earlier build is reused
+    #: (by content hash, var/build-cache/). ``publish build --incremental``.
+    incremental: bool = False
 
     def __post_init__(self) -> None:
         if self.now is not None:
