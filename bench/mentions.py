@@ -106,12 +106,17 @@ def stop(proc: subprocess.Popen[Any]) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (all its threads), Linux only."""
+    """User + system CPU time of process ``pid`` (all its threads) and of its
+    running children (the receiver's writer process), Linux only."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            total += cpu_seconds(int(child))
+    return total
 
 
 def targets_of(count: int) -> list[str]:

@@ -101,12 +101,16 @@ class Service:
     avatars_dir: Path | None = None
     #: Login attempts on /admin (default: the shared limiter).
     login_limiter: RateLimiter | None = None
+    #: What stores the endpoint's mentions (anything with GroupCommit's
+    #: ``enqueue``): ``publish mentions serve`` on SQLite gives a
+    #: :class:`.writer.WriterClient`; by default, a group commit here.
+    writer: Any = None
 
     def __post_init__(self) -> None:
         if self.snapshot is None:
             self.snapshot = Snapshot(self.store)
         # No thread of its own: creating it up front costs nothing.
-        self._writer = GroupCommit(self.store, on_commit=_log_queued)
+        self._writer = self.writer or GroupCommit(self.store, on_commit=_log_queued)
 
     def enqueue(self, source: str, target: str, client: str | None) -> int:
         """Queue a webmention; return its id once it is committed."""
@@ -207,7 +211,8 @@ def accept_webmention(
             "the webmention could not be stored; try again later",
             {"Retry-After": "300"},
         )
-    # Its "queued" line is logged by the group commit (_log_queued).
+    # Its "queued" line is logged by the group commit (_log_queued), or by
+    # the writer process (writer.log_queued).
     # §3.2: 202 Accepted, since verification is asynchronous; sent only now
     # that the row is committed.
     return 202, f"accepted: webmention {mention_id} is queued for verification", {}

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import config, open_store, var_dir
+from . import config, open_store, site_dir, var_dir
 from .app import Service, create_app
 from .fetch import FetchPolicy
 from .receive import RateLimiter
 from .settings import ENV_ADMIN_SECRET
 from .worker import Worker
+from .writer import LOG_FORMAT, WriterClient, WriterProcess
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +38,7 @@ def service_logging(level: int = logging.INFO) -> None:
     top.setLevel(level)
     if not any(isinstance(h, logging.StreamHandler) for h in top.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         top.addHandler(handler)
     for name, logger in list(logging.root.manager.loggerDict.items()):
         if name.startswith("webmentions") and isinstance(logger, logging.Logger):
@@ -72,7 +71,9 @@ def make_worker(settings: dict[str, Any], store: Any) -> Worker:
     )
 
 
-def make_service(settings: dict[str, Any], store: Any | None = None) -> Service:
+def make_service(
+    settings: dict[str, Any], store: Any | None = None, writer: Any = None
+) -> Service:
     cfg = config(settings)
     store = store or open_store(settings)
     from .hooks import approval_hook
@@ -88,6 +89,7 @@ def make_service(settings: dict[str, Any], store: Any | None = None) -> Service:
         avatars_dir=Path(var_dir(settings)) / "avatars",
         # Ten wrong passwords in five minutes from one address is enough.
         login_limiter=RateLimiter(10, window=300),
+        writer=writer,
     )
 
 
@@ -95,11 +97,17 @@ class Running:
     """A receiver serving from background threads (see :func:`start`)."""
 
     def __init__(
-        self, server: Any, stop: threading.Event, threads: list[threading.Thread]
+        self,
+        server: Any,
+        stop: threading.Event,
+        threads: list[threading.Thread],
+        writer: WriterProcess | None = None,
     ) -> None:
         self.server = server
         self._stop = stop
         self._threads = threads
+        #: The process storing the endpoint's mentions (SQLite), if any.
+        self.writer = writer
 
     def wait(self) -> None:
         """Serve until Ctrl-C (or :meth:`close` from another thread)."""
@@ -110,6 +118,8 @@ class Running:
         self.server.close()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self.writer is not None:
+            self.writer.close()
 
 
 def start(
@@ -136,11 +146,31 @@ def start(
     # 1040-1310 with 0.5 ms). The price: more switches between threads
     # running Python.
     sys.setswitchinterval(SWITCH_INTERVAL)
-    service = make_service(settings)
-    if on_approve:
-        service.on_approve = on_approve
-    app = create_app(service, config(settings).proxies)
-    server = create_server(app, host=host, port=port, threads=threads, ident="Causerie")
+    # Waitress logs a "Task queue depth" warning whenever every thread is
+    # busy, which for this service, whose threads wait for their commit, is
+    # nearly always under load: a log write (and GIL hand-offs) per request
+    # that says nothing new (bench/mentions.py).
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    store = open_store(settings)
+    writer = None
+    if store.engine.dialect.name == "sqlite":
+        # The endpoint's commits in a process of their own (see .writer);
+        # PostgreSQL keeps the group commit in this process.
+        url = config(settings).database_url(site_dir(settings))
+        writer = WriterProcess(url, Path(var_dir(settings)))
+        writer.start()
+    try:
+        service = make_service(settings, store, writer and WriterClient(writer))
+        if on_approve:
+            service.on_approve = on_approve
+        app = create_app(service, config(settings).proxies)
+        server = create_server(
+            app, host=host, port=port, threads=threads, ident="Causerie"
+        )
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        raise
     stop = threading.Event()
     http = threading.Thread(target=server.run, daemon=True, name="http")
     http.start()
@@ -153,7 +183,7 @@ def start(
             )
         )
         workers[0].start()
-    return Running(server, stop, workers)
+    return Running(server, stop, workers, writer)
 
 
 def serve(
