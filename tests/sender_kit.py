@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import receiver_kit
 from conftest import ROOT, stop_process
 
@@ -76,6 +78,17 @@ class TargetServer:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+@pytest.fixture
+def remote_sites(tmp_path: Path) -> Iterator[TargetServer]:
+    """Other people's sites: every page advertises one endpoint, /e/wm,
+    which accepts (202) and records every webmention."""
+    srv = TargetServer(tmp_path / "targets")
+    srv.route("*", body="<p>a page</p>", headers=[["Link", "</e/wm>; rel=webmention"]])
+    srv.route("/e/wm", post=[{"status": 202}])
+    yield srv
+    srv.stop()
 
 
 def write_blog(root: Path, posts: dict[str, str], **webmentions: Any) -> Path:

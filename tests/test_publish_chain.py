@@ -1,5 +1,5 @@
 """`publish deploy`, `publish rollback` and `publish publish` as a user runs
-them: real processes over a real site, a real target server for webmentions."""
+them: real processes over a real site, a real target remote_sites for webmentions."""
 
 from __future__ import annotations
 
@@ -7,30 +7,25 @@ import os
 import resource
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import ROOT
-from sender_kit import SITEURL, TargetServer, post, write_blog
+from sender_kit import SITEURL, TargetServer, post, remote_sites, write_blog
+
+__all__ = ["remote_sites"]  # the fixture, from sender_kit
 
 AVIS = f"{SITEURL}/posts/2026/avis/"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[TargetServer]:
-    srv = TargetServer(tmp_path / "targets")
-    srv.route("*", body="<p>a page</p>", headers=[["Link", "</e/wm>; rel=webmention"]])
-    srv.route("/e/wm", post=[{"status": 202}])
-    yield srv
-    srv.stop()
-
-
-def blog(tmp_path: Path, server: TargetServer, **deploy: Any) -> Path:
+def blog(tmp_path: Path, remote_sites: TargetServer, **deploy: Any) -> Path:
     settings = write_blog(
         tmp_path / "blog",
-        {"avis": post("avis", f"Nous répondons à [ce billet]({server.url('/t/a')}).")},
+        {
+            "avis": post(
+                "avis", f"Nous répondons à [ce billet]({remote_sites.url('/t/a')})."
+            )
+        },
     )
     root = tmp_path / "srv"
     with settings.open("a", encoding="utf-8") as f:
@@ -59,11 +54,13 @@ def live(settings: Path) -> str:
     return os.readlink(settings.parent.parent / "srv/current")
 
 
-def test_publish_twice_then_a_broken_post(server: TargetServer, tmp_path: Path) -> None:
+def test_publish_twice_then_a_broken_post(
+    remote_sites: TargetServer, tmp_path: Path
+) -> None:
     marker = tmp_path / "reloaded"
     settings = blog(
         tmp_path,
-        server,
+        remote_sites,
         reload=[sys.executable, "-c", f"open({str(marker)!r}, 'a').write('x')"],
     )
     first = publish(settings, "publish")
@@ -72,7 +69,7 @@ def test_publish_twice_then_a_broken_post(server: TargetServer, tmp_path: Path) 
     release = live(settings)
     page = settings.parent.parent / "srv/current/posts/2026/avis/index.html"
     assert "Nous répondons" in page.read_text(encoding="utf-8")
-    assert server.pairs() == {(AVIS, server.url("/t/a"))}
+    assert remote_sites.pairs() == {(AVIS, remote_sites.url("/t/a"))}
     assert marker.read_text() == "x"  # DEPLOY["reload"] ran after the switch
 
     # Again: safe. The same pages (the sitemap's build time aside, which
@@ -81,7 +78,7 @@ def test_publish_twice_then_a_broken_post(server: TargetServer, tmp_path: Path) 
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Nothing changed" in second.stdout or "1 file(s) copied" in second.stdout
     assert "Nous répondons" in page.read_text(encoding="utf-8")
-    assert len(server.received()) == 1
+    assert len(remote_sites.received()) == 1
     release = live(settings)
 
     # A broken post stops the chain before the deploy: the live site stays.
@@ -93,13 +90,13 @@ def test_publish_twice_then_a_broken_post(server: TargetServer, tmp_path: Path) 
     assert broken.returncode == 1
     assert "build failed" in broken.stderr and "live site is as it was" in broken.stderr
     assert "run `publish publish` again" in broken.stderr
-    assert live(settings) == release and len(server.received()) == 1
+    assert live(settings) == release and len(remote_sites.received()) == 1
 
 
 def test_deploy_to_a_full_disk_then_rollback(
-    server: TargetServer, tmp_path: Path
+    remote_sites: TargetServer, tmp_path: Path
 ) -> None:
-    settings = blog(tmp_path, server)
+    settings = blog(tmp_path, remote_sites)
     assert publish(settings, "build").returncode == 0
     done = publish(settings, "deploy")
     assert done.returncode == 0, done.stderr

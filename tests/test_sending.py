@@ -11,27 +11,25 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from conftest import ROOT, run_publish, stop_process
 from receiver_kit import free_port, wait_until
-from sender_kit import SITEURL, TargetServer, post, write_blog, write_settings
+from sender_kit import (
+    SITEURL,
+    TargetServer,
+    post,
+    remote_sites,
+    write_blog,
+    write_settings,
+)
+
+__all__ = ["remote_sites"]  # the fixture, from sender_kit
 
 AVIS = f"{SITEURL}/posts/2026/avis/"
 AUTRE = f"{SITEURL}/posts/2026/autre/"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[TargetServer]:
-    srv = TargetServer(tmp_path / "targets")
-    # Every page of the "remote" sites advertises one endpoint.
-    srv.route("*", body="<p>a page</p>", headers=[["Link", "</e/wm>; rel=webmention"]])
-    srv.route("/e/wm", post=[{"status": 202}])
-    yield srv
-    srv.stop()
 
 
 def publish(settings: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -50,50 +48,50 @@ def sent(settings: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def avis(server: TargetServer, *paths: str, **meta: str) -> str:
-    links = " ".join(f"[lien {i}]({server.url(p)})" for i, p in enumerate(paths))
+def avis(remote_sites: TargetServer, *paths: str, **meta: str) -> str:
+    links = " ".join(f"[lien {i}]({remote_sites.url(p)})" for i, p in enumerate(paths))
     own = f"[un autre billet]({AUTRE})"
     return post("avis", f"Nous répondons : {links}. Voir aussi {own}.", **meta)
 
 
-def test_publish_update_delete(server: TargetServer, tmp_path: Path) -> None:
-    reply_to = server.url("/t/c")
+def test_publish_update_delete(remote_sites: TargetServer, tmp_path: Path) -> None:
+    reply_to = remote_sites.url("/t/c")
     settings = write_blog(
         tmp_path / "blog",
         {
-            "avis": avis(server, "/t/a", "/t/b", in_reply_to=reply_to),
+            "avis": avis(remote_sites, "/t/a", "/t/b", in_reply_to=reply_to),
             "autre": post("autre", "Rien à signaler.", title="Autre"),
         },
     )
-    a, b, c, d = (server.url(f"/t/{x}") for x in "abcd")
+    a, b, c, d = (remote_sites.url(f"/t/{x}") for x in "abcd")
 
     # Published: each link, and the page it replies to; not our own site.
     built(settings)
     html = (tmp_path / "blog/output/posts/2026/avis/index.html").read_text()
     assert f'class="u-in-reply-to" href="{reply_to}"' in html
     first = sent(settings)
-    assert server.pairs() == {(AVIS, a), (AVIS, b), (AVIS, c)}
-    assert len(server.received()) == 3
+    assert remote_sites.pairs() == {(AVIS, a), (AVIS, b), (AVIS, c)}
+    assert len(remote_sites.received()) == 3
     assert re.search(r"^sent\s+3$", first.stdout, re.M), first.stdout
 
     # Unchanged: nothing is sent again.
     built(settings)
     again = sent(settings)
     assert "0 webmentions due" in again.stdout
-    assert len(server.received()) == 3
+    assert len(remote_sites.received()) == 3
 
     # Updated: A dropped, D added: current and former targets hear of it.
-    server.clear()
+    remote_sites.clear()
     (tmp_path / "blog/content/posts/avis.md").write_text(
-        avis(server, "/t/b", "/t/d", in_reply_to=reply_to), encoding="utf-8"
+        avis(remote_sites, "/t/b", "/t/d", in_reply_to=reply_to), encoding="utf-8"
     )
     built(settings)
     sent(settings)
-    assert server.pairs() == {(AVIS, a), (AVIS, b), (AVIS, c), (AVIS, d)}
-    assert len(server.received()) == 4
+    assert remote_sites.pairs() == {(AVIS, a), (AVIS, b), (AVIS, c), (AVIS, d)}
+    assert len(remote_sites.received()) == 4
 
     # Deleted: a tombstone is served, and every former target hears of it.
-    server.clear()
+    remote_sites.clear()
     (tmp_path / "blog/content/posts/avis.md").unlink()
     built(settings)
     tombstone = tmp_path / "blog/output/posts/2026/avis/index.html"
@@ -104,12 +102,12 @@ def test_publish_update_delete(server: TargetServer, tmp_path: Path) -> None:
     assert '"/posts/2026/avis/" 1;' in gone
     assert '"/posts/2026/avis/index.html" 1;' in gone
     sent(settings)
-    assert server.pairs() == {(AVIS, a), (AVIS, b), (AVIS, c), (AVIS, d)}
-    assert len(server.received()) == 4
+    assert remote_sites.pairs() == {(AVIS, a), (AVIS, b), (AVIS, c), (AVIS, d)}
+    assert len(remote_sites.received()) == 4
     # ...once.
     built(settings)
     assert "0 webmentions due" in sent(settings).stdout
-    assert len(server.received()) == 4
+    assert len(remote_sites.received()) == 4
     # The home page no longer lists it; the tombstone stays on later builds.
     index = (tmp_path / "blog/output/index.html").read_text(encoding="utf-8")
     assert "/posts/2026/avis/" not in index
@@ -117,9 +115,9 @@ def test_publish_update_delete(server: TargetServer, tmp_path: Path) -> None:
 
 
 def test_the_preview_server_answers_410_for_a_tombstone(
-    server: TargetServer, tmp_path: Path
+    remote_sites: TargetServer, tmp_path: Path
 ) -> None:
-    settings = write_blog(tmp_path / "blog", {"avis": avis(server, "/t/a")})
+    settings = write_blog(tmp_path / "blog", {"avis": avis(remote_sites, "/t/a")})
     built(settings)
     (tmp_path / "blog/content/posts/avis.md").unlink()
     built(settings)
@@ -147,34 +145,34 @@ def test_the_preview_server_answers_410_for_a_tombstone(
 
 @pytest.mark.parametrize("how", ["status-deleted", "back-to-draft"])
 def test_a_post_marked_deleted_or_withdrawn(
-    server: TargetServer, tmp_path: Path, how: str
+    remote_sites: TargetServer, tmp_path: Path, how: str
 ) -> None:
-    settings = write_blog(tmp_path / "blog", {"avis": avis(server, "/t/a")})
+    settings = write_blog(tmp_path / "blog", {"avis": avis(remote_sites, "/t/a")})
     built(settings)
     sent(settings)
-    server.clear()
+    remote_sites.clear()
     status = "deleted" if how == "status-deleted" else "draft"
     (tmp_path / "blog/content/posts/avis.md").write_text(
-        avis(server, "/t/a", status=status), encoding="utf-8"
+        avis(remote_sites, "/t/a", status=status), encoding="utf-8"
     )
     result = publish(settings, "build", "--strict")
     assert result.returncode == 0, result.stdout + result.stderr
     page = (tmp_path / "blog/output/posts/2026/avis/index.html").read_text()
     assert "410 Gone" in page
     sent(settings)
-    assert server.pairs() == {(AVIS, server.url("/t/a"))}
+    assert remote_sites.pairs() == {(AVIS, remote_sites.url("/t/a"))}
 
 
 @pytest.mark.parametrize("how", ["broken-file", "rescheduled"])
 def test_a_post_that_fails_to_read_or_is_rescheduled_is_not_deleted(
-    server: TargetServer, tmp_path: Path, how: str
+    remote_sites: TargetServer, tmp_path: Path, how: str
 ) -> None:
     """One bad build must never send deletion notices for a live post."""
-    settings = write_blog(tmp_path / "blog", {"avis": avis(server, "/t/a")})
+    settings = write_blog(tmp_path / "blog", {"avis": avis(remote_sites, "/t/a")})
     built(settings)
     sent(settings)
-    server.clear()
-    text = avis(server, "/t/a")
+    remote_sites.clear()
+    text = avis(remote_sites, "/t/a")
     if how == "broken-file":
         text = text.replace("Date: 2026-10-01 10:00", "Date: the day after tomorrow")
     else:
@@ -183,37 +181,39 @@ def test_a_post_that_fails_to_read_or_is_rescheduled_is_not_deleted(
     publish(settings, "build")  # may report the broken post; that is the point
     assert "/posts/2026/avis/" not in (tmp_path / "blog/output/gone.map").read_text()
     assert "0 webmentions due" in sent(settings).stdout
-    assert server.received() == []
+    assert remote_sites.received() == []
 
 
-def test_dry_run_and_one_post(server: TargetServer, tmp_path: Path) -> None:
+def test_dry_run_and_one_post(remote_sites: TargetServer, tmp_path: Path) -> None:
     settings = write_blog(
         tmp_path / "blog",
         {
-            "avis": avis(server, "/t/a"),
-            "autre": post("autre", f"Voir [b]({server.url('/t/b')}).", title="Autre"),
+            "avis": avis(remote_sites, "/t/a"),
+            "autre": post(
+                "autre", f"Voir [b]({remote_sites.url('/t/b')}).", title="Autre"
+            ),
         },
     )
     built(settings)
     dry = publish(settings, "mentions", "send", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert f"{AVIS}  ->  {server.url('/t/a')}" in dry.stdout
+    assert f"{AVIS}  ->  {remote_sites.url('/t/a')}" in dry.stdout
     assert "2 webmentions due (dry run: nothing sent)" in dry.stdout
-    assert server.received() == []
+    assert remote_sites.received() == []
     only = publish(settings, "mentions", "send", "--post", "autre")
     assert only.returncode == 0, only.stderr
-    assert server.pairs() == {(AUTRE, server.url("/t/b"))}
+    assert remote_sites.pairs() == {(AUTRE, remote_sites.url("/t/b"))}
     missing = publish(settings, "mentions", "send", "--post", "nope")
     assert missing.returncode == 1
     assert "no post has the slug 'nope'" in missing.stderr
 
 
-def test_exit_codes_and_the_summary(server: TargetServer, tmp_path: Path) -> None:
+def test_exit_codes_and_the_summary(remote_sites: TargetServer, tmp_path: Path) -> None:
     """Remote refusals exit 0 (and 1 with --strict); the table says what happened."""
-    server.route("/t/refuses", headers=[["Link", "</e/no>; rel=webmention"]])
-    server.route("/e/no", post=[{"status": 400, "body": "no link to target"}])
+    remote_sites.route("/t/refuses", headers=[["Link", "</e/no>; rel=webmention"]])
+    remote_sites.route("/e/no", post=[{"status": 400, "body": "no link to target"}])
     settings = write_blog(
-        tmp_path / "blog", {"avis": avis(server, "/t/a", "/t/refuses")}
+        tmp_path / "blog", {"avis": avis(remote_sites, "/t/a", "/t/refuses")}
     )
     built(settings)
     result = publish(settings, "mentions", "send")
@@ -222,7 +222,7 @@ def test_exit_codes_and_the_summary(server: TargetServer, tmp_path: Path) -> Non
     assert re.search(r"^refused\s+1$", result.stdout, re.M)
     assert "the endpoint answered 400: no link to target" in result.stderr
     (tmp_path / "blog/content/posts/avis.md").write_text(
-        avis(server, "/t/refuses", title="Nouveau titre"), encoding="utf-8"
+        avis(remote_sites, "/t/refuses", title="Nouveau titre"), encoding="utf-8"
     )
     built(settings)
     strict = publish(settings, "mentions", "send", "--strict")
@@ -282,12 +282,12 @@ DEMO_PAIRS = {
 EXTERNAL = re.compile(r"https://([a-z0-9.-]+\.example)(/[^\s)\"'<>\]]*)?")
 
 
-def test_a_run_over_the_demo_site(server: TargetServer, tmp_path: Path) -> None:
-    """The demo's posts, their remote links pointed at the local target server
+def test_a_run_over_the_demo_site(remote_sites: TargetServer, tmp_path: Path) -> None:
+    """The demo's posts, their remote links pointed at the local target remote_sites
     (https://julie.example/x → http://127.0.0.2:PORT/julie.example/x)."""
 
     def local(url: str) -> str:
-        return EXTERNAL.sub(lambda m: server.url(f"/{m[1]}{m[2] or ''}"), url)
+        return EXTERNAL.sub(lambda m: remote_sites.url(f"/{m[1]}{m[2] or ''}"), url)
 
     content = tmp_path / "site/content"
     shutil.copytree(ROOT / "content", content)
@@ -298,11 +298,11 @@ def test_a_run_over_the_demo_site(server: TargetServer, tmp_path: Path) -> None:
 
     result = sent(settings)
     expected = {(f"{SITEURL}/{path}", local(target)) for path, target in DEMO_PAIRS}
-    assert server.pairs() == expected
-    assert len(server.received()) == len(expected)
+    assert remote_sites.pairs() == expected
+    assert len(remote_sites.received()) == len(expected)
     assert re.search(rf"^sent\s+{len(expected)}$", result.stdout, re.M), result.stdout
 
     built(settings)
     again = sent(settings)
     assert "0 webmentions due" in again.stdout
-    assert len(server.received()) == len(expected)
+    assert len(remote_sites.received()) == len(expected)

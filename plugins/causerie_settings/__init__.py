@@ -9,6 +9,7 @@ build with a message that names the setting, instead of being silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -87,3 +88,10 @@ def read_section(settings: Mapping[str, Any], name: str, cls: type[T]) -> T:
         return cls(**values)
     except SettingsError as exc:
         raise SettingsError(f"{name}: {exc}") from None
+
+
+def site_dir(settings: Mapping[str, Any]) -> str:
+    """The site's directory, where var/ is (the mention store, the mail
+    ledger, releases' lock…): CAUSERIE_SITE_DIR, set by ``publish`` to the
+    settings file's directory, else the parent of PATH (content/)."""
+    return str(settings.get("CAUSERIE_SITE_DIR") or os.path.dirname(settings["PATH"]))

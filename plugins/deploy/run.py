@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from causerie_settings import read_section
+from causerie_settings import site_dir as shared_site_dir
 
 from .local import LocalTarget
 from .releases import State, new_id, previous, to_prune
@@ -57,7 +58,7 @@ def config(settings: Mapping[str, Any]) -> DeploySettings:
 
 
 def site_dir(settings: Mapping[str, Any]) -> Path:
-    return Path(settings.get("CAUSERIE_SITE_DIR") or Path(settings["PATH"]).parent)
+    return Path(shared_site_dir(settings))
 
 
 def make_target(

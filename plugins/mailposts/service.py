@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from authoring import registry_for
+from causerie_settings import site_dir
 
 from . import config
 from .ledger import Ledger
@@ -19,10 +20,6 @@ from .reply import smtp_mailer
 from .settings import ENV_SMTP_PASSWORD, MailSettings
 
 log = logging.getLogger(__name__)
-
-
-def site_dir(settings: dict[str, Any]) -> str:
-    return str(settings.get("CAUSERIE_SITE_DIR") or os.path.dirname(settings["PATH"]))
 
 
 def publish_hook(cfg: MailSettings, cwd: str) -> Callable[[], None] | None:

@@ -8,12 +8,11 @@ post its reading time and related posts; the library half (:mod:`.build`,
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from pelican import signals
 
-from causerie_settings import read_section
+from causerie_settings import read_section, site_dir
 
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
@@ -30,11 +29,6 @@ log = logging.getLogger(__name__)
 
 def config(settings: dict[str, Any]) -> SitebuildSettings:
     return read_section(settings, "SITEBUILD", SitebuildSettings)
-
-
-def site_dir(settings: dict[str, Any]) -> str:
-    """The site's directory (where var/ is), as the other capabilities read it."""
-    return str(settings.get("CAUSERIE_SITE_DIR") or os.path.dirname(settings["PATH"]))
 
 
 def markdown_cache(settings: dict[str, Any]) -> ContentCache | None:

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from causerie_settings import read_section
+from causerie_settings import read_section, site_dir
 
 from .settings import WebmentionSettings
 
@@ -29,11 +29,6 @@ __all__ = ["WebmentionSettings", "config", "open_store", "register", "site_dir"]
 def config(settings: dict[str, Any]) -> WebmentionSettings:
     """The validated ``WEBMENTIONS`` dict of Pelican ``settings``."""
     return read_section(settings, "WEBMENTIONS", WebmentionSettings)
-
-
-def site_dir(settings: dict[str, Any]) -> str:
-    """The site's directory, against which var/ and other paths are read."""
-    return str(settings.get("CAUSERIE_SITE_DIR") or os.path.dirname(settings["PATH"]))
 
 
 def var_dir(settings: dict[str, Any]) -> str:

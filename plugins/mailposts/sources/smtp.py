@@ -52,6 +52,7 @@ from aiosmtpd.smtp import SMTP
 from .. import model
 from ..errors import MailError
 from ..settings import MailSettings
+from ..write import fsync_dir
 from . import Ingest
 
 log = logging.getLogger(__name__)
@@ -108,14 +109,6 @@ class Envelope:
     received: str | None = None  # ISO 8601
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Spool:
     """Messages accepted and not yet dealt with, one file each (see above)."""
 
@@ -134,7 +127,7 @@ class Spool:
         try:
             self._write(envelope_path, meta)
             self._write(self.dir / f"{name}.eml", raw)  # the commit point
-            _fsync_dir(self.dir)  # the renames themselves survive a crash
+            fsync_dir(self.dir)  # the renames themselves survive a crash
         except OSError:
             envelope_path.unlink(missing_ok=True)
             raise
@@ -186,7 +179,7 @@ class Spool:
         has written its post, or kept its own copy of a set-aside one)."""
         for suffix in (".json", ".eml"):  # the .eml last: it marks "still to do"
             (self.dir / f"{name}{suffix}").unlink(missing_ok=True)
-        _fsync_dir(self.dir)
+        fsync_dir(self.dir)
 
     def path(self, name: str) -> Path:
         return self.dir / f"{name}.eml"
