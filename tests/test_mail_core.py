@@ -263,6 +263,8 @@ def test_secret_lines_are_removed() -> None:
         ((("List-Id", "<news.example.com>"),), "List-Id"),
         ((("Return-Path", "<>"),), "bounce"),
         ((("From", "Blog <blog@maison-lumen.example>"),), "our own address"),
+        # Another address that merely contains ours is a person.
+        ((("From", "Ma <myblog@maison-lumen.example>"),), None),
         ((("X-Auto-Response-Suppress", "All"),), "X-Auto-Response-Suppress"),
         ((("Auto-Submitted", "no"),), None),
         ((("Precedence", "first-class"),), None),

@@ -312,3 +312,49 @@ def test_a_draft_only_authors_edit_stays_a_draft(
     (path,) = site.posts()
     text = path.read_text(encoding="utf-8")
     assert "Le texte corrigé." in text and "Status: draft" in text
+
+
+def test_a_retried_delete_after_a_crash_still_deletes(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    """A crash after the post's removal, before its record: the DELETE mail,
+    handled again, ends as deleted (not as "the post no longer exists")."""
+    assert ingest(site, mail()).outcome == PUBLISHED
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+    path.unlink()  # what the first, interrupted try had done
+    again = ingest(
+        site,
+        mail(
+            subject="Re: Une nouvelle lampe",
+            body="DELETE\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert again.outcome == DELETED, again.reason
+
+
+def test_the_same_mail_ingested_at_once_makes_one_post(site: Site) -> None:
+    """`mail poll --watch` and `mail import` at the same time, several times
+    over: the per-site ingest lock lets one write the post, the others find
+    it recorded."""
+    import threading
+
+    raw = mail()
+    pipelines = [make_pipeline(site.settings, environ={}) for _ in range(4)]
+    for pipeline in pipelines:
+        pipeline.clock = lambda: NOW
+    start = threading.Barrier(len(pipelines))
+    outcomes: list[str] = []
+
+    def run(pipeline: Pipeline) -> None:
+        start.wait()
+        outcomes.append(pipeline(Arrival(raw, "pipe")).outcome)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in pipelines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [DUPLICATE, DUPLICATE, DUPLICATE, PUBLISHED]
+    assert len(site.posts()) == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import logging
 import re
@@ -104,6 +105,17 @@ class Pipeline:
         self.tz = ZoneInfo(site.timezone)
 
     def __call__(self, arrival: Arrival) -> Verdict:
+        # One message at a time per site, across processes (`mail poll
+        # --watch` and a `mail import` may run at once): between the ledger's
+        # "not seen" and its record, the post is written; two ingesters of the
+        # same message would otherwise both write it (a second post, -2).
+        lock = self.site.var_dir / "mail" / "ingest.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            return self._ingest(arrival)
+
+    def _ingest(self, arrival: Arrival) -> Verdict:
         raw = arrival.raw
         digest = hashlib.sha256(raw).hexdigest()
         try:
@@ -238,55 +250,58 @@ class Pipeline:
                 raw,
             )
         target = self.site.content_dir / path
-        if not target.exists():
-            return self._refuse(
-                msg, author, message_id, digest, raw, _gone(path, author.lang)
-            )
         french = author.lang == "fr"
         if _first_line(msg).strip().lower().rstrip(".!") in _DELETE_WORDS:
+            # Checked before "is the post still there?": after a crash between
+            # the removal and its record, the retried DELETE finds the post
+            # gone and must end as deleted, not as a refusal.
             write.delete_post(target)
-            self.ledger.record(
-                message_id,
-                digest,
-                DELETED,
-                path=path,
-                sender=author.email,
-                at=self.clock(),
-            )
             text = (
                 f"Le billet {path} est retiré."
                 if french
                 else f"The post {path} is taken down."
             )
-            self._answer(
-                msg,
-                author,
-                reply.notice(msg, author.email, self.cfg, author.lang, text),
+            return self._edited(msg, author, message_id, digest, path, DELETED, text)
+        if not target.exists():
+            return self._refuse(
+                msg, author, message_id, digest, raw, _gone(path, author.lang)
             )
-            self._run_hook()
-            return Verdict(DELETED, None, path)
         made = self._parse(msg, author, digest, len(raw))
         if isinstance(made, Refusal):
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft":  # an edit cannot publish what only drafts may
             made = dataclasses.replace(made, status="draft")
         write.replace_post(target, made, self.site.content_dir)
-        self.ledger.record(
-            message_id, digest, UPDATED, path=path, sender=author.email, at=self.clock()
-        )
         text = (
             f"Le billet {path} est mis à jour."
             if french
             else f"The post {path} is updated."
         )
+        return self._edited(msg, author, message_id, digest, path, UPDATED, text)
+
+    def _edited(
+        self,
+        msg: EmailMessage,
+        author: Author,
+        message_id: str,
+        digest: str,
+        path: str,
+        outcome: str,
+        text: str,
+    ) -> Verdict:
+        """Record an edit or a deletion, tell the author, run the hook. An
+        updated post's notice may be answered in turn (it confirms the post)."""
+        self.ledger.record(
+            message_id, digest, outcome, path=path, sender=author.email, at=self.clock()
+        )
         self._answer(
             msg,
             author,
             reply.notice(msg, author.email, self.cfg, author.lang, text),
-            confirms=path,
+            confirms=path if outcome == UPDATED else None,
         )
         self._run_hook()
-        return Verdict(UPDATED, None, path)
+        return Verdict(outcome, None, path)
 
     def _set_aside(
         self, outcome: str, reason: str, message_id: str, digest: str, raw: bytes

@@ -15,7 +15,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, getaddresses, make_msgid
 
 from .settings import MailSettings
 
@@ -38,8 +38,8 @@ def automatic(msg: EmailMessage, our_address: str) -> str | None:
     return_path = msg.get("Return-Path")
     if return_path is not None and str(return_path).strip() in ("<>", ""):
         return "an empty Return-Path (a bounce)"
-    sender = str(msg.get("From", "")).lower()
-    if our_address.lower() in sender:
+    senders = [a.lower() for _n, a in getaddresses([str(msg.get("From", ""))])]
+    if our_address.lower() in senders:  # exact: not myblog@ for blog@
         return "our own address"
     if str(msg.get("X-Auto-Response-Suppress", "")).strip():
         # Exchange's own "do not answer me" (MS-OXCMAIL 2.2.3.2.14).

@@ -111,11 +111,7 @@ def write_post(post: Post, content_dir: Path, posts_dir: str) -> tuple[Path, boo
     existing = find(post, directory)
     if existing is not None:
         return existing, False
-    for media in post.media:
-        target = (content_dir / media.path).resolve()
-        if content_dir.resolve() not in target.parents:
-            raise ValueError(f"media path {media.path!r} leaves content/")
-        atomic_write(target, media.data)
+    write_media(post, content_dir)
     for path in candidates(post, directory):
         if not path.exists():
             atomic_write(path, render(post).encode("utf-8"))
@@ -126,11 +122,22 @@ def write_post(post: Post, content_dir: Path, posts_dir: str) -> tuple[Path, boo
     )
 
 
+def write_media(post: Post, content_dir: Path) -> None:
+    """A post's images and documents, each atomically, never outside content/
+    (the paths are ours, but a second lock costs nothing)."""
+    root = content_dir.resolve()
+    targets = [(root / media.path).resolve() for media in post.media]
+    for media, target in zip(post.media, targets, strict=True):
+        if root not in target.parents:
+            raise ValueError(f"media path {media.path!r} leaves content/")
+    for media, target in zip(post.media, targets, strict=True):
+        atomic_write(target, media.data)
+
+
 def replace_post(path: Path, new: Post, content_dir: Path) -> None:
     """An author's answer to a confirmation: the post's text (and title) are
     the new ones; its date, slug, language and Message-Id stay."""
-    for media in new.media:
-        atomic_write(content_dir / media.path, media.data)
+    write_media(new, content_dir)
     keep = _metadata(path)
     text = render(new)
     kept_meta = {k.lower(): v for k, v in keep.items()}
