@@ -20,7 +20,7 @@ from PIL import Image
 
 from authoring.registry import Author
 from mailposts import parse
-from mailposts.body import decode_bytes, unflow
+from mailposts.body import Fragment, choose_body, decode_bytes, unflow
 from mailposts.markup import defuse_markdown, escape_literal
 from mailposts.model import DOCUMENT, IMAGE, THUMBNAIL, Post, Refusal
 from mailposts.settings import MailSettings
@@ -812,3 +812,14 @@ def test_defaults() -> None:
         (),
         None,
     )
+
+
+def test_a_multipart_without_boundary_is_read_as_its_text() -> None:
+    raw = (
+        b"From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed\r\n\r\nLe texte, sans fronti\xc3\xa8re.\r\n"
+    )
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    (fragment,) = choose_body(msg)
+    assert isinstance(fragment, Fragment) and fragment.kind == "plain"
+    assert fragment.text.strip() == "Le texte, sans frontière."

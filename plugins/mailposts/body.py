@@ -209,6 +209,11 @@ def _walk(part: Message) -> list[Segment]:
             ordered = [root] + [c for c in children if c is not root] if root else []
             return [s for c in ordered for s in _walk(c)]
         return [s for c in children for s in _walk(c)]
+    if part.get_content_maintype() == "multipart":
+        # RFC 2046 §5.1.1: a multipart needs its boundary. Without one the
+        # stdlib keeps the body undivided (NoBoundaryInMultipartDefect): it
+        # is the text the sender wrote, not an attachment.
+        return [Fragment("plain", _text_of(part))]
     if ctype in IGNORED_TYPES:
         return []
     is_attachment = part.get_content_disposition() == "attachment" or _name(part)

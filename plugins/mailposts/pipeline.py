@@ -205,7 +205,7 @@ class Pipeline:
         from .parse import parse_message
 
         return parse_message(
-            _without_secret(_repaired(msg)),
+            _without_secret(msg),
             author=author,
             settings=self.cfg,
             tz=self.tz,
@@ -389,16 +389,6 @@ def _first_line(msg: EmailMessage) -> str:
 
         text = BeautifulSoup(text, "lxml").get_text("\n")
     return next((line for line in text.splitlines() if line.strip()), "")
-
-
-def _repaired(msg: EmailMessage) -> EmailMessage:
-    """A multipart without its boundary (RFC 2046 §5.1.1 requires one) is
-    kept by the stdlib as one undivided body (NoBoundaryInMultipartDefect):
-    read it as the plain text it then is, rather than as an attachment."""
-    if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
-        charset = msg.get_param("charset") or "utf-8"
-        msg.replace_header("Content-Type", f"text/plain; charset={charset}")
-    return msg
 
 
 def _without_secret(msg: EmailMessage) -> EmailMessage:
