@@ -47,8 +47,14 @@ def print_report(report: sitebuild.BuildReport) -> None:
         f"{plural(report.files_written, 'file')} to {report.output} in {report.seconds:.2f} s."
     )
     if report.files_changed is not None:
+        rendered = (
+            f"rendered {plural(report.rendered, 'page')} (feeds included), "
+            f"{report.kept} unchanged left unrendered; "
+            if report.rendered is not None
+            else ""
+        )
         click.echo(
-            f"Incremental: {report.files_changed} changed, "
+            f"Incremental: {rendered}{report.files_changed} changed, "
             f"{report.files_removed} removed, the rest left as it was."
         )
     if report.problems:

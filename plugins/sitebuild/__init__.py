@@ -21,6 +21,7 @@ from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
 from .stable_sitemap import pin_sitemap_clock
+from .writer import get_writer
 
 __all__ = ["SitebuildSettings", "register"]
 
@@ -138,8 +139,16 @@ def _enrich_all(generators: list[Any]) -> None:
             _enrich(generator)
 
 
+def _listed_terms(generator: Any) -> frozenset[tuple[str, str]]:
+    """The categories and tags that have a page of their own."""
+    terms = {("category", str(cat.slug)) for cat, _posts in generator.categories}
+    terms |= {("tag", str(tag.slug)) for tag in generator.tags}
+    return frozenset(terms)
+
+
 def _enrich(generator: Any) -> None:
     cfg = config(generator.settings)
+    listed = _listed_terms(generator)
     posts = generator.articles + generator.translations
     by_id = {id(a): a for a in posts}
     candidates = {id(a): _candidate(a) for a in posts}
@@ -148,6 +157,16 @@ def _enrich(generator: Any) -> None:
         by_lang.setdefault(article.lang, []).append(candidates[id(article)])
     # Related posts are offered in the reader's language only.
     indexes = {lang: RelatedIndex(pool) for lang, pool in by_lang.items()}
+    for article in posts + generator.drafts + generator.drafts_translations:
+        # Only the post's own terms: its page's fingerprint then changes
+        # when one of them gets or loses its page, not for any other tag.
+        own = (
+            {("category", str(article.category.slug))}
+            if getattr(article, "category", None)
+            else set()
+        )
+        own |= {("tag", str(t.slug)) for t in getattr(article, "tags", None) or []}
+        article.listed_terms = frozenset(own & listed)
     for article in posts:
         article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
         keys = indexes[article.lang].related(candidates[id(article)], cfg.related_posts)
@@ -156,6 +175,7 @@ def _enrich(generator: Any) -> None:
 
 def register() -> None:
     signals.initialized.connect(_initialized)
+    signals.get_writer.connect(get_writer)
     signals.finalized.connect(_finalized)
     signals.readers_init.connect(_readers_init)
     signals.article_generator_pretaxonomy.connect(_hold_scheduled)

@@ -21,11 +21,12 @@ from pelican import Pelican, signals
 from pelican.log import LimitFilter, console
 from pelican.settings import read_settings
 
-from causerie_settings import UserError, read_section
+from causerie_settings import UserError, read_section, site_dir
 
 from . import markdown_cache
 from .incremental import staging_dir, sync_tree
 from .settings import SitebuildSettings
+from .writer import PRINTS_FILE, PagePlan, active_plan
 
 #: Called as progress(stage, done, total): stage "reading" has a total (the
 #: number of source files), stage "writing" counts files written (total None).
@@ -58,6 +59,10 @@ class BuildReport:
     #: Incremental builds: Markdown files converted (the others came from
     #: the cache of earlier builds).
     converted: int | None = None
+    #: Incremental builds: pages and feeds rendered, and those left as they
+    #: were because nothing they show changed.
+    rendered: int | None = None
+    kept: int | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -185,6 +190,12 @@ def build_site(
             "DELETE_OUTPUT_DIRECTORY": True,
             "OUTPUT_RETENTION": [],
         }
+    plan = page_plan(original) if incremental else None
+    if plan is not None:
+        plan.start(settings)
+        # Plugins write beside the pages (gone.map, avatars): the staging
+        # directory must exist even when every page is kept.
+        Path(settings["OUTPUT_PATH"]).mkdir(parents=True, exist_ok=True)
     total = count_sources(settings)
     read = 0
     generators: list[Any] = []
@@ -214,7 +225,8 @@ def build_site(
         for signal, receiver in receivers:
             signal.connect(receiver, weak=False)
         try:
-            Pelican(settings).run()
+            with active_plan(plan):
+                Pelican(settings).run()
         except TemplateError as exc:
             raise SitebuildError(
                 f"the theme failed: {exc} (in {getattr(exc, 'filename', '?')}, "
@@ -229,7 +241,11 @@ def build_site(
             report.output,
             delete_stale=bool(original["DELETE_OUTPUT_DIRECTORY"]),
             retention=original.get("OUTPUT_RETENTION") or (),
+            kept=plan.kept if plan is not None else (),
         )
+        if plan is not None:
+            plan.finish()
+            report.rendered, report.kept = plan.rendered, len(plan.kept)
         report.files_changed, report.files_removed = synced.changed, synced.removed
         cache = markdown_cache(settings)
         report.converted = cache.misses if cache is not None else None
@@ -237,6 +253,21 @@ def build_site(
     report.problems = handler.problems
     _count(report, generators)
     return report
+
+
+#: One plan per output for the life of the process: ``publish watch`` and
+#: ``publish serve`` keep the fingerprints in memory between builds.
+_plans: dict[Path, PagePlan] = {}
+
+
+def page_plan(settings: dict[str, Any]) -> PagePlan:
+    """The fingerprints of the pages of ``settings``' output."""
+    output = Path(settings["OUTPUT_PATH"]).resolve()
+    plan = _plans.get(output)
+    if plan is None:
+        store = Path(site_dir(settings)).resolve() / PRINTS_FILE
+        plan = _plans[output] = PagePlan(output, store)
+    return plan
 
 
 def _count(report: BuildReport, generators: list[Any]) -> None:

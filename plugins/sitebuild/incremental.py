@@ -68,24 +68,30 @@ def sync_tree(
     output: Path,
     delete_stale: bool = True,
     retention: Collection[str] = (),
+    kept: Collection[str] = (),
 ) -> SyncResult:
-    """Make ``output`` hold exactly the files of ``staging``; empty ``staging``.
+    """Make ``output`` hold exactly the files of ``staging`` plus ``kept``;
+    empty ``staging``.
 
-    With ``delete_stale`` (Pelican's DELETE_OUTPUT_DIRECTORY) files the build
-    did not produce are removed, except the top-level names in ``retention``
-    (OUTPUT_RETENTION), as Pelican's own cleaning spares them.
+    ``kept`` are paths (relative, with ``/``) of files the build did not
+    render because the output already holds them as they would be
+    (:class:`~.writer.PagePlan`). With ``delete_stale`` (Pelican's
+    DELETE_OUTPUT_DIRECTORY) every other file is removed, except under the
+    top-level names in ``retention`` (OUTPUT_RETENTION), as Pelican's own
+    cleaning spares them.
     """
     result = SyncResult()
     output.mkdir(parents=True, exist_ok=True)
-    for dirpath, dirnames, filenames in os.walk(staging):
+    produced: set[str] = set(kept)
+    for dirpath, _dirnames, filenames in os.walk(staging):
         rel = Path(dirpath).relative_to(staging)
         target_dir = output / rel
-        if target_dir.exists() and not target_dir.is_dir():
+        if target_dir.is_symlink() or (target_dir.exists() and not target_dir.is_dir()):
             result.removed += _remove(target_dir)  # a file where a directory goes
         target_dir.mkdir(exist_ok=True)
-        wanted = set(dirnames) | set(filenames)
         for name in filenames:
             source, target = Path(dirpath) / name, target_dir / name
+            produced.add((rel / name).as_posix())
             if target.is_dir() and not target.is_symlink():
                 result.removed += _remove(target)
             elif not target.is_symlink() and same_bytes(source, target):
@@ -93,10 +99,29 @@ def sync_tree(
                 continue
             os.replace(source, target)
             result.changed += 1
-        if delete_stale:
-            for entry in os.listdir(target_dir):
-                if entry in wanted or (rel == Path(".") and entry in retention):
-                    continue
-                result.removed += _remove(target_dir / entry)
+    if delete_stale:
+        result.removed += _remove_stale(output, produced, set(retention))
     shutil.rmtree(staging)
     return result
+
+
+def _remove_stale(output: Path, produced: set[str], retention: set[str]) -> int:
+    """Remove what the build did not produce, and directories left empty."""
+    removed = 0
+    for dirpath, dirnames, filenames in os.walk(output, topdown=False):
+        rel = Path(dirpath).relative_to(output)
+        top = rel.parts[0] if rel.parts else None
+        if top in retention:
+            continue
+        for name in filenames + [
+            d for d in dirnames if (Path(dirpath) / d).is_symlink()
+        ]:
+            relpath = (rel / name).as_posix()
+            if rel == Path(".") and name in retention:
+                continue
+            if relpath not in produced:
+                os.unlink(Path(dirpath) / name)
+                removed += 1
+        if rel != Path(".") and not os.listdir(dirpath):
+            os.rmdir(dirpath)
+    return removed

@@ -22,7 +22,7 @@ nothing new writes the same files.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,14 +186,25 @@ def _write(fg: FeedGenerator, path: Path) -> None:
     path.write_bytes(fg.atom_str(pretty=True))
 
 
-def write_feeds(output: Path, site: FeedSite, threads: Sequence[Thread]) -> list[Path]:
-    """Write the site's and every post's conversation feed; return their paths."""
+def write_feeds(
+    output: Path,
+    site: FeedSite,
+    threads: Sequence[Thread],
+    unchanged: Callable[..., bool] | None = None,
+) -> list[Path]:
+    """Write the site's and every post's conversation feed; return their paths.
+
+    ``unchanged(relpath, *inputs)`` (an incremental build's) says when the
+    output already holds a feed made from the same inputs: it is skipped.
+    """
     written = []
     path = output / site.feed_path
-    _write(site_feed(threads, site), path)
+    if unchanged is None or not unchanged(site.feed_path, site, tuple(threads)):
+        _write(site_feed(threads, site), path)
     written.append(path)
     for thread in threads:
         path = output / thread.feed_path
-        _write(post_feed(thread, site), path)
+        if unchanged is None or not unchanged(thread.feed_path, site, thread):
+            _write(post_feed(thread, site), path)
         written.append(path)
     return written

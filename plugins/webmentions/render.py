@@ -397,7 +397,11 @@ def _write(generator: Any, writer: Any = None) -> None:
     copy_avatars(build.threads, build.avatar_dir, output)
     if writer is not None:
         outgoing.write_tombstones(generator, writer, build.gone)
-    for path in write_feeds(output, build.site, build.threads):
+    # Causerie's writer, in an incremental build, knows which feeds are
+    # already in the output as they would be written (sitebuild.writer).
+    plan = getattr(writer, "plan", None)
+    unchanged = plan.unchanged if plan is not None else None
+    for path in write_feeds(output, build.site, build.threads, unchanged):
         signals.feed_written.send(str(path), context=generator.context, feed=None)
     del generator.webmentions_build
 

@@ -1,0 +1,364 @@
+"""Causerie's Pelican writer: stable pagination, and no work for unchanged pages.
+
+Pelican's ``Writer`` renders and writes every page of every build. This one
+(given to Pelican by the ``get_writer`` signal):
+
+- paginates lists with :mod:`.pagination` (pages cut from the oldest post,
+  so a new post leaves older list pages as they were);
+- during an incremental build (:class:`PagePlan` active), computes each
+  page's fingerprint (:mod:`.fingerprint`) before rendering it, and when the
+  previous build of the same output recorded the same fingerprint and the
+  file is still there, neither renders nor writes it: the file is *kept*.
+  Feeds are treated the same way.
+
+A kept page still sends Pelican's ``content_written`` signal with its
+context, as a written one does, so the sitemap lists it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pelican import signals
+from pelican.utils import sanitised_join
+from pelican.writers import Writer
+
+from .fingerprint import Digester, _blake, template_names, tree_digest, versions_digest
+from .pagination import StablePaginator
+
+log = logging.getLogger(__name__)
+
+#: Bump when what a fingerprint covers changes.
+FORMAT = 1
+#: Where the fingerprints of the last incremental build live, under var/.
+PRINTS_FILE = Path("var") / "build-cache" / "pages.pickle"
+
+#: Keys of Pelican's context a template may read that the site digest
+#: already covers (every setting), or that only locate the page.
+_LOCATION_KEYS = frozenset({"output_file", "localsiteurl", "page_name", "url"})
+
+
+class PagePlan:
+    """Fingerprints of one output's pages: the last build's and this one's."""
+
+    def __init__(self, output: Path, store: Path | None = None) -> None:
+        self.output = output
+        self.store = store
+        self.previous: dict[str, bytes] = {}
+        self.current: dict[str, bytes] = {}
+        #: Files of the output this build did not render (unchanged).
+        self.kept: set[str] = set()
+        self.rendered = 0
+        self.site = b""
+        self.digester = Digester()
+        #: Names each template reads, valid for the site digest _names_site
+        #: (parsing the templates costs more than a few pages).
+        self._names: dict[str, frozenset[str]] = {}
+        self._names_site = b""
+        if store is not None:
+            self._load()
+
+    # --- persistence ----------------------------------------------------------
+
+    def _load(self) -> None:
+        assert self.store is not None
+        try:
+            with self.store.open("rb") as fh:
+                stored = pickle.load(fh)
+        except FileNotFoundError:
+            return
+        except Exception as exc:  # truncated or foreign: render everything
+            log.warning("sitebuild: %s unreadable (%s); rendering all", self.store, exc)
+            return
+        if (
+            isinstance(stored, dict)
+            and stored.get("format") == FORMAT
+            and stored.get("output") == str(self.output.resolve())
+            and isinstance(stored.get("pages"), dict)
+        ):
+            self.previous = stored["pages"]
+            if isinstance(stored.get("names"), dict):
+                self._names = stored["names"]
+                self._names_site = stored.get("names_site", b"")
+
+    def finish(self) -> None:
+        """The build is in the output: its fingerprints are the next one's
+        "previous" (kept on disk for the next process)."""
+        self.previous = self.current
+        self.save()
+
+    def save(self) -> None:
+        """Write the last build's fingerprints (atomically)."""
+        if self.store is None:
+            return
+        self.store.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=".pages-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(
+                    {
+                        "format": FORMAT,
+                        "output": str(self.output.resolve()),
+                        "pages": self.previous,
+                        "names": self._names,
+                        "names_site": self._names_site,
+                    },
+                    fh,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+            os.replace(tmp, self.store)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    # --- one build ------------------------------------------------------------
+
+    def start(self, settings: dict[str, Any]) -> None:
+        """Begin a build: what every page depends on (the site digest)."""
+        self.current = {}
+        self.kept = set()
+        self.rendered = 0
+        self.digester = Digester()
+        h = _blake(b"site:%d" % FORMAT)
+        h.update(versions_digest())
+        h.update(tree_digest([Path(settings["THEME"])]))
+        h.update(
+            tree_digest([Path(p) for p in settings.get("PLUGIN_PATHS", [])], (".py",))
+        )
+        registry = (settings.get("AUTHORING") or {}).get("registry")
+        if registry:
+            # Read by the author_card filter at render time, not through
+            # the context.
+            h.update(tree_digest([Path(settings["PATH"]) / registry]))
+        # Every setting: the templates read many, filters read others.
+        h.update(self.digester.value(_stable_settings(settings)))
+        self.site = h.digest()
+        if self._names_site != self.site:
+            self._names, self._names_site = {}, self.site
+
+    def names(self, env: Any, template: Any) -> frozenset[str]:
+        name = template.name
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = template_names(env, name)
+        return found
+
+    def page_print(
+        self, template: Any, env: Any, localcontext: dict[str, Any]
+    ) -> bytes:
+        """The fingerprint of one page: the site, the template, and the value
+        of each name the template reads from the context."""
+        h = _blake(self.site)
+        h.update(b"tpl:" + str(template.name).encode())
+        names = self.names(env, template)
+        if "\x00dynamic" in names:
+            names = frozenset(localcontext)
+        for key in sorted(names):
+            if key not in localcontext or key.isupper():
+                continue  # settings are in the site digest
+            h.update(b"\x00" + key.encode() + b"=")
+            h.update(self.digester.value(localcontext[key]))
+        for key in sorted(_LOCATION_KEYS):
+            h.update(key.encode() + b"=" + str(localcontext.get(key)).encode())
+        return bytes(h.digest())
+
+    def unchanged(self, relpath: str, *parts: Any) -> bool:
+        """For a file a plugin writes itself from ``parts`` (values the
+        digester understands): True if the output already holds it as it
+        would be written, so the plugin skips it."""
+        return self.reuse(
+            relpath, _blake(self.site + self.digester.value(parts)).digest()
+        )
+
+    def reuse(self, relpath: str, fingerprint: bytes) -> bool:
+        """Record ``relpath``'s fingerprint; True if the file in the output
+        is already what this build would write (so: do not write it)."""
+        self.current[relpath] = fingerprint
+        if (
+            self.previous.get(relpath) == fingerprint
+            and (self.output / relpath).is_file()
+        ):
+            self.kept.add(relpath)
+            return True
+        return False
+
+
+def _stable_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    # The instant of an --as-of build decides which posts are published, and
+    # that is in the posts' digests; as a setting it would make every page of
+    # a rebuild at another instant look changed.
+    sitebuild = dict(settings.get("SITEBUILD") or {})
+    sitebuild.pop("now", None)
+    sitebuild.pop("incremental", None)
+    return {**settings, "SITEBUILD": sitebuild}
+
+
+#: The plan of the incremental build running in this process, if any.
+_active: PagePlan | None = None
+
+
+@contextmanager
+def active_plan(plan: PagePlan | None) -> Iterator[PagePlan | None]:
+    """Make ``plan`` the one the writer (and plugins) use for one build."""
+    global _active
+    previous, _active = _active, plan
+    try:
+        yield plan
+    finally:
+        _active = previous
+
+
+def current_plan() -> PagePlan | None:
+    """The plan of the incremental build in progress (None: render all)."""
+    return _active
+
+
+class CauserieWriter(Writer):
+    """Pelican's writer with stable pagination and skipping of unchanged pages."""
+
+    def __init__(self, output_path: str, settings: dict[str, Any] | None = None):
+        super().__init__(output_path, settings=settings)
+        self.plan = current_plan()
+
+    def _keep(self, name: str) -> None:
+        # As if written: a second write to the same file is still an error
+        # (Pelican's overwrite rule), and the sitemap sees it.
+        self._written_files.add(sanitised_join(self.output_path, name))
+
+    def write_file(
+        self,
+        name: str,
+        template: Any,
+        context: dict[str, Any],
+        relative_urls: bool = False,
+        paginated: dict[str, Any] | None = None,
+        template_name: str | None = None,
+        override_output: bool = False,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not name:
+            return
+        if paginated is None:
+            paginated = {k: v for k, v in kwargs.items() if k == "articles"}
+        if "articles" not in paginated or (
+            template_name not in self.settings["PAGINATED_TEMPLATES"]
+        ):
+            self._one(name, template, context, relative_urls, override_output, kwargs)
+            return
+        # Always paginated, if on one page (no DEFAULT_PAGINATION): the theme
+        # reads articles_page, never the whole list, so a page's fingerprint
+        # covers only the posts it shows.
+        per_page = (
+            self.settings["PAGINATED_TEMPLATES"][template_name]
+            or self.settings["DEFAULT_PAGINATION"]
+            or 0
+        )
+        paginator = StablePaginator(
+            name, url or "", paginated["articles"], self.settings, per_page
+        )
+        for page in paginator.pages():
+            page_kwargs = {
+                **kwargs,
+                "articles_paginator": paginator,
+                "articles_page": page,
+                "articles_previous_page": paginator.newer(page),
+                "articles_next_page": paginator.older(page),
+            }
+            self._one(
+                page.save_as,
+                template,
+                context,
+                relative_urls,
+                override_output,
+                page_kwargs,
+            )
+
+    def _one(
+        self,
+        name: str,
+        template: Any,
+        context: dict[str, Any],
+        relative_urls: bool,
+        override: bool,
+        kwargs: dict[str, Any],
+    ) -> None:
+        localcontext = self._localcontext(context, name, kwargs, relative_urls)
+        path = sanitised_join(self.output_path, name)
+        if self.plan is not None:
+            env = template.environment
+            fingerprint = self.plan.page_print(template, env, localcontext)
+            if self.plan.reuse(name, fingerprint):
+                self._keep(name)
+                signals.content_written.send(path, context=localcontext)
+                return
+            self.plan.rendered += 1
+        if localcontext["localsiteurl"]:
+            context["localsiteurl"] = localcontext["localsiteurl"]
+        output = template.render(localcontext)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with self._open_w(path, "utf-8", override=override) as f:
+            f.write(output)
+        log.info('Writing "%s"', path)
+        signals.content_written.send(path, context=localcontext)
+
+    @staticmethod
+    def _localcontext(
+        context: dict[str, Any], name: str, kwargs: dict[str, Any], relative_urls: bool
+    ) -> dict[str, Any]:
+        # As Pelican's Writer.write_file builds it.
+        from pelican.utils import get_relative_path, path_to_url
+
+        localcontext = context.copy()
+        localcontext["localsiteurl"] = localcontext.get("localsiteurl", None)
+        if relative_urls:
+            relative_url = path_to_url(get_relative_path(name))
+            localcontext["SITEURL"] = relative_url
+            localcontext["localsiteurl"] = relative_url
+        localcontext["output_file"] = name
+        localcontext.update(kwargs)
+        return localcontext
+
+    def write_feed(
+        self,
+        elements: list[Any],
+        context: dict[str, Any],
+        path: str | None = None,
+        url: str | None = None,
+        feed_type: str = "atom",
+        override_output: bool = False,
+        feed_title: str | None = None,
+    ) -> Any:
+        if self.plan is None or not path:
+            return super().write_feed(
+                elements, context, path, url, feed_type, override_output, feed_title
+            )
+        items = elements[: self.settings["FEED_MAX_ITEMS"]]
+        digester = self.plan.digester
+        h = _blake(self.plan.site)
+        h.update(repr((path, url, feed_type, feed_title)).encode())
+        h.update(digester.value(context.get("SITEURL")))
+        for item in items:
+            h.update(digester.full(item))
+        if self.plan.reuse(path, h.digest()):
+            self._keep(path)
+            signals.feed_written.send(
+                sanitised_join(self.output_path, path), context=context, feed=None
+            )
+            return None
+        self.plan.rendered += 1
+        return super().write_feed(
+            elements, context, path, url, feed_type, override_output, feed_title
+        )
+
+
+def get_writer(_pelican: Any) -> type[CauserieWriter]:
+    """``get_writer`` receiver."""
+    return CauserieWriter
