@@ -64,29 +64,50 @@ class Digester:
         # id → (object, digest): the object is kept so that its id is not
         # reused by another object during the build.
         self._own: dict[int, tuple[Any, bytes]] = {}
+        self._shown: dict[int, tuple[Any, bytes]] = {}
         self._full: dict[int, tuple[Any, bytes]] = {}
         self._opaque = os.urandom(16)
 
     # --- content objects ------------------------------------------------------
 
     def own(self, obj: Content) -> bytes:
-        hit = self._own.get(id(obj))
+        """Everything of ``obj`` (other content objects by address)."""
+        return self._state(obj, self._own, frozenset())
+
+    def shown(self, obj: Content) -> bytes:
+        """``obj`` as a page that links to it can show it: all of it but its
+        body, when it has a summary of its own (a related post or a
+        translation shows a title, a date, a summary; without a ``Summary:``
+        Pelican cuts the summary from the body, so the body counts)."""
+        metadata = getattr(obj, "metadata", None) or {}
+        skip = frozenset({"_content"}) if "summary" in metadata else frozenset()
+        return self._state(obj, self._shown, skip)
+
+    def _state(
+        self,
+        obj: Content,
+        memo: dict[int, tuple[Any, bytes]],
+        skip: frozenset[str],
+    ) -> bytes:
+        hit = memo.get(id(obj))
         if hit is not None:
             return hit[1]
         h = _blake(b"content:" + type(obj).__qualname__.encode())
-        for key in sorted(vars(obj)):
-            if key in SKIPPED_ATTRS:
+        attrs = vars(obj)
+        for key in sorted(attrs):
+            if key in SKIPPED_ATTRS or key in skip:
                 continue
             h.update(b"\x00" + key.encode() + b"=")
-            self._feed(h.update, vars(obj)[key], depth=0, refs=True)
-        if _has_intrasite_links(obj):
+            self._feed(h.update, attrs[key], depth=0, refs=True)
+        if _has_intrasite_links(obj, body="_content" not in skip):
             # {filename}/{static} links become URLs of other content at
             # render time (Pelican's _update_content): hash the result.
             h.update(b"\x00rendered=")
-            self._feed(h.update, obj.content, depth=0, refs=True)
+            if "_content" not in skip:
+                self._feed(h.update, obj.content, depth=0, refs=True)
             self._feed(h.update, obj.summary, depth=0, refs=True)
         digest: bytes = h.digest()
-        self._own[id(obj)] = (obj, digest)
+        memo[id(obj)] = (obj, digest)
         return digest
 
     def full(self, obj: Content) -> bytes:
@@ -96,7 +117,7 @@ class Digester:
         h = _blake(self.own(obj))
         for linked in self._linked(vars(obj).values(), depth=0):
             if linked is not obj:
-                h.update(self.own(linked))
+                h.update(self.shown(linked))
         digest: bytes = h.digest()
         self._full[id(obj)] = (obj, digest)
         return digest
@@ -191,12 +212,12 @@ class Digester:
                 h(b"r" + type(v).__qualname__.encode() + text.encode() + b";")
 
 
-def _has_intrasite_links(obj: Content) -> bool:
+def _has_intrasite_links(obj: Content, body: bool = True) -> bool:
     try:
         regex = obj._get_intrasite_link_regex()
     except Exception:  # not a Pelican content object after all: be safe
         return True
-    texts = [getattr(obj, "_content", "") or ""]
+    texts = [getattr(obj, "_content", "") or ""] if body else []
     texts += [v for v in getattr(obj, "metadata", {}).values() if isinstance(v, str)]
     return any(regex.search(text) for text in texts)
 
