@@ -110,7 +110,8 @@ class RelatedIndex(Generic[K]):
         scores.pop(self._position.get(post.key, -1), None)
         # Best score first: only the ties of the levels that fill the limit
         # need the date and title order (most posts score 1 or 2).
-        when_of, chosen = self._when, []
+        when_of = self._when
+        chosen: list[int] = []
         for level in sorted(set(scores.values()), reverse=True):
             group = [i for i, points in scores.items() if points == level]
             group = heapq.nsmallest(
