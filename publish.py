@@ -6,6 +6,7 @@ or ``publish COMMAND --help``; every command shows an example.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -28,6 +29,7 @@ from causerie_cli.common import (  # noqa: E402
     Site,
     fail,
     pass_site,
+    plural,
     run_build,
 )
 from causerie_cli.deploy import (  # noqa: E402
@@ -40,6 +42,7 @@ from causerie_cli.mentions import mentions  # noqa: E402
 from causerie_settings import UserError  # noqa: E402
 from sitebuild import schedule  # noqa: E402
 from sitebuild import serve as preview  # noqa: E402
+from sitebuild import watch as sitebuild_watch  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,6 +120,70 @@ def build(
         current = site.settings().get("SITEBUILD", {})
         overrides["SITEBUILD"] = {**current, **section}
     run_build(site, strict, **overrides)
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory (default: OUTPUT_PATH of the settings).",
+)
+@pass_site
+def watch(site: Site, output: Path | None) -> None:
+    """Keep output/ up to date: rebuild at each change, within a second.
+
+    Builds incrementally, then waits for changes to content/, the theme, the
+    settings file or the comments (approved, rejected or erased in the
+    mention store). Unchanged files are not read again and only the pages a
+    change shows on are rendered. Stop with Ctrl-C.
+
+    \b
+    Example:
+        publish watch
+        publish --settings publishconf.py watch -o /srv/blog/live
+    """
+    overrides: dict[str, Any] = {}
+    if output:
+        overrides["OUTPUT_PATH"] = str(output.resolve())
+
+    def settings() -> dict[str, Any]:
+        loaded = site.settings(**overrides)
+        loaded["SITEBUILD"] = {**loaded.get("SITEBUILD", {}), "incremental": True}
+        return loaded
+
+    def report(change: sitebuild_watch.Change, built: Any, error: Any) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if error is not None:
+            reason = error if isinstance(error, UserError) else repr(error)
+            click.secho(
+                f"{stamp} {change.describe()}: build failed, output left as it was: "
+                f"{reason}",
+                fg="red",
+                err=True,
+            )
+            return
+        for line in built.problems:
+            click.secho(f"  {line}", fg="yellow", err=True)
+        click.echo(
+            f"{stamp} {change.describe()}: {built.seconds:.2f} s, rendered "
+            f"{plural(built.rendered or 0, 'page')}, {built.files_changed} "
+            f"changed, {built.files_removed} removed"
+        )
+
+    try:
+        watcher = sitebuild_watch.Watcher(
+            settings, site.settings_file, report, sitebuild_watch.store_marker
+        )
+    except UserError as exc:
+        fail(exc)
+    click.secho(
+        f"Watching {watcher.settings['PATH']} → {watcher.settings['OUTPUT_PATH']}"
+        " — Ctrl-C to stop",
+        fg="green",
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        watcher.run()
 
 
 @cli.command()

@@ -14,6 +14,7 @@ from pelican import signals
 
 from causerie_settings import read_section, site_dir
 
+from . import warm
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
 from .reading import reading_minutes
@@ -50,6 +51,7 @@ def _initialized(pelican: Any) -> None:
 def _readers_init(readers: Any) -> None:
     if config(readers.settings).reuse_markdown:
         use_reusing_reader(readers, markdown_cache(readers.settings))
+    warm.install_reader(readers)
 
 
 def _finalized(pelican: Any) -> None:
@@ -139,6 +141,10 @@ def _enrich_all(generators: list[Any]) -> None:
             _enrich(generator)
 
 
+#: Reading times of the last build, by HTML and words per minute.
+_minutes: dict[tuple[str, int], int] = {}
+
+
 def _listed_terms(generator: Any) -> frozenset[tuple[str, str]]:
     """The categories and tags that have a page of their own."""
     terms = {("category", str(cat.slug)) for cat, _posts in generator.categories}
@@ -167,8 +173,16 @@ def _enrich(generator: Any) -> None:
         )
         own |= {("tag", str(t.slug)) for t in getattr(article, "tags", None) or []}
         article.listed_terms = frozenset(own & listed)
+    global _minutes
+    minutes, _minutes = _minutes, {}
     for article in posts:
-        article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
+        # By the HTML itself (a str hashes once): a process that builds
+        # again (publish watch, serve) counts only the posts that changed.
+        key = (article.content, cfg.words_per_minute)
+        found = minutes.get(key)
+        if found is None:
+            found = reading_minutes(article.content, cfg.words_per_minute)
+        article.reading_time = _minutes[key] = found
         keys = indexes[article.lang].related(candidates[id(article)], cfg.related_posts)
         article.related_posts = [by_id[k] for k in keys]
 

@@ -6,6 +6,7 @@ and turns Pelican's log into a list of problems that each name a file.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ from causerie_settings import UserError, read_section, site_dir
 from . import markdown_cache
 from .incremental import staging_dir, sync_tree
 from .settings import SitebuildSettings
+from .warm import WarmState, warm_builds
 from .writer import PRINTS_FILE, PagePlan, active_plan
 
 #: Called as progress(stage, done, total): stage "reading" has a total (the
@@ -171,11 +173,14 @@ def build_site(
     settings: dict[str, Any],
     progress: Progress | None = None,
     on_problem: ProblemSink | None = None,
+    warm_state: WarmState | None = None,
 ) -> BuildReport:
     """Run one Pelican build with ``settings`` and report what it did.
 
     Bad posts are skipped and reported in ``report.problems``; errors in the
-    settings or the theme raise :class:`SitebuildError`.
+    settings or the theme raise :class:`SitebuildError`. With ``warm_state``
+    (a process that builds the same site again and again: incremental builds
+    only), unchanged source files are not read again (:mod:`.warm`).
     """
     original = settings
     report = BuildReport(output=Path(settings["OUTPUT_PATH"]))
@@ -190,6 +195,35 @@ def build_site(
             "DELETE_OUTPUT_DIRECTORY": True,
             "OUTPUT_RETENTION": [],
         }
+    if warm_state is not None and not incremental:
+        raise ValueError("a warm build is an incremental build")
+    if incremental:
+        # Two incremental builds of one output share its staging directory
+        # (publish watch and a cron job): one waits for the other.
+        with _output_lock(report.output):
+            return _build(
+                settings,
+                original,
+                report,
+                incremental,
+                progress,
+                on_problem,
+                warm_state,
+            )
+    return _build(
+        settings, original, report, incremental, progress, on_problem, warm_state
+    )
+
+
+def _build(
+    settings: dict[str, Any],
+    original: dict[str, Any],
+    report: BuildReport,
+    incremental: bool,
+    progress: Progress | None,
+    on_problem: ProblemSink | None,
+    warm_state: WarmState | None,
+) -> BuildReport:
     plan = page_plan(original) if incremental else None
     if plan is not None:
         plan.start(settings)
@@ -225,7 +259,7 @@ def build_site(
         for signal, receiver in receivers:
             signal.connect(receiver, weak=False)
         try:
-            with active_plan(plan):
+            with active_plan(plan), _warm(warm_state):
                 Pelican(settings).run()
         except TemplateError as exc:
             raise SitebuildError(
@@ -242,8 +276,14 @@ def build_site(
             delete_stale=bool(original["DELETE_OUTPUT_DIRECTORY"]),
             retention=original.get("OUTPUT_RETENTION") or (),
             kept=plan.kept if plan is not None else (),
+            # A warm process knows what it produced last time: no need to
+            # walk the whole output to find what is stale.
+            known=plan.produced
+            if plan is not None and warm_state is not None
+            else None,
         )
         if plan is not None:
+            plan.produced = synced.produced
             plan.finish()
             report.rendered, report.kept = plan.rendered, len(plan.kept)
         report.files_changed, report.files_removed = synced.changed, synced.removed
@@ -268,6 +308,27 @@ def page_plan(settings: dict[str, Any]) -> PagePlan:
         store = Path(site_dir(settings)).resolve() / PRINTS_FILE
         plan = _plans[output] = PagePlan(output, store)
     return plan
+
+
+@contextmanager
+def _output_lock(output: Path) -> Iterator[None]:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open(output.parent / f".{output.name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _warm(state: WarmState | None) -> Iterator[None]:
+    if state is None:
+        yield
+        return
+    state.start()
+    with warm_builds(state):
+        yield
 
 
 def _count(report: BuildReport, generators: list[Any]) -> None:

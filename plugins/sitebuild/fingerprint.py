@@ -39,12 +39,15 @@ from jinja2 import meta
 from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 
+from . import warm
+
 #: Attributes of a content object that are not its state: the build's
 #: shared context and settings (hashed on their own, as the template reads
 #: them), and Pelican's memo of the rendered content.
 SKIPPED_ATTRS = frozenset({"_context", "settings", "_content_memo"})
 
 _H = Callable[[bytes], None]
+_MISSING = object()
 
 
 def _blake(data: bytes = b"") -> Any:
@@ -94,11 +97,13 @@ class Digester:
             return hit[1]
         h = _blake(b"content:" + type(obj).__qualname__.encode())
         attrs = vars(obj)
+        state = warm.current()
+        kept = state.kept(obj) if state is not None else None
         for key in sorted(attrs):
             if key in SKIPPED_ATTRS or key in skip:
                 continue
             h.update(b"\x00" + key.encode() + b"=")
-            self._feed(h.update, attrs[key], depth=0, refs=True)
+            h.update(self._attr(kept, key, attrs[key]))
         if _has_intrasite_links(obj, body="_content" not in skip):
             # {filename}/{static} links become URLs of other content at
             # render time (Pelican's _update_content): hash the result.
@@ -109,6 +114,20 @@ class Digester:
         digest: bytes = h.digest()
         memo[id(obj)] = (obj, digest)
         return digest
+
+    def _attr(self, kept: Any, key: str, value: Any) -> bytes:
+        """One attribute's digest; in a warm process, the digest of an
+        attribute the build did not touch is kept from earlier builds."""
+        if kept is not None and kept.reset.get(key, _MISSING) is value:
+            pristine = kept.pristine[key]
+            if not isinstance(value, dict | list) or value == pristine:
+                found: bytes | None = kept.digests.get(key)
+                if found is None:
+                    found = kept.digests[key] = self._attr(None, key, value)
+                return found
+        sub = _blake()
+        self._feed(sub.update, value, depth=0, refs=True)
+        return bytes(sub.digest())
 
     def full(self, obj: Content) -> bytes:
         hit = self._full.get(id(obj))

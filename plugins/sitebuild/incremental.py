@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Bytes compared at a time.
@@ -29,6 +29,8 @@ class SyncResult:
     unchanged: int = 0
     changed: int = 0
     removed: int = 0
+    #: Every file the output now holds from the build (relative paths).
+    produced: set[str] = field(default_factory=set)
 
 
 def staging_dir(output: Path) -> Path:
@@ -69,6 +71,7 @@ def sync_tree(
     delete_stale: bool = True,
     retention: Collection[str] = (),
     kept: Collection[str] = (),
+    known: set[str] | None = None,
 ) -> SyncResult:
     """Make ``output`` hold exactly the files of ``staging`` plus ``kept``;
     empty ``staging``.
@@ -78,7 +81,9 @@ def sync_tree(
     (:class:`~.writer.PagePlan`). With ``delete_stale`` (Pelican's
     DELETE_OUTPUT_DIRECTORY) every other file is removed, except under the
     top-level names in ``retention`` (OUTPUT_RETENTION), as Pelican's own
-    cleaning spares them.
+    cleaning spares them. ``known`` (every file the previous sync produced,
+    when nothing else writes to the output) spares the walk of the whole
+    output: what is stale is what was produced then and is not now.
     """
     result = SyncResult()
     output.mkdir(parents=True, exist_ok=True)
@@ -99,10 +104,24 @@ def sync_tree(
                 continue
             os.replace(source, target)
             result.changed += 1
-    if delete_stale:
+    if delete_stale and known is not None:
+        for relpath in sorted(known - produced):
+            path = output / relpath
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                result.removed += 1
+                _prune_empty(path.parent, output)
+    elif delete_stale:
         result.removed += _remove_stale(output, produced, set(retention))
     shutil.rmtree(staging)
+    result.produced = produced
     return result
+
+
+def _prune_empty(directory: Path, output: Path) -> None:
+    while directory != output and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
 
 
 def _remove_stale(output: Path, produced: set[str], retention: set[str]) -> int:

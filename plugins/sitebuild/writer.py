@@ -30,6 +30,7 @@ from pelican import signals
 from pelican.utils import sanitised_join
 from pelican.writers import Writer
 
+from . import content_cache
 from .fingerprint import Digester, _blake, template_names, tree_digest, versions_digest
 from .pagination import StablePaginator
 
@@ -56,6 +57,8 @@ class PagePlan:
         #: Files of the output this build did not render (unchanged).
         self.kept: set[str] = set()
         self.rendered = 0
+        #: Every file of the output after the last build (None: unknown).
+        self.produced: set[str] | None = None
         self.site = b""
         self.digester = Digester()
         #: Names each template reads, valid for the site digest _names_site
@@ -197,7 +200,11 @@ def _stable_settings(settings: dict[str, Any]) -> dict[str, Any]:
     sitebuild = dict(settings.get("SITEBUILD") or {})
     sitebuild.pop("now", None)
     sitebuild.pop("incremental", None)
-    return {**settings, "SITEBUILD": sitebuild}
+    # Pelican's Markdown reader adds the extensions to MARKDOWN in place,
+    # during the first build of a process: hash the normalized form, or the
+    # second build of a process (publish watch) would see a change.
+    markdown = content_cache.fingerprint(settings)
+    return {**settings, "SITEBUILD": sitebuild, "MARKDOWN": markdown}
 
 
 #: The plan of the incremental build running in this process, if any.

@@ -61,6 +61,12 @@ def set_aside(generator: Any) -> None:
     generator.causerie_deleted = deleted
 
 
+#: Links of each post's HTML at its URL, from the last build and this one:
+#: a process that builds again (publish watch) parses only what changed.
+_links_memo: dict[tuple[str, str], tuple[str, ...]] = {}
+_links_next: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 def outbound(post: Any, url: str, content_dir: str) -> OutboundPost:
     """What sending needs to know of one post of this build."""
     content = str(post.content or "")
@@ -69,7 +75,11 @@ def outbound(post: Any, url: str, content_dir: str) -> OutboundPost:
         for key in REPLY_CONTEXT
         if str(post.metadata.get(key) or "").strip()
     ]
-    links = tuple(dict.fromkeys((*context, *links_in(content, url))))
+    found = _links_memo.get((content, url))
+    if found is None:
+        found = links_in(content, url)
+    _links_next[(content, url)] = found
+    links = tuple(dict.fromkeys((*context, *found)))
     title = str(Markup(post.title).striptags())
     return OutboundPost(
         url=url,
@@ -86,12 +96,15 @@ def record(
     generator: Any, store: Store, site_url: str, published: Iterable[Any]
 ) -> list[OutboundPost]:
     """Store this build's posts and deletions; return the deleted posts."""
+    global _links_memo, _links_next
     content_dir = generator.path
+    _links_next = {}
     now_published = [outbound(p, f"{site_url}/{p.url}", content_dir) for p in published]
     deleted = [
         outbound(p, f"{site_url}/{p.url}", content_dir)
         for p in getattr(generator, "causerie_deleted", [])
     ]
+    _links_memo = _links_next
     # Put back to draft after publication: withdrawn, so gone. A post that is
     # a draft only because its date is in the future keeps its place.
     withdrawn = {

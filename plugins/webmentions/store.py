@@ -610,6 +610,20 @@ class Store:
 
     # --- the site ------------------------------------------------------
 
+    def change_marker(self) -> tuple[Any, ...]:
+        """A value that changes whenever a mention is added, changed or
+        removed (every change stamps updated_at): ``publish watch`` asks it
+        twice a second to know when to rebuild."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.max(mentions.c.id),
+                    sa.func.max(mentions.c.updated_at),
+                )
+            ).one()
+        return tuple(row)
+
     def visible(self) -> dict[str, list[Mention]]:
         """Approved, verified mentions by target URL, oldest first."""
         query = (

@@ -1,0 +1,158 @@
+"""``publish watch`` as a real process: each change is live, and the output
+is what a clean build of the same state gives.
+
+The watcher runs on a copy of the demo with its own store; the test changes
+files and the store as an author, ``publish new``, the mail pipeline or a
+moderator would, waits for the page that shows the change, and at the end
+compares the whole output with a clean build (of a snapshot of the store, as
+in test_incremental.py). The process is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import ROOT, TOMBSTONE_META, stop_process
+from test_incremental import (
+    COMMENTED_PAGE,
+    DELETED_PAGE,
+    EDITED_PAGE,
+    NEW_PAGE,
+    Site,
+    approve_comment,
+    assert_same_tree,
+    build,
+    delete,
+    edit,
+    make_site,
+    new_post,
+)
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> float:
+    """Seconds until ``check()`` holds (fails after ``timeout``)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.02)
+    raise AssertionError(f"not seen within {timeout} s: {what}")
+
+
+def shows(page: Path, text: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return text in page.read_text(encoding="utf-8")
+        except OSError:
+            return False
+
+    return check
+
+
+def start_watch(site: Site, output: Path, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "publish.py"),
+            "--settings",
+            str(site.settings_file),
+            "watch",
+            "-o",
+            str(output),
+        ],
+        cwd=site.root,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def builds_logged(log: Path) -> list[str]:
+    return [
+        line
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+        if " rendered " in line or "build failed" in line
+    ]
+
+
+def _logged(log: Path, count: int) -> Callable[[], bool]:
+    return lambda: len(builds_logged(log)) >= count
+
+
+def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "output"
+    log = tmp_path / "watch.log"
+    proc = start_watch(site, output, log)
+    try:
+        wait_for(lambda: len(builds_logged(log)) >= 1, "the first build")
+        assert (output / EDITED_PAGE).is_file(), log.read_text()
+
+        # Each change, and the page that must show it.
+        changes = [
+            (edit, EDITED_PAGE, "un paragraphe ajouté"),
+            (new_post, NEW_PAGE, "Une lampe pour lire au lit"),
+            (approve_comment, COMMENTED_PAGE, "Nadia Incrémentale"),
+            (delete, DELETED_PAGE, TOMBSTONE_META),
+        ]
+        for number, (apply, page, marker) in enumerate(changes, start=2):
+            apply(site)
+            wait_for(shows(output / page, marker), f"{apply.__name__} on {page}")
+            wait_for(_logged(log, number), "its log line")
+        logged = builds_logged(log)
+        assert not [line for line in logged if "build failed" in line], logged
+        # The edit (title, tags, body) rendered what shows it, not the site
+        # (about 120 files).
+        edit_line = logged[1]
+        rendered = int(edit_line.split(" rendered ")[1].split()[0])
+        assert 0 < rendered < 60, edit_line
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            stop_process(proc)
+    assert proc.returncode == 0, log.read_text()
+
+    # Everything the watcher did equals a clean build of the final state.
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(site.root / "var", snapshot / "var")
+    build(site, tmp_path / "clean", snapshot, incremental=False)
+    assert assert_same_tree(output, tmp_path / "clean") > 100
+
+
+def test_a_broken_change_leaves_the_output_and_the_next_fix_builds(
+    tmp_path: Path,
+) -> None:
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "output"
+    log = tmp_path / "watch.log"
+    proc = start_watch(site, output, log)
+    try:
+        wait_for(lambda: len(builds_logged(log)) >= 1, "the first build")
+        before = (output / "index.html").read_bytes()
+        # A template that does not compile: the build fails, said in one
+        # line; the output is the last good one.
+        theme = site.root / "theme"
+        shutil.copytree(ROOT / "theme", theme)
+        with (site.settings_file).open("a", encoding="utf-8") as fh:
+            fh.write(f"\nTHEME = {str(theme)!r}\n")
+        wait_for(lambda: len(builds_logged(log)) >= 2, "the settings change")
+        index = theme / "templates" / "index.html"
+        good = index.read_text(encoding="utf-8")
+        index.write_text(good + "{% if %}", encoding="utf-8")
+        wait_for(lambda: "build failed" in log.read_text(), "the failure")
+        assert (output / "index.html").read_bytes() == before
+        index.write_text(
+            good.replace("Latest posts", "Derniers billets"), encoding="utf-8"
+        )
+        wait_for(shows(output / "index.html", "Derniers billets"), "the fix")
+    finally:
+        stop_process(proc)
