@@ -165,8 +165,9 @@ def watch(site: Site, output: Path | None) -> None:
             return
         for line in built.problems:
             click.secho(f"  {line}", fg="yellow", err=True)
+        how = " (edit, no build)" if built.fast else ""
         click.echo(
-            f"{stamp} {change.describe()}: {built.seconds:.2f} s, rendered "
+            f"{stamp} {change.describe()}: {built.seconds:.2f} s{how}, rendered "
             f"{plural(built.rendered or 0, 'page')}, {built.files_changed} "
             f"changed, {built.files_removed} removed"
         )

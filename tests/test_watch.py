@@ -35,6 +35,15 @@ from test_incremental import (
     new_post,
 )
 
+TYPO = "2025-07-08-ecouter-sans-avoir-peur.md"
+TYPO_PAGE = "posts/2025/ecouter-sans-avoir-peur/index.html"
+
+
+def correct_a_typo(site: Site) -> None:
+    path = site.content / "posts" / TYPO
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\nCorrection : une coquille.\n")
+
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> float:
     """Seconds until ``check()`` holds (fails after ``timeout``)."""
@@ -97,6 +106,7 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
 
         # Each change, and the page that must show it.
         changes = [
+            (correct_a_typo, TYPO_PAGE, "Correction : une coquille."),
             (edit, EDITED_PAGE, "un paragraphe ajouté"),
             (new_post, NEW_PAGE, "Une lampe pour lire au lit"),
             (approve_comment, COMMENTED_PAGE, "Nadia Incrémentale"),
@@ -108,9 +118,13 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
             wait_for(_logged(log, number), "its log line")
         logged = builds_logged(log)
         assert not [line for line in logged if "build failed" in line], logged
+        # The typo: only the body changed, applied without a build; the
+        # edit of title and tags needs one.
+        assert "(edit, no build)" in logged[1], logged
+        assert "(edit, no build)" not in logged[2], logged
         # The edit (title, tags, body) rendered what shows it, not the site
         # (about 120 files).
-        edit_line = logged[1]
+        edit_line = logged[2]
         rendered = int(edit_line.split(" rendered ")[1].split()[0])
         assert 0 < rendered < 60, edit_line
     finally:

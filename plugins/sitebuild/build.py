@@ -67,6 +67,8 @@ class BuildReport:
     kept: int | None = None
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    #: publish watch: the change was applied without a build (fastpath).
+    fast: bool = False
 
     @property
     def ok(self) -> bool:
@@ -200,7 +202,7 @@ def build_site(
     if incremental:
         # Two incremental builds of one output share its staging directory
         # (publish watch and a cron job): one waits for the other.
-        with _output_lock(report.output):
+        with output_lock(report.output):
             return _build(
                 settings,
                 original,
@@ -227,6 +229,8 @@ def _build(
     plan = page_plan(original) if incremental else None
     if plan is not None:
         plan.start(settings)
+        # A warm process may render pages again without a build (fastpath).
+        plan.track = warm_state is not None
         # Plugins write beside the pages (gone.map, avatars): the staging
         # directory must exist even when every page is kept.
         Path(settings["OUTPUT_PATH"]).mkdir(parents=True, exist_ok=True)
@@ -292,6 +296,8 @@ def _build(
     report.seconds = time.perf_counter() - start
     report.problems = handler.problems
     _count(report, generators)
+    if warm_state is not None:
+        warm_state.generators = generators
     return report
 
 
@@ -311,7 +317,8 @@ def page_plan(settings: dict[str, Any]) -> PagePlan:
 
 
 @contextmanager
-def _output_lock(output: Path) -> Iterator[None]:
+def output_lock(output: Path) -> Iterator[None]:
+    """Hold the lock of ``output``'s incremental builds."""
     output.parent.mkdir(parents=True, exist_ok=True)
     with open(output.parent / f".{output.name}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

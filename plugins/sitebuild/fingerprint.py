@@ -70,8 +70,25 @@ class Digester:
         self._shown: dict[int, tuple[Any, bytes]] = {}
         self._full: dict[int, tuple[Any, bytes]] = {}
         self._opaque = os.urandom(16)
+        #: When a set: the ids of the content objects digested (each
+        #: object's full digest, and the posts it links to) go there, so that
+        #: a page knows which posts it shows (publish watch's fast path).
+        self.touched: set[int] | None = None
+        self._listed = False
+        self._links: dict[int, tuple[int, ...]] = {}
 
     # --- content objects ------------------------------------------------------
+
+    def forget(self, ids: set[int]) -> None:
+        """Objects ``ids`` changed in place: drop what was computed of them,
+        and the full digests of the objects that link to them."""
+        for memo in (self._own, self._shown, self._full):
+            for ident in ids:
+                memo.pop(ident, None)
+        for ident, links in list(self._links.items()):
+            if ident in ids or not ids.isdisjoint(links):
+                self._full.pop(ident, None)
+                self._links.pop(ident, None)
 
     def own(self, obj: Content) -> bytes:
         """Everything of ``obj`` (other content objects by address)."""
@@ -132,13 +149,20 @@ class Digester:
     def full(self, obj: Content) -> bytes:
         hit = self._full.get(id(obj))
         if hit is not None:
+            if self.touched is not None:
+                self.touched.update(self._links[id(obj)])
             return hit[1]
         h = _blake(self.own(obj))
+        ids = [id(obj)]
         for linked in self._linked(vars(obj).values(), depth=0):
             if linked is not obj:
                 h.update(self.shown(linked))
+                ids.append(id(linked))
         digest: bytes = h.digest()
         self._full[id(obj)] = (obj, digest)
+        self._links[id(obj)] = tuple(ids)
+        if self.touched is not None:
+            self.touched.update(ids)
         return digest
 
     def _linked(self, values: Iterable[Any], depth: int) -> Iterable[Content]:
@@ -150,12 +174,20 @@ class Digester:
 
     # --- any value ------------------------------------------------------------
 
-    def value(self, value: Any) -> bytes:
-        """The digest of a template value (content objects: full digest)."""
+    def value(self, value: Any, listed: bool = False) -> bytes:
+        """The digest of a template value: a content object by its full
+        digest; with ``listed``, the content objects *inside* the value (the
+        posts of a list page, of a tag...) by what a list shows of them
+        (:meth:`shown`): for a template that never shows a listed post's body
+        (:func:`reads_listed_bodies`)."""
         if isinstance(value, Content):
             return self.full(value)
         h = _blake()
-        self._feed(h.update, value, depth=0, refs=False)
+        self._listed = listed
+        try:
+            self._feed(h.update, value, depth=0, refs=False)
+        finally:
+            self._listed = False
         return bytes(h.digest())
 
     def _feed(self, h: _H, v: Any, depth: int, refs: bool) -> None:
@@ -172,6 +204,10 @@ class Digester:
             if refs:
                 h(b"ref:" + str(getattr(v, "save_as", "")).encode() + b";")
                 h(str(getattr(v, "source_path", "")).encode() + b";")
+            elif self._listed:
+                h(b"l" + self.shown(v))
+                if self.touched is not None:
+                    self.touched.add(id(v))
             else:
                 h(b"c" + self.full(v))
         elif isinstance(v, URLWrapper):
@@ -265,6 +301,46 @@ def template_names(env: jinja2.Environment, name: str) -> frozenset[str]:
 
     visit(name)
     return frozenset(names)
+
+
+#: Names whose ``.content`` is the page's own post, not a listed one.
+_OWN_POST = frozenset({"article", "page"})
+
+
+def reads_listed_bodies(env: jinja2.Environment, name: str) -> bool:
+    """Whether ``name`` (with what it extends, imports or includes) may show
+    the body of a post other than the page's own (``article``, ``page``):
+    any ``x.content`` or ``get_content`` on something else, or the string
+    "content" anywhere (``map(attribute="content")``). Conservative: when in
+    doubt, True."""
+    from jinja2 import nodes
+
+    seen: set[str] = set()
+
+    def visit(template: str) -> bool:
+        if template in seen:
+            return False
+        seen.add(template)
+        assert env.loader is not None
+        ast = env.parse(env.loader.get_source(env, template)[0])
+        bodies = ("content", "get_content", "_content")
+        for node in ast.find_all((nodes.Getattr, nodes.Const)):
+            if isinstance(node, nodes.Const) and node.value in bodies:
+                return True
+            if (
+                isinstance(node, nodes.Getattr)
+                and node.attr in bodies
+                and not (
+                    isinstance(node.node, nodes.Name) and node.node.name in _OWN_POST
+                )
+            ):
+                return True
+        for ref in meta.find_referenced_templates(ast):
+            if ref is None or visit(ref):
+                return True
+        return False
+
+    return visit(name)
 
 
 def tree_digest(roots: Iterable[Path], suffixes: tuple[str, ...] = ()) -> bytes:

@@ -53,8 +53,10 @@ class _Kept:
     #: The values given to the object by the latest reset, by attribute:
     #: an attribute still holding the same object was not set by the build.
     reset: dict[str, Any] = field(default_factory=dict)
-    #: Digests of the pristine attributes (fingerprint), by kind.
+    #: Digests of the pristine attributes (fingerprint), by attribute.
     digests: dict[str, bytes] = field(default_factory=dict)
+    #: How it was read (the reader and its arguments), to read it again.
+    read: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None = None
 
 
 class WarmState:
@@ -67,9 +69,13 @@ class WarmState:
         #: Files read from disk by the current build, and reused.
         self.read = 0
         self.reused = 0
+        #: The generators of the last build that succeeded (None: no such
+        #: build, or the last one failed: the fast path must not be taken).
+        self.generators: list[Any] | None = None
 
     def start(self) -> None:
         self.read = self.reused = 0
+        self.generators = None
 
     # --- reading ----------------------------------------------------------------
 
@@ -101,6 +107,7 @@ class WarmState:
             if not _has_intrasite_links(obj):
                 kept = _Kept(stamp, obj, {k: _fresh(v) for k, v in vars(obj).items()})
                 kept.reset = dict(vars(obj))
+                kept.read = (original, args, kwargs)
                 self._kept[key] = kept
                 self._by_id[id(obj)] = kept
         return obj
@@ -137,6 +144,32 @@ class WarmState:
 
     def paths(self) -> set[str]:
         return {k[0] for k in self._kept}
+
+    def by_path(self, path: str) -> list[_Kept]:
+        """The objects read from ``path`` (absolute)."""
+        full = os.path.abspath(path)
+        return [kept for key, kept in self._kept.items() if key[0] == full]
+
+    def replace(self, kept: _Kept, new: Content, stamp: tuple[int, int, int]) -> None:
+        """``kept``'s file was read again as ``new``, which differs only in
+        its body: ``kept.obj`` takes the new body, in place (every list of
+        the last build still holds it), and becomes its own pristine state."""
+        obj = kept.obj
+        obj._content = new._content
+        kept.pristine["_content"] = new._content
+        kept.reset["_content"] = new._content
+        kept.digests.pop("_content", None)
+        kept.stamp = stamp
+        # Pelican memoizes the rendered body and summary by object.
+        for method in ("get_content", "get_summary"):
+            cache = getattr(
+                type(obj).__dict__.get(method) or getattr(Content, method),
+                "cache",
+                None,
+            )
+            if isinstance(cache, dict):
+                for key in [k for k in cache if k and k[0] is obj]:
+                    del cache[key]
 
     # --- what the fingerprints and URLs need --------------------------------------
 

@@ -25,7 +25,8 @@ from typing import Any
 
 from watchfiles import watch
 
-from .build import BuildReport, build_site
+from . import fastpath
+from .build import BuildReport, build_site, output_lock, page_plan
 from .warm import WarmState
 
 #: How often the mention store is asked whether anything changed.
@@ -77,12 +78,27 @@ class Watcher:
             self.state = WarmState()  # objects made with the old settings
             self._ask = None
         try:
-            report = build_site(self.settings, warm_state=self.state)
+            report = self._fast(change) or build_site(
+                self.settings, warm_state=self.state
+            )
         except Exception as exc:  # the output is left as it was (staging)
             self.on_build(change, None, exc)
             return None
         self.on_build(change, report, None)
         return report
+
+    def _fast(self, change: Change) -> BuildReport | None:
+        """The fast path (:mod:`.fastpath`) when only post files changed."""
+        content = Path(self.settings["PATH"]).resolve()
+        if change.store or change.settings or not change.paths:
+            return None
+        if not all(content in Path(p).resolve().parents for p in change.paths):
+            return None
+        output = Path(self.settings["OUTPUT_PATH"])
+        with output_lock(output):
+            return fastpath.try_edit(
+                change.paths, self.state, page_plan(self.settings), self.settings
+            )
 
     def inputs(self) -> list[Path]:
         return [

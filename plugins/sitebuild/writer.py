@@ -31,7 +31,14 @@ from pelican.utils import sanitised_join
 from pelican.writers import Writer
 
 from . import content_cache
-from .fingerprint import Digester, _blake, template_names, tree_digest, versions_digest
+from .fingerprint import (
+    Digester,
+    _blake,
+    reads_listed_bodies,
+    template_names,
+    tree_digest,
+    versions_digest,
+)
 from .pagination import StablePaginator
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,12 @@ class PagePlan:
         self.rendered = 0
         #: Every file of the output after the last build (None: unknown).
         self.produced: set[str] | None = None
+        #: publish watch: how to render each page again (its writer call)
+        #: and which pages show each content object (by id), so that an edit
+        #: renders those pages without a build (:mod:`.fastpath`).
+        self.track = False
+        self.recipes: dict[str, tuple[Any, ...]] = {}
+        self.deps: dict[int, set[str]] = {}
         self.site = b""
         self.digester = Digester()
         #: Names each template reads, valid for the site digest _names_site
@@ -129,6 +142,7 @@ class PagePlan:
         self.kept = set()
         self.rendered = 0
         self.digester = Digester()
+        self.recipes, self.deps = {}, {}
         h = _blake(b"site:%d" % FORMAT)
         h.update(versions_digest())
         h.update(tree_digest([Path(settings["THEME"])]))
@@ -146,6 +160,17 @@ class PagePlan:
         if self._names_site != self.site:
             self._names, self._names_site = {}, self.site
 
+    def listed_bodies(self, env: Any, template: Any) -> bool:
+        key = "\x00bodies:" + template.name
+        found = self._names.get(key)
+        if found is None:
+            found = self._names[key] = (
+                frozenset({"yes"})
+                if reads_listed_bodies(env, template.name)
+                else frozenset()
+            )
+        return bool(found)
+
     def names(self, env: Any, template: Any) -> frozenset[str]:
         name = template.name
         found = self._names.get(name)
@@ -154,20 +179,46 @@ class PagePlan:
         return found
 
     def page_print(
-        self, template: Any, env: Any, localcontext: dict[str, Any]
+        self,
+        template: Any,
+        env: Any,
+        localcontext: dict[str, Any],
+        name: str | None = None,
     ) -> bytes:
         """The fingerprint of one page: the site, the template, and the value
         of each name the template reads from the context."""
+        with self.tracking(name):
+            return self._page_print(template, env, localcontext)
+
+    @contextmanager
+    def tracking(self, name: str | None) -> Iterator[None]:
+        """Record the content objects digested meanwhile as shown on ``name``."""
+        if not self.track or name is None:
+            yield
+            return
+        touched: set[int] = set()
+        self.digester.touched = touched
+        try:
+            yield
+        finally:
+            self.digester.touched = None
+        for ident in touched:
+            self.deps.setdefault(ident, set()).add(name)
+
+    def _page_print(
+        self, template: Any, env: Any, localcontext: dict[str, Any]
+    ) -> bytes:
         h = _blake(self.site)
         h.update(b"tpl:" + str(template.name).encode())
         names = self.names(env, template)
         if "\x00dynamic" in names:
             names = frozenset(localcontext)
+        listed = not self.listed_bodies(env, template)
         for key in sorted(names):
             if key not in localcontext or key.isupper():
                 continue  # settings are in the site digest
             h.update(b"\x00" + key.encode() + b"=")
-            h.update(self.digester.value(localcontext[key]))
+            h.update(self.digester.value(localcontext[key], listed=listed))
         for key in sorted(_LOCATION_KEYS):
             h.update(key.encode() + b"=" + str(localcontext.get(key)).encode())
         return bytes(h.digest())
@@ -233,6 +284,9 @@ class CauserieWriter(Writer):
     def __init__(self, output_path: str, settings: dict[str, Any] | None = None):
         super().__init__(output_path, settings=settings)
         self.plan = current_plan()
+        #: Send no content_written signal (pages rendered again outside a
+        #: build, by the fast path).
+        self.quiet = False
 
     def _keep(self, name: str) -> None:
         # As if written: a second write to the same file is still an error
@@ -300,11 +354,17 @@ class CauserieWriter(Writer):
         localcontext = self._localcontext(context, name, kwargs, relative_urls)
         path = sanitised_join(self.output_path, name)
         if self.plan is not None:
+            if self.plan.track:
+                self.plan.recipes[name] = (
+                    "page",
+                    (name, template, context, relative_urls, override, kwargs),
+                )
             env = template.environment
-            fingerprint = self.plan.page_print(template, env, localcontext)
+            fingerprint = self.plan.page_print(template, env, localcontext, name)
             if self.plan.reuse(name, fingerprint):
                 self._keep(name)
-                signals.content_written.send(path, context=localcontext)
+                if not self.quiet:
+                    signals.content_written.send(path, context=localcontext)
                 return
             self.plan.rendered += 1
         if localcontext["localsiteurl"]:
@@ -314,7 +374,8 @@ class CauserieWriter(Writer):
         with self._open_w(path, "utf-8", override=override) as f:
             f.write(output)
         log.info('Writing "%s"', path)
-        signals.content_written.send(path, context=localcontext)
+        if not self.quiet:
+            signals.content_written.send(path, context=localcontext)
 
     @staticmethod
     def _localcontext(
@@ -349,11 +410,17 @@ class CauserieWriter(Writer):
             )
         items = elements[: self.settings["FEED_MAX_ITEMS"]]
         digester = self.plan.digester
+        if self.plan.track:
+            self.plan.recipes[path] = (
+                "feed",
+                (elements, context, path, url, feed_type, override_output, feed_title),
+            )
         h = _blake(self.plan.site)
         h.update(repr((path, url, feed_type, feed_title)).encode())
         h.update(digester.value(context.get("SITEURL")))
-        for item in items:
-            h.update(digester.full(item))
+        with self.plan.tracking(path):
+            for item in items:
+                h.update(digester.full(item))
         if self.plan.reuse(path, h.digest()):
             self._keep(path)
             signals.feed_written.send(

@@ -87,25 +87,40 @@ def record_build(
             outbound_posts.delete().where(outbound_posts.c.url.startswith(prefix))
         )
         if result:
-            conn.execute(
-                outbound_posts.insert(),
-                [
-                    {
-                        "url": p.url,
-                        "source_path": p.source_path,
-                        "save_as": p.save_as,
-                        "title": p.title,
-                        "lang": p.lang,
-                        "links": json.dumps(list(p.links)),
-                        "digest": p.digest,
-                        "status": p.status,
-                        "updated_at": now,
-                        "deleted_at": p.deleted_at,
-                    }
-                    for p in result
-                ],
-            )
+            conn.execute(outbound_posts.insert(), [_row(p, now) for p in result])
     return result
+
+
+def _row(p: OutboundPost, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "url": p.url,
+        "source_path": p.source_path,
+        "save_as": p.save_as,
+        "title": p.title,
+        "lang": p.lang,
+        "links": json.dumps(list(p.links)),
+        "digest": p.digest,
+        "status": p.status,
+        "updated_at": now,
+        "deleted_at": p.deleted_at,
+    }
+
+
+def record_published(
+    store: Store, site_url: str, posts: Iterable[OutboundPost]
+) -> None:
+    """Store a few posts a build published again at the same address (an
+    edit seen by ``publish watch``): what :func:`record_build` would store
+    for them, since a published post simply replaces its previous row."""
+    prefix = _prefix(site_url)
+    posts = list(posts)
+    if any(not p.url.startswith(prefix) for p in posts):
+        raise ValueError(f"every post URL must start with {prefix}")
+    now = store.clock()
+    with store.tx() as conn:
+        for p in posts:
+            conn.execute(outbound_posts.delete().where(outbound_posts.c.url == p.url))
+            conn.execute(outbound_posts.insert(), [_row(p, now)])
 
 
 def records(store: Store, site_url: str | None = None) -> list[SentRecord]:

@@ -34,10 +34,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import blinker
 from markupsafe import Markup
 from pelican import signals
 
-from . import config, model, open_store, outgoing, var_dir
+from . import config, model, open_store, outbox_store, outgoing, var_dir
 from .errors import WebmentionError
 from .feeds import FeedSite, Thread, write_feeds
 from .model import Mention
@@ -416,9 +417,37 @@ def _set_aside(generator: Any) -> None:
         outgoing.set_aside(generator)
 
 
+def _edited(generator: Any, posts: list[Any]) -> None:
+    """A post took a new body without a build (publish watch's fast path):
+    store its new links, as the build would, for ``mentions send``."""
+    if not _enabled(generator.settings):
+        return
+    published = {id(p) for p in _published_posts(generator)}
+    posts = [p for p in posts if id(p) in published]
+    if not posts:
+        return
+    site_url = _site_url(generator.settings)
+    store = open_store(generator.settings)
+    try:
+        outbox_store.record_published(
+            store,
+            site_url,
+            [
+                outgoing.outbound(p, f"{site_url}/{p.url}", generator.path)
+                for p in posts
+            ],
+        )
+    finally:
+        store.engine.dispose()
+
+
 def connect_signals() -> None:
     signals.article_generator_context.connect(_mark_deleted)
     signals.article_generator_pretaxonomy.connect(_set_aside)
     signals.initialized.connect(_initialized)
     signals.all_generators_finalized.connect(_collect)
     signals.article_writer_finalized.connect(_write)
+    # sitebuild.fastpath.posts_edited, by name.
+    blinker.signal("causerie.posts_edited").connect(
+        lambda generator, posts: _edited(generator, posts), weak=False
+    )
