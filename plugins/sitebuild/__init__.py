@@ -14,9 +14,10 @@ from pelican import signals
 
 from causerie_settings import read_section, site_dir
 
+from . import prefetch
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
-from .reading import reading_minutes
+from .reading import minutes_for, reading_minutes
 from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
@@ -44,14 +45,24 @@ def _initialized(pelican: Any) -> None:
     cache = markdown_cache(pelican.settings)
     if cache is not None:
         cache.start_build()
+    prefetch.begin(pelican.settings)
 
 
 def _readers_init(readers: Any) -> None:
-    if config(readers.settings).reuse_markdown:
-        use_reusing_reader(readers, markdown_cache(readers.settings))
+    cfg = config(readers.settings)
+    if not cfg.reuse_markdown:
+        return
+    cache = markdown_cache(readers.settings)
+    reading = prefetch.current(readers.settings)
+    if reading is None:  # readers made outside a build (no `initialized`)
+        use_reusing_reader(readers, cache)
+        return
+    reading.start(readers, cfg.jobs, cache)
+    use_reusing_reader(readers, cache, reading.prefetcher, reading.words)
 
 
 def _finalized(pelican: Any) -> None:
+    prefetch.end()
     cache = markdown_cache(pelican.settings)
     if cache is not None:
         cache.save()
@@ -148,8 +159,17 @@ def _enrich(generator: Any) -> None:
         by_lang.setdefault(article.lang, []).append(candidates[id(article)])
     # Related posts are offered in the reader's language only.
     indexes = {lang: RelatedIndex(pool) for lang, pool in by_lang.items()}
+    reading = prefetch.current(generator.settings)
+    words = reading.words if reading is not None else {}
     for article in posts:
-        article.reading_time = reading_minutes(article.content, cfg.words_per_minute)
+        html = article.content
+        known = words.get(article.source_path)
+        # The reader counted the words of the HTML it returned; a plugin (or
+        # Pelican's link rewriting) may have changed it since: count anew.
+        if known is not None and known[0] == html:
+            article.reading_time = minutes_for(known[1], cfg.words_per_minute)
+        else:
+            article.reading_time = reading_minutes(html, cfg.words_per_minute)
         keys = indexes[article.lang].related(candidates[id(article)], cfg.related_posts)
         article.related_posts = [by_id[k] for k in keys]
 
