@@ -9,7 +9,9 @@ why it cannot simply keep it. Here two objects live as long as the reader
 without it. Python-Markdown's ``Markdown.reset()`` clears every per-document
 state (HTML stash, references, footnotes, abbreviations, ``Meta``, the table
 of contents; ``toc`` keeps its used ids per run), which is how Pelican itself
-reuses its object between a body and its summary: the HTML is the same.
+reuses its object between a body and its summary: the HTML is the same. The
+one exception, the footnotes' reset counter, is put back after each reset
+(:func:`_counters`).
 
 Given a :class:`~.content_cache.ContentCache` (incremental builds), a file
 whose text was converted by an earlier build is not converted again; given a
@@ -24,6 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from markdown import Markdown
+from markdown.extensions.footnotes import FootnoteExtension
 from pelican.readers import MarkdownReader, pelican_open
 
 from .content_cache import ContentCache, Entry, digest
@@ -50,13 +53,19 @@ class Converter:
         self._body_md: Markdown | None = None
         self._fields_md: Markdown | None = None
         self._meta_preprocessor: Any = None
+        self._body_counters: list[tuple[FootnoteExtension, int]] = []
+        self._fields_counters: list[tuple[FootnoteExtension, int]] = []
 
     def body(self, text: str) -> Entry:
         """The body's HTML, raw ``Meta`` lines and word count of ``text``."""
         if self._body_md is None:
             self._body_md = Markdown(**self.config)
+            # A new object converts the body as it is made; Pelican's reader
+            # resets it once before converting the summary.
+            self._body_counters = _counters(self._body_md, 0)
         md = self._body_md
         md.reset()
+        _rewind(self._body_counters)
         content = md.convert(text)
         meta = getattr(md, "Meta", None)
         # A copy: the next reset() clears the object's own dict.
@@ -74,6 +83,7 @@ class Converter:
         if self._fields_md is None:
             self._fields_md = Markdown(**self.config)
             self._meta_preprocessor = self._fields_md.preprocessors["meta"]
+            self._fields_counters = _counters(self._fields_md, 1)
         if "meta" not in self._fields_md.preprocessors:
             # At the priority markdown/extensions/meta.py gives it.
             self._fields_md.preprocessors.register(self._meta_preprocessor, "meta", 27)
@@ -93,9 +103,35 @@ class Converter:
                 md = self.fields_md()
                 md.preprocessors.deregister("meta")
             field = "\n".join(value)
-            md.reset()
-            entry.fields[field] = md.convert(field)
+            entry.fields[field] = self.field(field)
         return entry
+
+    def field(self, text: str) -> str:
+        """The HTML of one formatted field, with the fields' object as it is
+        (``_parse_metadata`` or :meth:`entry` took ``meta`` out)."""
+        md = self.fields_md() if self._fields_md is None else self._fields_md
+        md.reset()
+        _rewind(self._fields_counters)
+        return md.convert(text)
+
+
+def _counters(md: Markdown, resets: int) -> list[tuple[FootnoteExtension, int]]:
+    """The state of ``md`` that ``reset()`` advances instead of clearing,
+    with the value it has in Pelican's reader (a new object per file) after
+    ``resets`` resets: the footnotes extension counts its resets in
+    ``unique_prefix``, which numbers its ids when UNIQUE_IDS is on. Left to
+    count, it would number a file's footnotes by how many files the object
+    converted before: by the order of reading, or by a worker's share."""
+    return [
+        (ext, ext.unique_prefix + resets)
+        for ext in md.registeredExtensions
+        if isinstance(ext, FootnoteExtension)
+    ]
+
+
+def _rewind(counters: list[tuple[FootnoteExtension, int]]) -> None:
+    for ext, value in counters:
+        ext.unique_prefix = value
 
 
 class ReusingMarkdownReader(MarkdownReader):
@@ -150,10 +186,10 @@ class ReusingMarkdownReader(MarkdownReader):
     def _parse_metadata(self, meta: dict[str, list[str]]) -> dict[str, Any]:
         # Pelican's _parse_metadata converts the formatted fields with
         # self._md, after taking out its "meta" preprocessor.
-        fields_md = self._converter_for().fields_md()
-        self._md = fields_md
-        if self._entry is not None:
-            self._md = _FieldsMemo(fields_md, self._entry.fields)
+        converter = self._converter_for()
+        converter.fields_md()
+        fields = self._entry.fields if self._entry is not None else {}
+        self._md = _FieldsMemo(converter, fields)
         result: dict[str, Any] = super()._parse_metadata(meta)
         return result
 
@@ -162,10 +198,10 @@ class _FieldsMemo:
     """The fields' Markdown object as ``_parse_metadata`` uses it (reset,
     convert, preprocessors), answering from a file's cached entry."""
 
-    def __init__(self, md: Markdown, memo: dict[str, str]) -> None:
-        self.md = md
+    def __init__(self, converter: Converter, memo: dict[str, str]) -> None:
+        self.converter = converter
         self.memo = memo
-        self.preprocessors = md.preprocessors
+        self.preprocessors = converter.fields_md().preprocessors
 
     def reset(self) -> None:
         pass  # convert() resets when it really converts
@@ -173,8 +209,7 @@ class _FieldsMemo:
     def convert(self, text: str) -> str:
         html = self.memo.get(text)
         if html is None:
-            self.md.reset()
-            html = self.memo[text] = self.md.convert(text)
+            html = self.memo[text] = self.converter.field(text)
         return html
 
 
