@@ -14,10 +14,10 @@ from pelican import signals
 
 from causerie_settings import read_section, site_dir
 
-from . import warm
+from . import prefetch, warm
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
-from .reading import reading_minutes
+from .reading import minutes_for, reading_minutes
 from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
@@ -46,15 +46,25 @@ def _initialized(pelican: Any) -> None:
     cache = markdown_cache(pelican.settings)
     if cache is not None:
         cache.start_build()
+    prefetch.begin(pelican.settings)
 
 
 def _readers_init(readers: Any) -> None:
-    if config(readers.settings).reuse_markdown:
-        use_reusing_reader(readers, markdown_cache(readers.settings))
+    cfg = config(readers.settings)
+    if cfg.reuse_markdown:
+        cache = markdown_cache(readers.settings)
+        reading = prefetch.current(readers.settings)
+        if reading is None:  # readers made outside a build (no `initialized`)
+            use_reusing_reader(readers, cache)
+        else:
+            reading.start(readers, cfg.jobs, cache)
+            use_reusing_reader(readers, cache, reading.prefetcher, reading.words)
+    # Last: a warm process (publish watch) answers unchanged files itself.
     warm.install_reader(readers)
 
 
 def _finalized(pelican: Any) -> None:
+    prefetch.end()
     cache = markdown_cache(pelican.settings)
     if cache is not None:
         cache.save()
@@ -175,13 +185,22 @@ def _enrich(generator: Any) -> None:
         article.listed_terms = frozenset(own & listed)
     global _minutes
     minutes, _minutes = _minutes, {}
+    reading = prefetch.current(generator.settings)
+    words = reading.words if reading is not None else {}
     for article in posts:
+        html = article.content
         # By the HTML itself (a str hashes once): a process that builds
         # again (publish watch, serve) counts only the posts that changed.
-        key = (article.content, cfg.words_per_minute)
+        key = (html, cfg.words_per_minute)
         found = minutes.get(key)
         if found is None:
-            found = reading_minutes(article.content, cfg.words_per_minute)
+            known = words.get(article.source_path)
+            # The reader counted the words of the HTML it returned; a plugin
+            # (or Pelican's link rewriting) may have changed it since.
+            if known is not None and known[0] == html:
+                found = minutes_for(known[1], cfg.words_per_minute)
+            else:
+                found = reading_minutes(html, cfg.words_per_minute)
         article.reading_time = _minutes[key] = found
         keys = indexes[article.lang].related(candidates[id(article)], cfg.related_posts)
         article.related_posts = [by_id[k] for k in keys]

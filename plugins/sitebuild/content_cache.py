@@ -4,7 +4,7 @@ Converting Markdown is most of the reading stage (docs/PERFORMANCE.md,
 "Building"): an incremental build converts only the files whose text
 changed. What is kept is what Python-Markdown returns for a file's text: the
 body's HTML, the raw ``Meta`` lines, and the HTML of its formatted fields
-(``Summary:``). Pelican's metadata processing (dates, authors, categories,
+(``Summary:``); and the body's word count, for the reading time. Pelican's metadata processing (dates, authors, categories,
 slugs) is *not* cached: it runs again on every build with the build's
 settings, so every plugin sees new objects exactly as in a clean build.
 
@@ -34,8 +34,8 @@ import markdown
 
 log = logging.getLogger(__name__)
 
-#: Bump when the shape of an entry changes.
-FORMAT = 1
+#: Bump when the shape of an entry changes (2: ``words``).
+FORMAT = 2
 #: Where the cache lives, under the site's directory.
 CACHE_FILE = Path("var") / "build-cache" / "markdown.pickle"
 
@@ -48,6 +48,8 @@ class Entry:
     meta: dict[str, list[str]]
     #: formatted field text → its HTML (Pelican converts ``Summary:`` etc.)
     fields: dict[str, str] = field(default_factory=dict)
+    #: ``reading.word_count(content)``; None if not counted
+    words: int | None = None
 
 
 def digest(text: str) -> str:

@@ -29,4 +29,9 @@ def word_count(html: str) -> int:
 
 def reading_minutes(html: str, words_per_minute: int = 230) -> int:
     """Whole minutes to read ``html``, at least 1."""
-    return max(1, math.ceil(word_count(html) / words_per_minute))
+    return minutes_for(word_count(html), words_per_minute)
+
+
+def minutes_for(words: int, words_per_minute: int = 230) -> int:
+    """Whole minutes to read ``words`` words, at least 1."""
+    return max(1, math.ceil(words / words_per_minute))

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 from causerie_settings import SettingsError
 
 from .schedule import parse_instant
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, as a container or
+    ``taskset`` restricts it), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,9 @@ class SitebuildSettings:
     #: longer produced; Markdown converted by an earlier build is reused
     #: (by content hash, var/build-cache/). ``publish build --incremental``.
     incremental: bool = False
+    #: Processes converting Markdown at the start of a build (with
+    #: reuse_markdown); 1 converts in the build's own process, file by file.
+    jobs: int = field(default_factory=usable_cpus)
 
     def __post_init__(self) -> None:
         if self.now is not None:
@@ -39,3 +52,5 @@ class SitebuildSettings:
             raise SettingsError("words_per_minute must be at least 50")
         if self.related_posts < 0:
             raise SettingsError("related_posts cannot be negative")
+        if self.jobs < 1:
+            raise SettingsError(f"jobs must be at least 1 (processes), got {self.jobs}")
