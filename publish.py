@@ -165,7 +165,7 @@ def watch(site: Site, output: Path | None) -> None:
             return
         for line in built.problems:
             click.secho(f"  {line}", fg="yellow", err=True)
-        how = " (edit, no build)" if built.fast else ""
+        how = " (no build)" if built.fast else ""
         click.echo(
             f"{stamp} {change.describe()}: {built.seconds:.2f} s{how}, rendered "
             f"{plural(built.rendered or 0, 'page')}, {built.files_changed} "
@@ -174,7 +174,7 @@ def watch(site: Site, output: Path | None) -> None:
 
     try:
         watcher = sitebuild_watch.Watcher(
-            settings, site.settings_file, report, sitebuild_watch.store_marker
+            settings, site.settings_file, report, sitebuild_watch.open_mentions
         )
     except UserError as exc:
         fail(exc)

@@ -120,8 +120,12 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
         assert not [line for line in logged if "build failed" in line], logged
         # The typo: only the body changed, applied without a build; the
         # edit of title and tags needs one.
-        assert "(edit, no build)" in logged[1], logged
-        assert "(edit, no build)" not in logged[2], logged
+        assert "(no build)" in logged[1], logged
+        assert "(no build)" not in logged[2], logged
+        # Comments too: the store's change is applied without a build.
+        comment_lines = [line for line in logged if " comments: " in line]
+        assert comment_lines, logged
+        assert all("(no build)" in line for line in comment_lines), logged
         # The edit (title, tags, body) rendered what shows it, not the site
         # (about 120 files).
         edit_line = logged[2]

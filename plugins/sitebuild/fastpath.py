@@ -47,6 +47,12 @@ from .writer import CauserieWriter, PagePlan, active_plan
 #: records something of each post at build time records it again (a named
 #: blinker signal, so that plugins need not import this one).
 posts_edited = signal("causerie.posts_edited")
+#: Sent as comments_changed.send(generator, targets=..., staging=...,
+#: unchanged=...) when mentions of ``targets`` changed in the store: a
+#: receiver updates those posts' conversations, writes what it writes itself
+#: (feeds) into ``staging`` (asking ``unchanged(relpath, *inputs)`` first, as
+#: in a build) and returns the posts it changed; LookupError: rebuild.
+comments_changed = signal("causerie.comments_changed")
 
 #: Attributes read from a file that an edit may change without a build.
 _BODY = frozenset({"_content"})
@@ -116,6 +122,7 @@ def try_edit(
             )
 
     plan.digester.forget({id(kept.obj) for kept, _new, _stamp in edits})
+    plan.current = {}
     with warm_builds(state):
         report = _render(pages, plan, settings, output)
     for generator, posts in edited_by_generator.values():
@@ -145,24 +152,73 @@ def _published(generators: list[Any]) -> set[int]:
     return {id(p) for g in generators for p in _posts_of(g)}
 
 
-def render_again(
-    pages: set[str], plan: PagePlan, settings: dict[str, Any]
-) -> BuildReport:
-    """Fingerprint ``pages`` again from their recorded writer calls and
-    render those that changed into the output."""
-    return _render(pages, plan, settings, Path(settings["OUTPUT_PATH"]))
+def try_comments(
+    targets: set[str],
+    state: WarmState,
+    plan: PagePlan | None,
+    settings: dict[str, Any],
+) -> BuildReport | None:
+    """Mentions of ``targets`` (post URLs) changed in the store: give those
+    posts their new conversation and render what shows them; None when a
+    build is needed (a target the last build did not publish, no plugin to
+    do it)."""
+    start = time.perf_counter()
+    if plan is None or not plan.recipes or state.generators is None:
+        return None
+    output = Path(settings["OUTPUT_PATH"])
+    generator = next(
+        (
+            g
+            for g in state.generators
+            if hasattr(g, "articles") and hasattr(g, "drafts")
+        ),
+        None,
+    )
+    if generator is None:
+        return None
+    staging = _stage(output)
+    plan.current = {}
+    try:
+        answers = comments_changed.send(
+            generator, targets=targets, staging=staging, unchanged=plan.unchanged
+        )
+    except LookupError:
+        shutil.rmtree(staging)
+        return None
+    posts = [post for _receiver, result in answers for post in (result or [])]
+    if not answers:
+        shutil.rmtree(staging)
+        return None
+    plan.digester.forget({id(p) for p in posts})
+    pages = set().union(*(plan.deps.get(id(p), set()) for p in posts))
+    with warm_builds(state):
+        report = _render(pages, plan, settings, output, staging)
+    report.seconds = time.perf_counter() - start
+    return report
 
 
-def _render(
-    pages: set[str], plan: PagePlan, settings: dict[str, Any], output: Path
-) -> BuildReport:
+def _stage(output: Path) -> Path:
     staging = staging_dir(output)
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    return staging
+
+
+def _render(
+    pages: set[str],
+    plan: PagePlan,
+    settings: dict[str, Any],
+    output: Path,
+    staging: Path | None = None,
+) -> BuildReport:
+    """Fingerprint ``pages`` again from their recorded writer calls, render
+    those that changed (and whatever is in ``staging`` already) into the
+    output."""
+    staging = staging or _stage(output)
     # The digester remembers every object of the last build; the caller
-    # made it forget the ones that changed (Digester.forget).
-    plan.current = {}
+    # made it forget the ones that changed (Digester.forget). What a plugin
+    # wrote into staging already has its fingerprint in plan.current.
     plan.kept = set()
     plan.rendered = 0
     track, plan.track = plan.track, False  # same pages, same dependencies

@@ -60,23 +60,26 @@ class Watcher:
         settings: Callable[[], dict[str, Any]],
         settings_file: Path,
         on_build: Callable[[Change, BuildReport | None, BaseException | None], None],
-        store_marker: Callable[[dict[str, Any]], Callable[[], Any] | None]
-        | None = None,
+        open_mentions: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
         self._load = settings
         self.settings_file = settings_file
         self.on_build = on_build
-        self.store_marker = store_marker
+        self.open_mentions = open_mentions
         self.settings = settings()
         self.state = WarmState()
+        #: The mention store (None: not opened yet, or no store), its marker
+        #: when last asked, and when the last build started.
+        self._store: Any = None
         self._marker: Any = None
-        self._ask: Callable[[], Any] | None = None
+        self._built_marker: Any = None
 
     def build(self, change: Change) -> BuildReport | None:
         if change.settings:
             self.settings = self._load()
             self.state = WarmState()  # objects made with the old settings
-            self._ask = None
+            self._close_store()
+        marker = self._marker
         try:
             report = self._fast(change) or build_site(
                 self.settings, warm_state=self.state
@@ -84,21 +87,39 @@ class Watcher:
         except Exception as exc:  # the output is left as it was (staging)
             self.on_build(change, None, exc)
             return None
+        self._built_marker = marker
         self.on_build(change, report, None)
         return report
 
     def _fast(self, change: Change) -> BuildReport | None:
-        """The fast path (:mod:`.fastpath`) when only post files changed."""
-        content = Path(self.settings["PATH"]).resolve()
-        if change.store or change.settings or not change.paths:
-            return None
-        if not all(content in Path(p).resolve().parents for p in change.paths):
+        """The fast paths (:mod:`.fastpath`): post files whose body alone
+        changed, or comments; None when a build is needed."""
+        if change.settings or (change.store and change.paths):
             return None
         output = Path(self.settings["OUTPUT_PATH"])
+        plan = page_plan(self.settings)
+        if change.store:
+            targets = self._changed_targets()
+            if targets is None:
+                return None
+            with output_lock(output):
+                return fastpath.try_comments(targets, self.state, plan, self.settings)
+        content = Path(self.settings["PATH"]).resolve()
+        if not change.paths or not all(
+            content in Path(p).resolve().parents for p in change.paths
+        ):
+            return None
         with output_lock(output):
-            return fastpath.try_edit(
-                change.paths, self.state, page_plan(self.settings), self.settings
-            )
+            return fastpath.try_edit(change.paths, self.state, plan, self.settings)
+
+    def _changed_targets(self) -> set[str] | None:
+        if self._store is None or self._built_marker is None:
+            return None
+        try:
+            targets: set[str] | None = self._store.changed_targets(self._built_marker)
+        except Exception:  # the store is down: a build will say so
+            return None
+        return targets
 
     def inputs(self) -> list[Path]:
         return [
@@ -107,19 +128,24 @@ class Watcher:
             self.settings_file,
         ]
 
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.engine.dispose()
+        self._store = None
+
     def store_changed(self) -> bool:
         """True when the mention store changed since the last look."""
-        if self.store_marker is None:
+        if self.open_mentions is None:
             return False
         try:
-            if self._ask is None:
-                self._ask = self.store_marker(self.settings)
-                if self._ask is None:
-                    self.store_marker = None  # no store on this site
+            if self._store is None:
+                self._store = self.open_mentions(self.settings)
+                if self._store is None:
+                    self.open_mentions = None  # no store on this site
                     return False
-            marker = self._ask()
+            marker = self._store.change_marker()
         except Exception:  # a store that is down: look again later
-            self._ask = None
+            self._close_store()
             return False
         changed = self._marker is not None and marker != self._marker
         self._marker = marker
@@ -170,17 +196,16 @@ def _relevant(path: str) -> bool:
     return not name.startswith((".", "#")) and not name.endswith("~")
 
 
-def store_marker(settings: dict[str, Any]) -> Callable[[], Any] | None:
-    """For a site with the webmentions plugin: a function giving a value
-    that changes when a mention is added, moderated or erased (a comment
-    shown on the site may have changed). The store stays open."""
+def open_mentions(settings: dict[str, Any]) -> Any:
+    """The mention store of a site with the webmentions plugin (else None):
+    its ``change_marker()`` changes when a mention is added, moderated or
+    erased, and ``changed_targets()`` says which posts that concerns."""
     plugins = [str(p).rsplit(".", 1)[-1] for p in settings.get("PLUGINS", [])]
     if "webmentions" not in plugins:
         return None
     import webmentions
 
-    store = webmentions.open_store(settings)
-    return store.change_marker
+    return webmentions.open_store(settings)
 
 
 def seconds_since(start: float) -> float:

@@ -107,7 +107,7 @@ class PagePlan:
     def finish(self) -> None:
         """The build is in the output: its fingerprints are the next one's
         "previous" (kept on disk for the next process)."""
-        self.previous = self.current
+        self.previous, self.current = self.current, {}
         self.save()
 
     def save(self) -> None:

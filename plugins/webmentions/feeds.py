@@ -191,11 +191,13 @@ def write_feeds(
     site: FeedSite,
     threads: Sequence[Thread],
     unchanged: Callable[..., bool] | None = None,
+    only: set[str] | None = None,
 ) -> list[Path]:
     """Write the site's and every post's conversation feed; return their paths.
 
     ``unchanged(relpath, *inputs)`` (an incremental build's) says when the
     output already holds a feed made from the same inputs: it is skipped.
+    With ``only`` (post URLs), the site's feed and those posts' feeds only.
     """
     written = []
     path = output / site.feed_path
@@ -203,6 +205,8 @@ def write_feeds(
         _write(site_feed(threads, site), path)
     written.append(path)
     for thread in threads:
+        if only is not None and thread.url not in only:
+            continue
         path = output / thread.feed_path
         if unchanged is None or not unchanged(thread.feed_path, site, thread):
             _write(post_feed(thread, site), path)

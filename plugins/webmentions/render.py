@@ -27,7 +27,7 @@ import html
 import logging
 import re
 import shutil
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -330,48 +330,115 @@ def _attach(generator: Any) -> None:
     finally:
         store.engine.dispose()
     avatar_dir = Path(var_dir(settings)) / "avatars"
-    cached = (
-        {p.name for p in avatar_dir.iterdir() if p.is_file()}
-        if avatar_dir.is_dir()
-        else set()
-    )
     names = _feed_names(posts, settings.get("DEFAULT_LANG", "en"))
+    talk = _Talk(site_url, tz, avatar_dir, _cached_avatars(avatar_dir))
     threads = []
     shown = 0
     for post in posts:
+        post.comments_feed = POST_FEED.format(name=names[id(post)])
+        thread = talk.attach(post, urls[id(post)], visible)
+        shown += len(thread.comments)
+        threads.append(thread)
+    log.info("webmentions: %d mention(s) shown under %d post(s)", shown, len(posts))
+    site = FeedSite(
+        url=site_url,
+        name=_plain(settings.get("SITENAME", site_url)),
+        lang=settings.get("DEFAULT_LANG", "en"),
+        feed_path=COMMENTS_FEED,
+        max_items=settings.get("FEED_MAX_ITEMS"),
+    )
+    generator.webmentions_build = _Build(
+        site=site, avatar_dir=avatar_dir, threads=threads, gone=gone
+    )
+    # What refresh_comments() needs to update these posts without a build.
+    _last[id(generator)] = _Last(talk, site, threads, {urls[id(p)]: p for p in posts})
+
+
+def _cached_avatars(avatar_dir: Path) -> set[str]:
+    if not avatar_dir.is_dir():
+        return set()
+    return {p.name for p in avatar_dir.iterdir() if p.is_file()}
+
+
+@dataclass
+class _Talk:
+    """How a build turns stored mentions into a post's conversation."""
+
+    site_url: str
+    tz: ZoneInfo
+    avatar_dir: Path
+    cached: set[str]
+
+    def attach(self, post: Any, url: str, visible: dict[str, list[Mention]]) -> Thread:
+        """Set ``post``'s comments, likes, reposts and bookmarks; its thread."""
         comments = [
-            to_comment(m, site_url, cached, tz) for m in visible.get(urls[id(post)], [])
+            to_comment(m, self.site_url, self.cached, self.tz)
+            for m in visible.get(url, [])
         ]
         talk = conversation(comments)
         post.comments = talk.comments
         post.likes = talk.likes
         post.reposts = talk.reposts
         post.bookmarks = talk.bookmarks
-        post.comments_feed = POST_FEED.format(name=names[id(post)])
-        shown += len(comments)
-        threads.append(
-            Thread(
-                url=urls[id(post)],
-                title=_plain(post.title),
-                lang=post.lang,
-                published=_aware(post.date, tz),
-                feed_path=post.comments_feed,
-                comments=tuple(comments),
-            )
+        return Thread(
+            url=url,
+            title=_plain(post.title),
+            lang=post.lang,
+            published=_aware(post.date, self.tz),
+            feed_path=post.comments_feed,
+            comments=tuple(comments),
         )
-    log.info("webmentions: %d mention(s) shown under %d post(s)", shown, len(posts))
-    generator.webmentions_build = _Build(
-        site=FeedSite(
-            url=site_url,
-            name=_plain(settings.get("SITENAME", site_url)),
-            lang=settings.get("DEFAULT_LANG", "en"),
-            feed_path=COMMENTS_FEED,
-            max_items=settings.get("FEED_MAX_ITEMS"),
-        ),
-        avatar_dir=avatar_dir,
-        threads=threads,
-        gone=gone,
+
+
+@dataclass
+class _Last:
+    """The last build's conversations (for :func:`refresh_comments`)."""
+
+    talk: _Talk
+    site: FeedSite
+    threads: list[Thread]
+    posts: dict[str, Any]  # by absolute URL
+
+
+def refresh_comments(
+    generator: Any,
+    targets: Iterable[str],
+    staging: Path,
+    unchanged: Callable[..., bool] | None = None,
+) -> list[Any]:
+    """Mentions of ``targets`` changed in the store since the last build
+    (publish watch): give their posts their new conversation, write their
+    feeds, the site's comments feed and new avatars into ``staging``; return
+    the posts changed (their pages are the caller's to render). Raises
+    LookupError when a target is not a post of the last build."""
+    last = _last.get(id(generator))
+    if last is None:
+        raise LookupError("no build to refresh")
+    targets = set(targets)
+    posts = {url: last.posts[url] for url in targets if url in last.posts}
+    if len(posts) != len(targets):
+        raise LookupError("a mention of a page the last build did not publish")
+    store = open_store(generator.settings)
+    try:
+        visible = store.visible()
+    finally:
+        store.engine.dispose()
+    last.talk.cached = _cached_avatars(last.talk.avatar_dir)
+    changed: list[Thread] = []
+    for index, thread in enumerate(last.threads):
+        post = posts.get(thread.url)
+        if post is not None:
+            last.threads[index] = last.talk.attach(post, thread.url, visible)
+            changed.append(last.threads[index])
+    copy_avatars(changed, last.talk.avatar_dir, staging)
+    write_feeds(
+        staging, last.site, last.threads, unchanged, only={t.url for t in changed}
     )
+    return list(posts.values())
+
+
+#: The last build's conversations, by generator.
+_last: dict[int, _Last] = {}
 
 
 def copy_avatars(threads: Iterable[Thread], source: Path, output: Path) -> int:
@@ -441,13 +508,22 @@ def _edited(generator: Any, posts: list[Any]) -> None:
         store.engine.dispose()
 
 
+def _comments_changed(
+    generator: Any, targets: set[str], staging: Path, unchanged: Any
+) -> list[Any]:
+    if not _enabled(generator.settings):
+        return []
+    return refresh_comments(generator, targets, staging, unchanged)
+
+
 def connect_signals() -> None:
     signals.article_generator_context.connect(_mark_deleted)
     signals.article_generator_pretaxonomy.connect(_set_aside)
     signals.initialized.connect(_initialized)
     signals.all_generators_finalized.connect(_collect)
     signals.article_writer_finalized.connect(_write)
-    # sitebuild.fastpath.posts_edited, by name.
+    # sitebuild.fastpath's signals, by name.
     blinker.signal("causerie.posts_edited").connect(
         lambda generator, posts: _edited(generator, posts), weak=False
     )
+    blinker.signal("causerie.comments_changed").connect(_comments_changed, weak=False)

@@ -624,6 +624,26 @@ class Store:
             ).one()
         return tuple(row)
 
+    def changed_targets(self, since: tuple[Any, ...]) -> set[str] | None:
+        """The targets of the mentions added or changed since ``since`` (a
+        :meth:`change_marker`); None when mentions were also removed (their
+        targets are unknown: the caller rebuilds everything)."""
+        count, max_id, max_updated = since
+        with self.engine.connect() as conn:
+            now = conn.execute(
+                sa.select(sa.func.count()).select_from(mentions)
+            ).scalar_one()
+            conditions = [mentions.c.id > (max_id or 0)]
+            if max_updated is not None:
+                conditions.append(mentions.c.updated_at > max_updated)
+            rows = conn.execute(
+                sa.select(mentions.c.id, mentions.c.target).where(sa.or_(*conditions))
+            ).all()
+        added = sum(1 for row in rows if row.id > (max_id or 0))
+        if now != count + added:
+            return None
+        return {row.target for row in rows}
+
     def visible(self) -> dict[str, list[Mention]]:
         """Approved, verified mentions by target URL, oldest first."""
         query = (
