@@ -30,7 +30,7 @@ from .build import BuildReport, build_site, output_lock, page_plan
 from .warm import WarmState
 
 #: How often the mention store is asked whether anything changed.
-STORE_POLL_SECONDS = 0.5
+STORE_POLL_SECONDS = 0.2
 
 
 @dataclass

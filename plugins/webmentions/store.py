@@ -613,7 +613,7 @@ class Store:
     def change_marker(self) -> tuple[Any, ...]:
         """A value that changes whenever a mention is added, changed or
         removed (every change stamps updated_at): ``publish watch`` asks it
-        twice a second to know when to rebuild."""
+        five times a second to know when to rebuild."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(
