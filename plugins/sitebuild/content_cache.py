@@ -126,11 +126,13 @@ class ContentCache:
         self.used = set()
         self.misses = 0
 
-    def save(self) -> None:
-        """Write the entries this build used, atomically; skip if unchanged."""
-        if not self._dirty and self.used == self.entries.keys():
+    def save(self, prune: bool = True) -> None:
+        """Write the entries this build used (with ``prune``; else all of
+        them), atomically; skip if unchanged."""
+        if not self._dirty and (not prune or self.used == self.entries.keys()):
             return
-        self.entries = {k: self.entries[k] for k in self.used}
+        if prune:
+            self.entries = {k: self.entries[k] for k in self.used}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".markdown-")
         try:

@@ -55,6 +55,9 @@ class _Kept:
     reset: dict[str, Any] = field(default_factory=dict)
     #: Digests of the pristine attributes (fingerprint), by attribute.
     digests: dict[str, bytes] = field(default_factory=dict)
+    #: The object's attributes when a digest of its whole state was last
+    #: made, and that digest, by kind (fingerprint.Digester._state).
+    states: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
     #: How it was read (the reader and its arguments), to read it again.
     read: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None = None
 
@@ -159,6 +162,7 @@ class WarmState:
         kept.pristine["_content"] = new._content
         kept.reset["_content"] = new._content
         kept.digests.pop("_content", None)
+        kept.states.clear()
         kept.stamp = stamp
         # Pelican memoizes the rendered body and summary by object.
         for method in ("get_content", "get_summary"):

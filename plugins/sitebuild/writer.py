@@ -66,6 +66,9 @@ class PagePlan:
         self.rendered = 0
         #: Every file of the output after the last build (None: unknown).
         self.produced: set[str] | None = None
+        #: Inputs of the files plugins write themselves (unchanged()), and
+        #: their fingerprints, from the last time they were asked about.
+        self._parts: dict[str, tuple[bytes, tuple[Any, ...], bytes]] = {}
         #: publish watch: how to render each page again (its writer call)
         #: and which pages show each content object (by id), so that an edit
         #: renders those pages without a build (:mod:`.fastpath`).
@@ -227,9 +230,15 @@ class PagePlan:
         """For a file a plugin writes itself from ``parts`` (values the
         digester understands): True if the output already holds it as it
         would be written, so the plugin skips it."""
-        return self.reuse(
-            relpath, _blake(self.site + self.digester.value(parts)).digest()
-        )
+        memo = self._parts.get(relpath)
+        if memo is not None and memo[0] == self.site and memo[1] == parts:
+            # The same inputs as last time (compared, not hashed again: the
+            # site's comment feed holds every post's thread).
+            fingerprint = memo[2]
+        else:
+            fingerprint = _blake(self.site + self.digester.value(parts)).digest()
+            self._parts[relpath] = (self.site, parts, fingerprint)
+        return self.reuse(relpath, fingerprint)
 
     def reuse(self, relpath: str, fingerprint: bytes) -> bool:
         """Record ``relpath``'s fingerprint; True if the file in the output

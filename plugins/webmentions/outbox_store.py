@@ -83,11 +83,20 @@ def record_build(
         )
         previous = {row.url: _post(row) for row in rows}
         result = reconcile(previous, published, deleted, still_there, now)
-        conn.execute(
-            outbound_posts.delete().where(outbound_posts.c.url.startswith(prefix))
-        )
-        if result:
-            conn.execute(outbound_posts.insert(), [_row(p, now) for p in result])
+        # Only the rows that changed: a build of 8,000 posts where one
+        # changed rewrites one row, not 8,000 (updated_at is when a row last
+        # changed).
+        wanted = {p.url: p for p in result}
+        stale = [url for url, before in previous.items() if wanted.get(url) != before]
+        fresh = [p for url, p in wanted.items() if previous.get(url) != p]
+        for start in range(0, len(stale), 500):
+            conn.execute(
+                outbound_posts.delete().where(
+                    outbound_posts.c.url.in_(stale[start : start + 500])
+                )
+            )
+        if fresh:
+            conn.execute(outbound_posts.insert(), [_row(p, now) for p in fresh])
     return result
 
 
