@@ -39,6 +39,24 @@ TYPO = "2025-07-08-ecouter-sans-avoir-peur.md"
 TYPO_PAGE = "posts/2025/ecouter-sans-avoir-peur/index.html"
 
 
+PHONE_PAGE = "posts/2026/trois-lignes-du-salon/index.html"
+
+
+def post_from_a_phone(site: Site) -> None:
+    (site.content / "posts" / "2026-11-21-trois-lignes-du-salon.md").write_text(
+        "Title: Trois lignes du salon\n"
+        "Date: 2026-11-21 18:02\n"
+        "Author: Claire Dubois\n"
+        "Category: Produits\n"
+        "Tags: atelier, lancement\n"
+        "Lang: fr\n"
+        "Slug: trois-lignes-du-salon\n"
+        "Summary: Envoyé depuis mon téléphone.\n\n"
+        "Envoyé depuis mon téléphone : [le stand](https://example.org/salon).\n",
+        encoding="utf-8",
+    )
+
+
 def correct_a_typo(site: Site) -> None:
     path = site.content / "posts" / TYPO
     with path.open("a", encoding="utf-8") as fh:
@@ -107,6 +125,7 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
         # Each change, and the page that must show it.
         changes = [
             (correct_a_typo, TYPO_PAGE, "Correction : une coquille."),
+            (post_from_a_phone, PHONE_PAGE, "Envoyé depuis mon téléphone"),
             (edit, EDITED_PAGE, "un paragraphe ajouté"),
             (new_post, NEW_PAGE, "Une lampe pour lire au lit"),
             (approve_comment, COMMENTED_PAGE, "Nadia Incrémentale"),
@@ -118,17 +137,19 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
             wait_for(_logged(log, number), "its log line")
         logged = builds_logged(log)
         assert not [line for line in logged if "build failed" in line], logged
-        # The typo: only the body changed, applied without a build; the
-        # edit of title and tags needs one.
+        # The typo: only the body changed, applied without a build; a new
+        # post, the newest, in a category and tags the site has: no build;
+        # the edit of title and tags needs one.
         assert "(no build)" in logged[1], logged
-        assert "(no build)" not in logged[2], logged
+        assert "(no build)" in logged[2], logged
+        assert "(no build)" not in logged[3], logged
         # Comments too: the store's change is applied without a build.
         comment_lines = [line for line in logged if " comments: " in line]
         assert comment_lines, logged
         assert all("(no build)" in line for line in comment_lines), logged
         # The edit (title, tags, body) rendered what shows it, not the site
         # (about 120 files).
-        edit_line = logged[2]
+        edit_line = logged[3]
         rendered = int(edit_line.split(" rendered ")[1].split()[0])
         assert 0 < rendered < 60, edit_line
     finally:

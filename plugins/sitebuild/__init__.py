@@ -21,7 +21,7 @@ from .reading import minutes_for, reading_minutes
 from .related import Candidate, RelatedIndex
 from .schedule import is_due, parse_instant, system_now
 from .settings import SitebuildSettings
-from .stable_sitemap import pin_sitemap_clock
+from .stable_sitemap import pin_sitemap_clock, sitemap_queue
 from .writer import get_writer
 
 __all__ = ["SitebuildSettings", "register"]
@@ -67,6 +67,12 @@ def _readers_init(readers: Any) -> None:
 
 def _finalized(pelican: Any) -> None:
     prefetch.end()
+    state = warm.current()
+    if state is not None:
+        # Before pelican-sitemap writes and forgets its pages (it is listed
+        # after this plugin): the fast path of a new post writes the sitemap
+        # again from them.
+        state.sitemap = sitemap_queue()
     cache = markdown_cache(pelican.settings)
     if cache is not None:
         # A warm build (publish watch) does not read unchanged files, so it
@@ -250,6 +256,32 @@ def _related_of(
     return answers
 
 
+def _own_terms(
+    article: Any, listed: frozenset[tuple[str, str]]
+) -> frozenset[tuple[str, str]]:
+    # Only the post's own terms: its page's fingerprint then changes when
+    # one of them gets or loses its page, not for any other tag.
+    own = (
+        {("category", str(article.category.slug))}
+        if getattr(article, "category", None)
+        else set()
+    )
+    own |= {("tag", str(t.slug)) for t in getattr(article, "tags", None) or []}
+    return frozenset(own & listed)
+
+
+def _enrich_post(generator: Any, article: Any) -> None:
+    """What :func:`_enrich` gives a post, but related posts, for one post
+    added without a build (publish watch's fast path)."""
+    cfg = config(generator.settings)
+    article.listed_terms = _own_terms(article, _listed_terms(generator))
+    key = (article.content, cfg.words_per_minute)
+    found = _minutes.get(key)
+    if found is None:
+        found = _minutes[key] = reading_minutes(article.content, cfg.words_per_minute)
+    article.reading_time = found
+
+
 def _enrich(generator: Any) -> None:
     cfg = config(generator.settings)
     listed = _listed_terms(generator)
@@ -265,15 +297,7 @@ def _enrich(generator: Any) -> None:
         for lang, pool in by_lang.items()
     }
     for article in posts + generator.drafts + generator.drafts_translations:
-        # Only the post's own terms: its page's fingerprint then changes
-        # when one of them gets or loses its page, not for any other tag.
-        own = (
-            {("category", str(article.category.slug))}
-            if getattr(article, "category", None)
-            else set()
-        )
-        own |= {("tag", str(t.slug)) for t in getattr(article, "tags", None) or []}
-        article.listed_terms = frozenset(own & listed)
+        article.listed_terms = _own_terms(article, listed)
     global _minutes
     minutes, _minutes = _minutes, {}
     reading = prefetch.current(generator.settings)

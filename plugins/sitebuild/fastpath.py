@@ -53,6 +53,11 @@ posts_edited = signal("causerie.posts_edited")
 #: (feeds) into ``staging`` (asking ``unchanged(relpath, *inputs)`` first, as
 #: in a build) and returns the posts it changed; LookupError: rebuild.
 comments_changed = signal("causerie.comments_changed")
+#: Sent as post_added.send(generator, post=..., staging=..., unchanged=...)
+#: when a new post joined the last build's lists without a build: a receiver
+#: gives it what it gives posts at build time, writes its own files into
+#: ``staging`` and returns True; LookupError: a build is needed.
+post_added = signal("causerie.post_added")
 
 #: Attributes read from a file that an edit may change without a build.
 _BODY = frozenset({"_content"})
@@ -197,6 +202,253 @@ def try_comments(
     return report
 
 
+def try_new(
+    paths: set[str],
+    state: WarmState,
+    plan: PagePlan | None,
+    settings: dict[str, Any],
+) -> BuildReport | None:
+    """One new post, newer than every other, in a category, tags and with
+    authors the site has: add it to the last build's lists and render what
+    shows it. None when a build is needed (anything else)."""
+    start = time.perf_counter()
+    if len(paths) != 1 or plan is None or not plan.lists or state.generators is None:
+        return None
+    (path,) = paths
+    if state.by_path(path) or state.sitemap is None:
+        return None  # not new, or no sitemap to write again
+    generator = _articles_generator(state.generators)
+    if generator is None:
+        return None
+    cfg = generator.settings
+    relpath = os.path.relpath(path, generator.path)
+    if relpath.startswith("..") or not any(
+        Path(relpath).parts[:1] == Path(d).parts[:1] for d in cfg["ARTICLE_PATHS"]
+    ):
+        return None
+    if (
+        cfg.get("ARTICLE_ORDER_BY") != "reversed-date"
+        or not cfg.get("NEWEST_FIRST_ARCHIVES")
+        or cfg.get("TRANSLATION_FEED_ATOM")
+        or cfg.get("TRANSLATION_FEED_RSS")
+    ):
+        return None  # orders and feeds this path does not reproduce
+    from pelican import signals as pelican_signals
+    from pelican.contents import Article
+
+    try:
+        post = generator.readers.read_file(
+            base_path=generator.path,
+            path=relpath,
+            content_class=Article,
+            context=generator.context,
+            preread_signal=pelican_signals.article_generator_preread,
+            preread_sender=generator,
+            context_signal=pelican_signals.article_generator_context,
+            context_sender=generator,
+        )
+    except Exception:
+        return None  # a build reports it with its file
+    if not _simple_new_post(post, generator, settings):
+        return None
+    output = Path(settings["OUTPUT_PATH"])
+    if (output / post.save_as).exists():
+        return None  # a tombstone, or someone else's file: a build decides
+    staging = _stage(output)
+    plan.current = {}
+    # From here the last build's lists change: if anything fails, the next
+    # change must take a build (state.generators = None).
+    try:
+        with warm_builds(state):
+            pages = _add(post, generator, plan, settings)
+            answers = post_added.send(
+                generator, post=post, staging=staging, unchanged=plan.unchanged
+            )
+            if not answers or not all(result for _r, result in answers):
+                raise LookupError("a plugin could not take the new post")
+            own_page = (
+                (
+                    post.save_as,
+                    generator.get_template(post.template),
+                    generator.context,
+                ),
+                {
+                    "article": post,
+                    "category": getattr(post, "category", None),
+                    "override_output": hasattr(post, "override_save_as"),
+                    "url": post.url,
+                    "blog": True,
+                },
+            )
+            lists = _lists_of(post, plan)
+            # Their pages are cut again below: not from the old cut.
+            pages = {name for name in pages if _paginator_of(plan, name) not in lists}
+            report = _render(
+                pages,
+                plan,
+                settings,
+                output,
+                staging,
+                lists=lists,
+                calls=[own_page],
+                dates=generator.dates,
+            )
+            _write_sitemap(post, state, plan, settings, output)
+    except Exception:
+        state.generators = None
+        if staging.exists():
+            shutil.rmtree(staging)
+        raise
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _articles_generator(generators: list[Any]) -> Any:
+    return next(
+        (g for g in generators if hasattr(g, "articles") and hasattr(g, "drafts")), None
+    )
+
+
+def _simple_new_post(post: Any, generator: Any, settings: dict[str, Any]) -> bool:
+    from . import config
+    from .schedule import is_due, parse_instant, system_now
+
+    if not getattr(post, "is_valid", lambda: False)() or post.status != "published":
+        return False
+    cfg = config(settings)
+    now = parse_instant(cfg.now) if cfg.now else system_now()
+    if not is_due(post.date, now):
+        return False
+    everyone = [
+        *generator.articles,
+        *generator.translations,
+        *generator.drafts,
+        *generator.drafts_translations,
+        *getattr(generator, "hidden_articles", []),
+        *getattr(generator, "hidden_translations", []),
+    ]
+    if generator.articles and post.date <= generator.articles[0].date:
+        return False  # not the newest: it would move other posts between pages
+    key = generator.settings.get("ARTICLE_TRANSLATION_ID", "slug")
+    mine = getattr(post, key, None) if key else None
+    for other in everyone:
+        if other.save_as == post.save_as or (
+            mine and getattr(other, key, None) == mine
+        ):
+            return False  # a translation, or the same address
+    categories = {cat for cat, _posts in generator.categories}
+    if getattr(post, "category", None) not in categories:
+        return False
+    if any(tag not in generator.tags for tag in getattr(post, "tags", [])):
+        return False
+    authors = {author for author, _posts in generator.authors}
+    return all(a in authors for a in getattr(post, "authors", []))
+
+
+def _add(
+    post: Any, generator: Any, plan: PagePlan, settings: dict[str, Any]
+) -> set[str]:
+    """Put ``post`` first in every list of the last build that it joins, as
+    that build would have; the pages to render again (related posts that
+    changed, the index pages of categories, tags and authors)."""
+    from . import _candidate, _enrich_post, _related_of
+
+    generator.articles.insert(0, post)
+    generator.dates.insert(0, post)
+    members = [posts for term, posts in generator.categories if term == post.category]
+    members += [generator.tags[tag] for tag in getattr(post, "tags", [])]
+    members += [posts for author, posts in generator.authors if author in post.authors]
+    for posts in members:
+        posts.insert(0, post)
+        if hasattr(posts, "_ids"):
+            posts._ids.add(id(post))
+    generator.add_source_path(post)
+    generator.add_static_links(post)
+    _enrich_post(generator, post)
+    # Related posts of the new post's language, ranked again near it.
+    lang_posts = [
+        p for p in generator.articles + generator.translations if p.lang == post.lang
+    ]
+    by_id = {id(p): p for p in lang_posts}
+    answers = _related_of(
+        post.lang, [_candidate(p) for p in lang_posts], settings_limit(settings)
+    )
+    pages: set[str] = set()
+    for key, keys in answers.items():
+        other = by_id[key]
+        related = [by_id[k] for k in keys]
+        if other is post or related != getattr(other, "related_posts", None):
+            other.related_posts = related
+            plan.digester.forget({id(other)})
+            pages |= plan.deps.get(id(other), set())
+    # The site's index pages (archives, tags, categories, authors) list
+    # every post: their recorded calls see the lists updated in place.
+    for name, (kind, call) in plan.recipes.items():
+        if kind != "page":
+            continue
+        kwargs = call[5]
+        if "articles_page" not in kwargs and (
+            "articles" in kwargs or "dates" in kwargs
+        ):
+            pages.add(name)
+    # Feeds that show it: lists it joined in place, and the site's feed of
+    # every post (Pelican gives it a sorted copy: the new post goes first).
+    feed_paths = {settings.get("FEED_ALL_ATOM"), settings.get("FEED_ALL_RSS")} - {None}
+    for name, (kind, call) in plan.recipes.items():
+        if kind != "feed":
+            continue
+        elements = call[0]
+        if name in feed_paths and post not in elements:
+            elements.insert(0, post)
+        if post in elements:
+            pages.add(name)
+    return pages
+
+
+def _paginator_of(plan: PagePlan, name: str) -> str | None:
+    """The list a recorded page belongs to (its first page's name)."""
+    kind, call = plan.recipes[name]
+    if kind != "page":
+        return None
+    return getattr(call[5].get("articles_paginator"), "name", None)
+
+
+def settings_limit(settings: dict[str, Any]) -> int:
+    from . import config
+
+    return config(settings).related_posts
+
+
+def _lists_of(post: Any, plan: PagePlan) -> list[str]:
+    """The paginated lists (index, its category, tags, authors) that show
+    ``post``: their first page's name."""
+    return [
+        name for name, call in plan.lists.items() if post in call[6].get("articles", ())
+    ]
+
+
+def _write_sitemap(
+    post: Any, state: WarmState, plan: PagePlan, settings: dict[str, Any], output: Path
+) -> None:
+    from types import SimpleNamespace
+
+    from .stable_sitemap import write_sitemap
+
+    assert state.sitemap is not None
+    queue, _now = state.sitemap
+    staging = staging_dir(output)
+    queue = [*queue, (str(staging / post.save_as), post)]
+    newest = getattr(post, "modified", None) or post.date
+    state.sitemap = (queue, newest)
+    staging.mkdir(parents=True, exist_ok=True)
+    write_sitemap(
+        SimpleNamespace(output_path=str(staging), settings=settings), queue, newest
+    )
+    synced = sync_tree(staging, output, delete_stale=False)
+    if plan.produced is not None:
+        plan.produced |= synced.produced
+
+
 def _stage(output: Path) -> Path:
     staging = staging_dir(output)
     if staging.exists():
@@ -211,6 +463,9 @@ def _render(
     settings: dict[str, Any],
     output: Path,
     staging: Path | None = None,
+    lists: list[str] = (),  # type: ignore[assignment]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = (),  # type: ignore[assignment]
+    dates: list[Any] | None = None,
 ) -> BuildReport:
     """Fingerprint ``pages`` again from their recorded writer calls, render
     those that changed (and whatever is in ``staging`` already) into the
@@ -221,7 +476,8 @@ def _render(
     # wrote into staging already has its fingerprint in plan.current.
     plan.kept = set()
     plan.rendered = 0
-    track, plan.track = plan.track, False  # same pages, same dependencies
+    # Record what the pages show (a new post's page, lists that now show it).
+    track, plan.track = plan.track, True
     writer_settings = {**settings, "OUTPUT_PATH": str(staging)}
     try:
         with active_plan(plan):
@@ -235,10 +491,34 @@ def _render(
                     writer._one(*call)
                 else:
                     writer.write_feed(*call)
+            for name in lists:
+                # A list a post joined: cut again (stable pagination keeps
+                # its older pages), with its posts' dates as Pelican gives.
+                template, context, relative, template_name, override, url, kwargs = (
+                    plan.lists[name]
+                )
+                if dates is not None and "dates" in kwargs:
+                    articles = kwargs.get("articles", ())
+                    kwargs = {**kwargs, "dates": [a for a in dates if a in articles]}
+                writer.write_file(
+                    name,
+                    template,
+                    context,
+                    relative,
+                    None,
+                    template_name,
+                    override,
+                    url,
+                    **kwargs,
+                )
+            for args, kwargs in calls:
+                writer.write_file(*args, **kwargs)
         synced = sync_tree(staging, output, delete_stale=False)
     finally:
         plan.track = track
     plan.previous.update(plan.current)
+    if plan.produced is not None:
+        plan.produced |= synced.produced  # new files: a later build may remove them
     plan.save()
     return BuildReport(
         output=output,

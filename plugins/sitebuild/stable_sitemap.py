@@ -33,3 +33,26 @@ def pin_sitemap_clock(generators: list[Any]) -> None:
     newest = newest_date(generators)
     if newest is not None:
         sitemap.generator.now = newest
+
+
+def sitemap_queue() -> tuple[list[tuple[str, Any]], Any] | None:
+    """pelican-sitemap's pages of the build in progress, and its clock."""
+    try:
+        from pelican.plugins.sitemap import sitemap
+    except ImportError:
+        return None
+    return list(sitemap.generator.page_queue), sitemap.generator.now
+
+
+def write_sitemap(pelican: Any, pages: list[tuple[str, Any]], now: Any) -> None:
+    """Have pelican-sitemap write ``pelican.output_path``/sitemap.xml for
+    ``pages`` (its queue of (path, content)) dated by ``now``."""
+    from pelican.plugins.sitemap import sitemap
+
+    generator = sitemap.generator
+    saved = generator.page_queue, generator.now
+    generator.page_queue, generator.now = list(pages), now
+    try:
+        generator._write_out(pelican)
+    finally:
+        generator.page_queue, generator.now = saved

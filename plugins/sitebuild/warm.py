@@ -75,6 +75,8 @@ class WarmState:
         #: The generators of the last build that succeeded (None: no such
         #: build, or the last one failed: the fast path must not be taken).
         self.generators: list[Any] | None = None
+        #: pelican-sitemap's pages of the last build and its clock.
+        self.sitemap: tuple[list[tuple[str, Any]], Any] | None = None
 
     def start(self) -> None:
         self.read = self.reused = 0

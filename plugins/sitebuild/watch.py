@@ -16,6 +16,7 @@ everything is rendered again, as it must be.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,8 @@ from watchfiles import watch
 from . import fastpath
 from .build import BuildReport, build_site, output_lock, page_plan
 from .warm import WarmState
+
+log = logging.getLogger(__name__)
 
 #: How often the mention store is asked whether anything changed.
 STORE_POLL_SECONDS = 0.2
@@ -92,8 +95,16 @@ class Watcher:
         return report
 
     def _fast(self, change: Change) -> BuildReport | None:
-        """The fast paths (:mod:`.fastpath`): post files whose body alone
-        changed, or comments; None when a build is needed."""
+        """The fast paths (:mod:`.fastpath`); None when a build is needed,
+        or when a fast path failed (the build then puts everything right)."""
+        try:
+            return self._try_fast(change)
+        except Exception:
+            log.warning("sitebuild: the fast path failed; building", exc_info=True)
+            self.state.generators = None
+            return None
+
+    def _try_fast(self, change: Change) -> BuildReport | None:
         if change.settings or (change.store and change.paths):
             return None
         output = Path(self.settings["OUTPUT_PATH"])
@@ -109,8 +120,13 @@ class Watcher:
             content in Path(p).resolve().parents for p in change.paths
         ):
             return None
+        known = [p for p in change.paths if self.state.by_path(p)]
         with output_lock(output):
-            return fastpath.try_edit(change.paths, self.state, plan, self.settings)
+            if len(known) == len(change.paths):
+                return fastpath.try_edit(change.paths, self.state, plan, self.settings)
+            if not known:
+                return fastpath.try_new(change.paths, self.state, plan, self.settings)
+        return None
 
     def _changed_targets(self) -> set[str] | None:
         if self._store is None or self._built_marker is None:

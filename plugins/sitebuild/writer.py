@@ -75,6 +75,9 @@ class PagePlan:
         self.track = False
         self.recipes: dict[str, tuple[Any, ...]] = {}
         self.deps: dict[int, set[str]] = {}
+        #: publish watch: the writer call of each paginated list (its first
+        #: page's name), to cut it again when a post joins it.
+        self.lists: dict[str, tuple[Any, ...]] = {}
         self.site = b""
         self.digester = Digester()
         #: Names each template reads, valid for the site digest _names_site
@@ -145,7 +148,7 @@ class PagePlan:
         self.kept = set()
         self.rendered = 0
         self.digester = Digester()
-        self.recipes, self.deps = {}, {}
+        self.recipes, self.deps, self.lists = {}, {}, {}
         h = _blake(b"site:%d" % FORMAT)
         h.update(versions_digest())
         h.update(tree_digest([Path(settings["THEME"])]))
@@ -323,6 +326,16 @@ class CauserieWriter(Writer):
         ):
             self._one(name, template, context, relative_urls, override_output, kwargs)
             return
+        if self.plan is not None and self.plan.track:
+            self.plan.lists[name] = (
+                template,
+                context,
+                relative_urls,
+                template_name,
+                override_output,
+                url,
+                kwargs,
+            )
         # Always paginated, if on one page (no DEFAULT_PAGINATION): the theme
         # reads articles_page, never the whole list, so a page's fingerprint
         # covers only the posts it shows.

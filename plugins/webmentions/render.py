@@ -516,6 +516,43 @@ def _comments_changed(
     return refresh_comments(generator, targets, staging, unchanged)
 
 
+def _post_added(generator: Any, post: Any, staging: Path, unchanged: Any) -> bool:
+    """A post published without a build (publish watch): what the build
+    gives each post (a target for mentions, its outgoing links, its
+    conversation and feed), and the site's comments feed written again."""
+    if not _enabled(generator.settings):
+        return True
+    last = _last.get(id(generator))
+    if last is None:
+        raise LookupError("no build to add the post to")
+    settings = generator.settings
+    site_url = _site_url(settings)
+    url = f"{site_url}/{post.url}"
+    # _feed_names() names posts oldest first: the newest takes its slug,
+    # or its slug and year when that name is taken.
+    suffix = f"-{post.lang}" if post.lang != settings.get("DEFAULT_LANG", "en") else ""
+    taken = {t.feed_path for t in last.threads}
+    feed = POST_FEED.format(name=f"{post.slug}{suffix}")
+    if feed in taken:
+        feed = POST_FEED.format(name=f"{post.slug}-{post.date:%Y}{suffix}")
+    post.comments_feed = feed
+    store = open_store(settings)
+    try:
+        store.put_targets([_target(post, url, settings, last.talk.tz)])
+        outbox_store.record_published(
+            store, site_url, [outgoing.outbound(post, url, generator.path)]
+        )
+        visible = store.visible()
+    finally:
+        store.engine.dispose()
+    thread = last.talk.attach(post, url, visible)
+    last.threads.insert(0, thread)  # the build lists the newest post first
+    last.posts[url] = post
+    copy_avatars([thread], last.talk.avatar_dir, staging)
+    write_feeds(staging, last.site, last.threads, unchanged, only={url})
+    return True
+
+
 def connect_signals() -> None:
     signals.article_generator_context.connect(_mark_deleted)
     signals.article_generator_pretaxonomy.connect(_set_aside)
@@ -527,3 +564,4 @@ def connect_signals() -> None:
         lambda generator, posts: _edited(generator, posts), weak=False
     )
     blinker.signal("causerie.comments_changed").connect(_comments_changed, weak=False)
+    blinker.signal("causerie.post_added").connect(_post_added, weak=False)

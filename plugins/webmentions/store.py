@@ -676,6 +676,15 @@ class Store:
             if rows:
                 conn.execute(targets.insert(), rows)
 
+    def put_targets(self, items: Iterable[Target]) -> None:
+        """Add or replace a few targets (a post published without a build)."""
+        rows = [vars(t) for t in items]
+        with self.tx() as conn:
+            for row in rows:
+                conn.execute(targets.delete().where(targets.c.url == row["url"]))
+            if rows:
+                conn.execute(targets.insert(), rows)
+
     def target_urls(self) -> set[str]:
         with self.engine.connect() as conn:
             return set(conn.execute(sa.select(targets.c.url)).scalars())
