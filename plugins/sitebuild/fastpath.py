@@ -249,8 +249,9 @@ def try_new(
         )
     except Exception:
         return None  # a build reports it with its file
-    if not _simple_new_post(post, generator, settings):
-        return None
+    with warm_builds(state):  # Pelican's URLs, memoized
+        if not _simple_new_post(post, generator, settings):
+            return None
     output = Path(settings["OUTPUT_PATH"])
     if (output / post.save_as).exists():
         return None  # a tombstone, or someone else's file: a build decides
@@ -342,7 +343,23 @@ def _simple_new_post(post: Any, generator: Any, settings: dict[str, Any]) -> boo
     if any(tag not in generator.tags for tag in getattr(post, "tags", [])):
         return False
     authors = {author for author, _posts in generator.authors}
-    return all(a in authors for a in getattr(post, "authors", []))
+    if not all(a in authors for a in getattr(post, "authors", [])):
+        return False
+    return _year_archive(post, generator) is not False
+
+
+def _year_archive(post: Any, generator: Any) -> dict[str, Any] | bool | None:
+    """The year archive the post joins (None: no year archives; False: one
+    this path cannot update — a new year, or month and day archives)."""
+    settings = generator.settings
+    if settings.get("MONTH_ARCHIVE_SAVE_AS") or settings.get("DAY_ARCHIVE_SAVE_AS"):
+        return False
+    if not settings.get("YEAR_ARCHIVE_SAVE_AS"):
+        return None
+    for archive in getattr(generator, "period_archives", {}).get("year", []):
+        if archive["period"] == (post.date.year,):
+            return archive
+    return False
 
 
 def _add(
@@ -362,6 +379,12 @@ def _add(
         posts.insert(0, post)
         if hasattr(posts, "_ids"):
             posts._ids.add(id(post))
+    year = _year_archive(post, generator)
+    if isinstance(year, dict):
+        # Its year's page lists it first (the same lists the page was
+        # written from).
+        for key in ("dates", "articles"):
+            year[key].insert(0, post)
     generator.add_source_path(post)
     generator.add_static_links(post)
     _enrich_post(generator, post)
@@ -374,8 +397,8 @@ def _add(
         post.lang, [_candidate(p) for p in lang_posts], settings_limit(settings)
     )
     pages: set[str] = set()
-    for key, keys in answers.items():
-        other = by_id[key]
+    for ident, keys in answers.items():
+        other = by_id[ident]
         related = [by_id[k] for k in keys]
         if other is post or related != getattr(other, "related_posts", None):
             other.related_posts = related
@@ -497,7 +520,11 @@ def _render(
                 template, context, relative, template_name, override, url, kwargs = (
                     plan.lists[name]
                 )
-                if dates is not None and "dates" in kwargs:
+                if (
+                    dates is not None
+                    and "dates" in kwargs
+                    and kwargs["dates"] is not dates
+                ):
                     articles = kwargs.get("articles", ())
                     kwargs = {**kwargs, "dates": [a for a in dates if a in articles]}
                 writer.write_file(

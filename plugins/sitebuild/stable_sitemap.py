@@ -50,9 +50,22 @@ def write_sitemap(pelican: Any, pages: list[tuple[str, Any]], now: Any) -> None:
     from pelican.plugins.sitemap import sitemap
 
     generator = sitemap.generator
-    saved = generator.page_queue, generator.now
+    saved = generator.page_queue, generator.now, sitemap.format_date
     generator.page_queue, generator.now = list(pages), now
+
+    def format_date(date: Any) -> Any:
+        # The same dates are formatted at every write: once each.
+        found = _dates.get(date)
+        if found is None:
+            found = _dates[date] = saved[2](date)
+        return found
+
+    sitemap.format_date = format_date
     try:
         generator._write_out(pelican)
     finally:
-        generator.page_queue, generator.now = saved
+        generator.page_queue, generator.now, sitemap.format_date = saved
+
+
+#: Dates pelican-sitemap formatted for write_sitemap().
+_dates: dict[Any, Any] = {}

@@ -28,6 +28,7 @@ from watchfiles import watch
 
 from . import fastpath
 from .build import BuildReport, build_site, output_lock, page_plan
+from .serve import modified_since
 from .warm import WarmState
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Watcher:
         self._store: Any = None
         self._marker: Any = None
         self._built_marker: Any = None
+        #: When the last build started (for changes made meanwhile).
+        self._since = time.time()
 
     def build(self, change: Change) -> BuildReport | None:
         if change.settings:
@@ -83,6 +86,7 @@ class Watcher:
             self.state = WarmState()  # objects made with the old settings
             self._close_store()
         marker = self._marker
+        self._since = time.time()
         try:
             report = self._fast(change) or build_site(
                 self.settings, warm_state=self.state
@@ -182,6 +186,7 @@ class Watcher:
 
     def changes(self, stop: threading.Event) -> Iterable[Change]:
         settings_file = str(self.settings_file.resolve())
+        first = True
         for batch in watch(
             *[p for p in self.inputs() if p.exists()],
             stop_event=stop,
@@ -195,6 +200,16 @@ class Watcher:
             raise_interrupt=False,
         ):
             paths = {path for _kind, path in batch if _relevant(path)}
+            if first:
+                # The watcher runs now: a file changed while the last build
+                # ran, or before this watcher was up (after a settings
+                # change, the new theme), is caught here.
+                first = False
+                paths |= {
+                    p
+                    for p in modified_since(self.inputs(), self._since)
+                    if _relevant(p)
+                }
             store = self.store_changed()
             if paths or store:
                 yield Change(
