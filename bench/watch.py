@@ -206,14 +206,14 @@ def watch_changes(work: Path, corpus: Corpus) -> list[tuple[str, float, str]]:
         step(
             "a new post",
             lambda: new.write_text(
-                "Title: Un billet du téléphone\nDate: 2025-12-31 09:00\n"
+                "Title: Un billet du téléphone\nDate: 2024-12-31 09:00\n"
                 "Author: Claire Dubois\nCategory: Atelier\nTags: tag-01\nLang: fr\n"
                 "Slug: un-billet-du-telephone\nSummary: Envoyé depuis mon téléphone.\n\n"
                 "Une photo et trois lignes.\n",
                 encoding="utf-8",
             ),
             shows(
-                output / "posts" / "2025" / "un-billet-du-telephone" / "index.html",
+                output / "posts" / "2024" / "un-billet-du-telephone" / "index.html",
                 "trois lignes",
             ),
         )
