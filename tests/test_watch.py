@@ -10,6 +10,7 @@ in test_incremental.py). The process is stopped by its PID.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -193,5 +194,36 @@ def test_a_broken_change_leaves_the_output_and_the_next_fix_builds(
             good.replace("Latest posts", "Derniers billets"), encoding="utf-8"
         )
         wait_for(shows(output / "index.html", "Derniers billets"), "the fix")
+    finally:
+        stop_process(proc)
+
+
+def test_a_scheduled_post_goes_live_on_its_date(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    # The real clock, not the tests' fixed one: the post is due in seconds.
+    text = site.settings_file.read_text(encoding="utf-8")
+    site.settings_file.write_text(
+        text.replace(
+            'SITEBUILD = {"now": "2026-11-23T12:00:00+01:00"}', "SITEBUILD = {}"
+        ),
+        encoding="utf-8",
+    )
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    (site.content / "posts" / "bientot.md").write_text(
+        f"Title: Bientôt\nDate: {soon:%Y-%m-%d %H:%M:%S}+00:00\n"
+        "Author: Claire Dubois\nCategory: Produits\nTags: atelier\nLang: fr\n"
+        "Slug: bientot\n\nBientôt en ligne.\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "output"
+    log = tmp_path / "watch.log"
+    proc = start_watch(site, output, log)
+    page = output / "posts" / f"{soon:%Y}" / "bientot" / "index.html"
+    try:
+        wait_for(lambda: len(builds_logged(log)) >= 1, "the first build")
+        assert not page.exists()  # scheduled: held back
+        wait_for(shows(page, "Bientôt en ligne."), "the post on its date", timeout=30)
+        assert dt.datetime.now(dt.UTC) >= soon.replace(microsecond=0)
+        assert "a scheduled post is due" in log.read_text(encoding="utf-8")
     finally:
         stop_process(proc)

@@ -16,6 +16,7 @@ everything is rendered again, as it must be.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 import threading
@@ -45,6 +46,8 @@ class Change:
     paths: set[str]
     store: bool = False
     settings: bool = False
+    #: A scheduled post's date has come.
+    due: bool = False
 
     def describe(self) -> str:
         names = sorted(Path(p).name for p in self.paths)
@@ -54,6 +57,8 @@ class Change:
             parts.append(", ".join(names[:5]) + more)
         if self.store:
             parts.append("comments")
+        if self.due:
+            parts.append("a scheduled post is due")
         return "; ".join(parts) or "start"
 
 
@@ -80,6 +85,8 @@ class Watcher:
         self._built_marker: Any = None
         #: When the last build started (for changes made meanwhile).
         self._since = time.time()
+        #: When the next scheduled post is due (None: none is waiting).
+        self._next_due: Any = None
 
     def build(self, change: Change) -> BuildReport | None:
         if change.settings:
@@ -98,6 +105,10 @@ class Watcher:
         self._built_marker = marker
         self.on_build(change, report, None)
         if not report.fast:
+            # A build "as of" a fixed instant (SITEBUILD now) never sees a
+            # date come: nothing to wait for.
+            fixed = (self.settings.get("SITEBUILD") or {}).get("now")
+            self._next_due = None if fixed else _next_due(self.state.generators or [])
             _settle()
         return report
 
@@ -214,14 +225,37 @@ class Watcher:
                     if _relevant(p)
                 }
             store = self.store_changed()
-            if paths or store:
+            due = self._next_due is not None and _now() >= self._next_due
+            if due:
+                self._next_due = None  # the build that follows sets the next
+            if paths or store or due:
                 yield Change(
                     paths,
                     store=store,
+                    due=due,
                     settings=any(
                         str(Path(p).resolve()) == settings_file for p in paths
                     ),
                 )
+
+
+def _now() -> Any:
+    return dt.datetime.now(dt.UTC)
+
+
+def _next_due(generators: list[Any]) -> Any:
+    """The date of the first scheduled post (held back by sitebuild until
+    then), so that a watcher builds when it comes."""
+    dates = [
+        post.date
+        for generator in generators
+        for post in [
+            *getattr(generator, "drafts", []),
+            *getattr(generator, "drafts_translations", []),
+        ]
+        if getattr(post, "scheduled", False) and post.date.tzinfo is not None
+    ]
+    return min(dates, default=None)
 
 
 def _settle() -> None:
