@@ -110,17 +110,32 @@ def builds_logged(log: Path) -> list[str]:
     ]
 
 
-def _logged(log: Path, count: int) -> Callable[[], bool]:
-    return lambda: len(builds_logged(log)) >= count
-
-
-def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
+def watching(
+    tmp_path: Path, prepare: Callable[[Site], None] | None = None
+) -> tuple[Site, Path, Path, subprocess.Popen[bytes]]:
+    """A copy of the demo (``prepare``d), ``publish watch`` started on it and
+    its first build done: the site, the output, the log, the process."""
     site = make_site(tmp_path / "site")
+    if prepare is not None:
+        prepare(site)
     output = tmp_path / "output"
     log = tmp_path / "watch.log"
     proc = start_watch(site, output, log)
     try:
         wait_for(lambda: len(builds_logged(log)) >= 1, "the first build")
+    except BaseException:
+        stop_process(proc)
+        raise
+    return site, output, log, proc
+
+
+def _logged(log: Path, count: int) -> Callable[[], bool]:
+    return lambda: len(builds_logged(log)) >= count
+
+
+def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
+    site, output, log, proc = watching(tmp_path)
+    try:
         assert (output / EDITED_PAGE).is_file(), log.read_text()
 
         # Each change, and the page that must show it.
@@ -171,12 +186,8 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
 def test_a_broken_change_leaves_the_output_and_the_next_fix_builds(
     tmp_path: Path,
 ) -> None:
-    site = make_site(tmp_path / "site")
-    output = tmp_path / "output"
-    log = tmp_path / "watch.log"
-    proc = start_watch(site, output, log)
+    site, output, log, proc = watching(tmp_path)
     try:
-        wait_for(lambda: len(builds_logged(log)) >= 1, "the first build")
         before = (output / "index.html").read_bytes()
         # A template that does not compile: the build fails, said in one
         # line; the output is the last good one.
@@ -199,29 +210,29 @@ def test_a_broken_change_leaves_the_output_and_the_next_fix_builds(
 
 
 def test_a_scheduled_post_goes_live_on_its_date(tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
-    # The real clock, not the tests' fixed one: the post is due in seconds.
-    text = site.settings_file.read_text(encoding="utf-8")
-    site.settings_file.write_text(
-        text.replace(
-            'SITEBUILD = {"now": "2026-11-23T12:00:00+01:00"}', "SITEBUILD = {}"
-        ),
-        encoding="utf-8",
-    )
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
-    (site.content / "posts" / "bientot.md").write_text(
-        f"Title: Bientôt\nDate: {soon:%Y-%m-%d %H:%M:%S}+00:00\n"
-        "Author: Claire Dubois\nCategory: Produits\nTags: atelier\nLang: fr\n"
-        "Slug: bientot\n\nBientôt en ligne.\n",
-        encoding="utf-8",
-    )
-    output = tmp_path / "output"
-    log = tmp_path / "watch.log"
-    proc = start_watch(site, output, log)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)
+
+    def schedule(site: Site) -> None:
+        # The real clock, not the tests' fixed one: the post is due in seconds.
+        text = site.settings_file.read_text(encoding="utf-8")
+        site.settings_file.write_text(
+            text.replace(
+                'SITEBUILD = {"now": "2026-11-23T12:00:00+01:00"}', "SITEBUILD = {}"
+            ),
+            encoding="utf-8",
+        )
+        (site.content / "posts" / "bientot.md").write_text(
+            f"Title: Bientôt\nDate: {soon:%Y-%m-%d %H:%M:%S}+00:00\n"
+            "Author: Claire Dubois\nCategory: Produits\nTags: atelier\nLang: fr\n"
+            "Slug: bientot\n\nBientôt en ligne.\n",
+            encoding="utf-8",
+        )
+
+    _site, output, log, proc = watching(tmp_path, schedule)
     page = output / "posts" / f"{soon:%Y}" / "bientot" / "index.html"
     try:
-        wait_for(lambda: len(builds_logged(log)) >= 1, "the first build")
-        assert not page.exists()  # scheduled: held back
+        if dt.datetime.now(dt.UTC) < soon - dt.timedelta(seconds=1):
+            assert not page.exists()  # scheduled: held back
         wait_for(shows(page, "Bientôt en ligne."), "the post on its date", timeout=30)
         assert dt.datetime.now(dt.UTC) >= soon.replace(microsecond=0)
         assert "a scheduled post is due" in log.read_text(encoding="utf-8")

@@ -133,20 +133,24 @@ class ContentCache:
             return
         if prune:
             self.entries = {k: self.entries[k] for k in self.used}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".markdown-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(
-                    {"fingerprint": self.fingerprint, "entries": self.entries},
-                    fh,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_pickle(
+            self.path, {"fingerprint": self.fingerprint, "entries": self.entries}
+        )
         self._dirty = False
+
+
+def write_pickle(path: Path, value: Any) -> None:
+    """Replace ``path`` with ``value`` pickled, atomically (a reader sees the
+    old file or the new one, never half of one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 #: One cache per file for the life of the process: ``publish serve`` and

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,25 +119,16 @@ class PagePlan:
         """Write the last build's fingerprints (atomically)."""
         if self.store is None:
             return
-        self.store.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=".pages-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(
-                    {
-                        "format": FORMAT,
-                        "output": str(self.output.resolve()),
-                        "pages": self.previous,
-                        "names": self._names,
-                        "names_site": self._names_site,
-                    },
-                    fh,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            os.replace(tmp, self.store)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        content_cache.write_pickle(
+            self.store,
+            {
+                "format": FORMAT,
+                "output": str(self.output.resolve()),
+                "pages": self.previous,
+                "names": self._names,
+                "names_site": self._names_site,
+            },
+        )
 
     # --- one build ------------------------------------------------------------
 
