@@ -235,6 +235,9 @@ def test_a_scheduled_post_goes_live_on_its_date(tmp_path: Path) -> None:
             assert not page.exists()  # scheduled: held back
         wait_for(shows(page, "Bientôt en ligne."), "the post on its date", timeout=30)
         assert dt.datetime.now(dt.UTC) >= soon.replace(microsecond=0)
-        assert "a scheduled post is due" in log.read_text(encoding="utf-8")
+        wait_for(
+            lambda: "a scheduled post is due" in log.read_text(encoding="utf-8"),
+            "its log line",  # written once the build is done
+        )
     finally:
         stop_process(proc)
