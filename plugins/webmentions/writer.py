@@ -54,6 +54,9 @@ _MAX_SOCKET_PATH = 100
 #: The writer is started again at most this often (a store that cannot be
 #: opened would otherwise cost a process start per request).
 RESTART_INTERVAL = 1.0
+#: How long a failed request waits for the writer to exit before deciding it
+#: is alive (the error was a passing one) and not starting another.
+DEATH_WAIT = 2.0
 
 Item = tuple[str, str, str | None]  # source, target, client
 _LENGTH = struct.Struct("!i")  # multiprocessing.connection's message header
@@ -140,22 +143,29 @@ class WriterProcess:
         In a thread: the request that noticed answers 503 right away.
         """
         with self._lock:
-            if (
-                self._restarting
-                or self.proc is None
-                or self.proc.poll() is None  # alive: a passing error
-            ):
+            if self._restarting or self.proc is None:
                 return
             self._restarting = True
-        log.error(
-            "the mention writer (pid %s) exited with code %s: starting it again",
-            self.proc.pid,
-            self.proc.returncode,
-        )
         threading.Thread(target=self._restart, daemon=True, name="writer").start()
 
     def _restart(self) -> None:
         try:
+            proc = self.proc
+            assert proc is not None
+            # Dead, or a passing error? Wait a moment for it to exit rather
+            # than trust one poll(): poll() answers None ("running") while
+            # another thread holds Popen's waitpid lock, and a request can
+            # fail just before the kernel has the process reaped (CI saw a
+            # killed writer never started again).
+            try:
+                proc.wait(timeout=DEATH_WAIT)
+            except subprocess.TimeoutExpired:
+                return  # alive: a passing error
+            log.error(
+                "the mention writer (pid %s) exited with code %s: starting it again",
+                proc.pid,
+                proc.returncode,
+            )
             time.sleep(max(0.0, self._started_at + RESTART_INTERVAL - time.monotonic()))
             self.start()
         except Exception:
