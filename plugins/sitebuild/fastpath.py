@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,8 @@ def try_edit(
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if stamp == kept.stamp:
             continue
-        reader, args, kwargs = kept.read  # type: ignore[misc]
+        assert kept.read is not None  # checked above
+        reader, args, kwargs = kept.read
         try:
             new = reader(*args, **kwargs)
         except Exception:
@@ -394,7 +396,7 @@ def _add(
     ]
     by_id = {id(p): p for p in lang_posts}
     answers = _related_of(
-        post.lang, [_candidate(p) for p in lang_posts], settings_limit(settings)
+        post.lang, [_candidate(p) for p in lang_posts], _related_limit(settings)
     )
     pages: set[str] = set()
     for ident, keys in answers.items():
@@ -436,7 +438,7 @@ def _paginator_of(plan: PagePlan, name: str) -> str | None:
     return getattr(call[5].get("articles_paginator"), "name", None)
 
 
-def settings_limit(settings: dict[str, Any]) -> int:
+def _related_limit(settings: dict[str, Any]) -> int:
     from . import config
 
     return config(settings).related_posts
@@ -486,8 +488,8 @@ def _render(
     settings: dict[str, Any],
     output: Path,
     staging: Path | None = None,
-    lists: list[str] = (),  # type: ignore[assignment]
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = (),  # type: ignore[assignment]
+    lists: Sequence[str] = (),
+    calls: Sequence[tuple[tuple[Any, ...], dict[str, Any]]] = (),
     dates: list[Any] | None = None,
 ) -> BuildReport:
     """Fingerprint ``pages`` again from their recorded writer calls, render
