@@ -286,6 +286,7 @@ def try_new(
             lists = _lists_of(post, plan)
             # Their pages are cut again below: not from the old cut.
             pages = {name for name in pages if _paginator_of(plan, name) not in lists}
+            _write_sitemap(post, state, settings, staging)
             report = _render(
                 pages,
                 plan,
@@ -296,7 +297,6 @@ def try_new(
                 calls=[own_page],
                 dates=generator.dates,
             )
-            _write_sitemap(post, state, plan, settings, output)
     except Exception:
         state.generators = None
         if staging.exists():
@@ -453,25 +453,24 @@ def _lists_of(post: Any, plan: PagePlan) -> list[str]:
 
 
 def _write_sitemap(
-    post: Any, state: WarmState, plan: PagePlan, settings: dict[str, Any], output: Path
+    post: Any, state: WarmState, settings: dict[str, Any], staging: Path
 ) -> None:
+    """The sitemap of the last build plus ``post``, into ``staging`` (moved
+    into the output with the pages)."""
     from types import SimpleNamespace
 
     from .stable_sitemap import write_sitemap
 
     assert state.sitemap is not None
     queue, _now = state.sitemap
-    staging = staging_dir(output)
+    # pelican-sitemap names pages by their path under the output it was
+    # given: the staging directory, as in the build that made the queue.
     queue = [*queue, (str(staging / post.save_as), post)]
     newest = getattr(post, "modified", None) or post.date
     state.sitemap = (queue, newest)
-    staging.mkdir(parents=True, exist_ok=True)
     write_sitemap(
         SimpleNamespace(output_path=str(staging), settings=settings), queue, newest
     )
-    synced = sync_tree(staging, output, delete_stale=False)
-    if plan.produced is not None:
-        plan.produced |= synced.produced
 
 
 def _stage(output: Path) -> Path:

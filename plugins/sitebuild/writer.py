@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pelican import signals
-from pelican.utils import sanitised_join
+from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import Writer
 
 from . import content_cache
@@ -115,8 +115,8 @@ class PagePlan:
         self.previous, self.current = self.current, {}
         self.save()
 
-    def save(self) -> None:
-        """Write the last build's fingerprints (atomically)."""
+    def save(self, pages: dict[str, bytes] | None = None) -> None:
+        """Write the last build's fingerprints (or ``pages``), atomically."""
         if self.store is None:
             return
         content_cache.write_pickle(
@@ -124,7 +124,7 @@ class PagePlan:
             {
                 "format": FORMAT,
                 "output": str(self.output.resolve()),
-                "pages": self.previous,
+                "pages": self.previous if pages is None else pages,
                 "names": self._names,
                 "names_site": self._names_site,
             },
@@ -394,8 +394,6 @@ class CauserieWriter(Writer):
         context: dict[str, Any], name: str, kwargs: dict[str, Any], relative_urls: bool
     ) -> dict[str, Any]:
         # As Pelican's Writer.write_file builds it.
-        from pelican.utils import get_relative_path, path_to_url
-
         localcontext = context.copy()
         localcontext["localsiteurl"] = localcontext.get("localsiteurl", None)
         if relative_urls:
