@@ -247,3 +247,39 @@ def test_cli_incremental_flag(tmp_path: Path) -> None:
     again = run_publish(*args, "--incremental", cwd=site.root)
     assert again.returncode == 0, again.stderr
     assert "0 changed, 0 removed" in again.stdout, again.stdout
+
+
+def test_a_crash_after_the_move_never_leaves_a_stale_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build dies after moving its files into the output, before it
+    records their fingerprints (a crash, a full disk). Then the edit is
+    undone: the next build must put the page back, not trust the
+    fingerprint of the bytes that were there before the crash."""
+    site = make_site(tmp_path / "site")
+    output = tmp_path / "output"
+    build(site, output, site.root, incremental=True)
+    path = site.content / "posts" / EDITED
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + "\nUne phrase de trop.\n", encoding="utf-8")
+
+    from sitebuild.writer import PagePlan
+
+    def crash(_plan: PagePlan) -> None:
+        raise OSError("killed between the move and the save")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(PagePlan, "finish", crash)
+        with pytest.raises(OSError):
+            build(site, output, site.root, incremental=True)
+    assert "Une phrase de trop." in (output / EDITED_PAGE).read_text("utf-8")
+
+    # A new process (the plan in memory died with the crash) sees the edit undone.
+    from sitebuild import build as build_module
+
+    build_module._plans.clear()
+    path.write_text(original, encoding="utf-8")
+    build(site, output, site.root, incremental=True)
+    build(site, tmp_path / "clean", site.root, incremental=False)
+    assert "Une phrase de trop." not in (output / EDITED_PAGE).read_text("utf-8")
+    assert_same_tree(output, tmp_path / "clean")

@@ -274,6 +274,8 @@ def _build(
             for signal, receiver in receivers:
                 signal.disconnect(receiver)
     if incremental:
+        if plan is not None:
+            plan.checkpoint()
         synced = sync_tree(
             Path(settings["OUTPUT_PATH"]),
             report.output,

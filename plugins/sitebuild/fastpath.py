@@ -541,6 +541,7 @@ def _render(
                 )
             for args, kwargs in calls:
                 writer.write_file(*args, **kwargs)
+        plan.checkpoint()
         synced = sync_tree(staging, output, delete_stale=False)
     finally:
         plan.track = track

@@ -115,6 +115,15 @@ class PagePlan:
         self.previous, self.current = self.current, {}
         self.save()
 
+    def checkpoint(self) -> None:
+        """Before this build's files replace the output's: forget, on disk,
+        the fingerprints of the files about to change. A crash between the
+        move and :meth:`finish` then leaves them to be rendered again, never
+        skipped on the strength of a fingerprint of other bytes."""
+        changing = self.current.keys() - self.kept
+        if changing:
+            self.save({k: v for k, v in self.previous.items() if k not in changing})
+
     def save(self, pages: dict[str, bytes] | None = None) -> None:
         """Write the last build's fingerprints (or ``pages``), atomically."""
         if self.store is None:
