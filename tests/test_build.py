@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF, ROOT, SITEURL, build, run_publish
 
-from sitebuild.build import BuildReport
+from sitebuild.build import BuildReport, SitebuildError
 
 DRAFT = "abat-jour-en-lin"
 SCHEDULED = "portes-ouvertes-atelier"
@@ -244,3 +244,21 @@ def test_reused_markdown_objects_give_the_same_site(tmp_path: Path) -> None:
     assert differ == []
     page = sites[True]["posts/2026/etat-2/index.html"].decode()
     assert "La note du billet 2." in page and "du billet 1." not in page
+
+
+def test_a_failed_build_does_not_stop_later_sitemaps(tmp_path: Path) -> None:
+    """pelican-sitemap waited for the Pelican object of a build that raised:
+    a process that built again (publish serve, publish watch) wrote no
+    sitemap from then on."""
+    theme = tmp_path / "theme"
+    shutil.copytree(ROOT / "theme", theme)
+    article = theme / "templates" / "article.html"
+    article.write_text(
+        "{{ article.nothing.here }}" + article.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    with pytest.raises(SitebuildError, match="the theme failed"):
+        build(tmp_path / "broken", THEME=str(theme))
+    report = build(tmp_path / "fixed")
+    assert report.problems == []
+    assert (tmp_path / "fixed" / "sitemap.xml").is_file()

@@ -14,7 +14,7 @@ from pelican import signals
 
 from causerie_settings import read_section, site_dir
 
-from . import prefetch, warm
+from . import prefetch, urls, warm
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
 from .reading import minutes_for, reading_minutes
@@ -78,6 +78,14 @@ def _finalized(pelican: Any) -> None:
         # A warm build (publish watch) does not read unchanged files, so it
         # "uses" only the changed ones: keep every entry, not just those.
         cache.save(prune=warm.current() is None)
+
+
+def _flush(_generator: Any, writer: Any = None) -> None:
+    """The page generator, Pelican's last to render templates, is done: write
+    what Causerie's writer collected, on every core (writer.flush)."""
+    flush = getattr(writer, "flush", None)
+    if flush is not None:
+        flush()
 
 
 def _hold_scheduled(generator: Any) -> None:
@@ -325,6 +333,9 @@ def register() -> None:
     signals.initialized.connect(_initialized)
     signals.get_writer.connect(get_writer)
     signals.finalized.connect(_finalized)
+    signals.page_writer_finalized.connect(_flush)
+    signals.all_generators_finalized.connect(urls.settle)
+    signals.finalized.connect(urls.forget)
     signals.readers_init.connect(_readers_init)
     signals.article_generator_pretaxonomy.connect(_hold_scheduled)
     signals.article_generator_pretaxonomy.connect(_drop_duplicate_urls)

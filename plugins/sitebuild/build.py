@@ -24,11 +24,12 @@ from pelican.settings import read_settings
 
 from causerie_settings import UserError, read_section, site_dir
 
-from . import markdown_cache
+from . import markdown_cache, urls
 from .incremental import staging_dir, sync_tree
 from .settings import SitebuildSettings
+from .stable_sitemap import forget_failed_build
 from .warm import WarmState, warm_builds
-from .writer import PRINTS_FILE, PagePlan, active_plan
+from .writer import PRINTS_FILE, PagePlan, active_plan, parallel_rendering
 
 #: Called as progress(stage, done, total): stage "reading" has a total (the
 #: number of source files), stage "writing" counts files written (total None).
@@ -226,6 +227,7 @@ def _build(
     on_problem: ProblemSink | None,
     warm_state: WarmState | None,
 ) -> BuildReport:
+    cfg = read_section(settings, "SITEBUILD", SitebuildSettings)
     plan = page_plan(original) if incremental else None
     if plan is not None:
         plan.start(settings)
@@ -262,15 +264,22 @@ def _build(
     with _capture(str(settings["PATH"]), on_problem) as handler:
         for signal, receiver in receivers:
             signal.connect(receiver, weak=False)
+        finished = False
         try:
-            with active_plan(plan), _warm(warm_state):
+            # A watcher's builds render only what changed, one by one.
+            jobs = 1 if warm_state is not None else cfg.jobs
+            with active_plan(plan), _warm(warm_state), parallel_rendering(jobs):
                 Pelican(settings).run()
+            finished = True
         except TemplateError as exc:
             raise SitebuildError(
                 f"the theme failed: {exc} (in {getattr(exc, 'filename', '?')}, "
                 f"line {getattr(exc, 'lineno', '?')}); fix the template"
             ) from exc
         finally:
+            urls.forget()  # a build that failed half-way kept them
+            if not finished:
+                forget_failed_build()
             for signal, receiver in receivers:
                 signal.disconnect(receiver)
     if incremental:

@@ -69,3 +69,20 @@ def write_sitemap(pelican: Any, pages: list[tuple[str, Any]], now: Any) -> None:
 
 #: Dates pelican-sitemap formatted for write_sitemap().
 _dates: dict[Any, Any] = {}
+
+
+def forget_failed_build() -> None:
+    """Make pelican-sitemap ready for a new build after one that failed.
+
+    It writes the sitemap only for the Pelican object it saw first and
+    forgets that object when it writes: after a build that raised (a broken
+    template), it kept waiting for the dead build's object, and a process
+    that builds again (publish serve, publish watch, tests) wrote no sitemap
+    from then on.
+    """
+    try:
+        from pelican.plugins.sitemap import sitemap
+    except ImportError:
+        return
+    sitemap.generator._main_pelican = None
+    sitemap.generator.page_queue = []

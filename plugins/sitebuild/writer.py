@@ -13,6 +13,12 @@ Pelican's ``Writer`` renders and writes every page of every build. This one
 
 A kept page still sends Pelican's ``content_written`` signal with its
 context, as a written one does, so the sitemap lists it.
+
+Inside :func:`parallel_rendering` (a build that is not a watcher's), pages
+and feeds are not rendered when Pelican asks: each becomes a task, checked
+and announced (Pelican's overwrite rule, the signals) at once, and
+:meth:`CauserieWriter.flush` runs them all on every core (:mod:`.fanout`)
+when the page generator is done.
 """
 
 from __future__ import annotations
@@ -22,14 +28,15 @@ import os
 import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
-from pelican.writers import Writer
+from pelican.writers import FileOverwriteFailedError, Writer
 
-from . import content_cache
+from . import content_cache, fanout
 from .fingerprint import (
     Digester,
     _blake,
@@ -289,6 +296,22 @@ def current_plan() -> PagePlan | None:
     return _active
 
 
+#: Processes rendering the pages of the build in progress (1: as Pelican).
+_jobs = 1
+
+
+@contextmanager
+def parallel_rendering(jobs: int) -> Iterator[None]:
+    """Writers made inside this block render their pages in ``jobs``
+    processes, at :meth:`CauserieWriter.flush`."""
+    global _jobs
+    previous, _jobs = _jobs, jobs
+    try:
+        yield
+    finally:
+        _jobs = previous
+
+
 class CauserieWriter(Writer):
     """Pelican's writer with stable pagination and skipping of unchanged pages."""
 
@@ -298,6 +321,55 @@ class CauserieWriter(Writer):
         #: Send no content_written signal (pages rendered again outside a
         #: build, by the fast path).
         self.quiet = False
+        #: Pages and feeds to write at flush(), by output path (None: write
+        #: each when asked). Not in a watcher's builds: the fast path reads
+        #: what they record as each page is rendered.
+        self.batch: dict[str, fanout.Task] | None = (
+            {} if _jobs > 1 and (self.plan is None or not self.plan.track) else None
+        )
+        self.jobs = _jobs
+        if self.batch is not None:
+            # Plugins write beside the pages (gone.map) before they exist.
+            os.makedirs(output_path, exist_ok=True)
+
+    def later(self, key: str, task: fanout.Task) -> None:
+        """Run ``task`` at :meth:`flush` (now if this writer does not batch);
+        ``key`` names what it writes."""
+        if self.batch is None:
+            task()
+        else:
+            self.batch[key] = task
+
+    def flush(self) -> None:
+        """Write every page and feed collected so far, on every core; from
+        then on, write each as soon as it is asked for."""
+        if self.batch is None:
+            return
+        tasks, self.batch = list(self.batch.values()), None
+        fanout.run(tasks, self.jobs)
+
+    def _claim(self, path: str, override: bool) -> bool:
+        """Pelican's overwrite rule (Writer._open_w), applied when a page is
+        collected: False if ``path`` keeps an earlier, overriding write."""
+        if path in self._overridden_files:
+            if override:
+                raise FileOverwriteFailedError(
+                    f'Failed to overwrite "{path}" a second time '
+                    "(was previously overwritten)"
+                )
+            log.info('Skipping "%s", not overwriting', path)
+            return False
+        if path in self._written_files:
+            if not override:
+                raise FileOverwriteFailedError(
+                    f'Failed to overwrite "{path}" as Pelican has already '
+                    "written to it previously (set `override=True` if intended)"
+                )
+            log.info('Overwriting "%s"', path)
+        if override:
+            self._overridden_files.add(path)
+        self._written_files.add(path)
+        return True
 
     def _keep(self, name: str) -> None:
         # As if written: a second write to the same file is still an error
@@ -388,6 +460,17 @@ class CauserieWriter(Writer):
                     signals.content_written.send(path, context=localcontext)
                 return
             self.plan.rendered += 1
+        if self.batch is not None:
+            if self._claim(path, override):
+                # A later overriding write of the same path replaces it. The
+                # page's context is made again then: 20,000 copies of
+                # Pelican's would hold 180 MB meanwhile.
+                self.batch[path] = partial(
+                    self._render, path, template, context, name, kwargs, relative_urls
+                )
+            if not self.quiet:
+                signals.content_written.send(path, context=localcontext)
+            return
         if localcontext["localsiteurl"]:
             context["localsiteurl"] = localcontext["localsiteurl"]
         output = template.render(localcontext)
@@ -397,6 +480,27 @@ class CauserieWriter(Writer):
         log.info('Writing "%s"', path)
         if not self.quiet:
             signals.content_written.send(path, context=localcontext)
+
+    def _render(
+        self,
+        path: str,
+        template: Any,
+        context: dict[str, Any],
+        name: str,
+        kwargs: dict[str, Any],
+        relative_urls: bool,
+    ) -> None:
+        """Render and write a page collected by _one() (its claim made)."""
+        localcontext = self._localcontext(context, name, kwargs, relative_urls)
+        # As Pelican's Writer.write_file: the page's own site URL is the shared
+        # context's while it renders (a post's content reads it for its links).
+        if localcontext["localsiteurl"]:
+            context["localsiteurl"] = localcontext["localsiteurl"]
+        output = template.render(localcontext)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(output)
+        log.info('Writing "%s"', path)
 
     @staticmethod
     def _localcontext(
@@ -423,10 +527,9 @@ class CauserieWriter(Writer):
         override_output: bool = False,
         feed_title: str | None = None,
     ) -> Any:
+        call = (elements, context, path, url, feed_type, override_output, feed_title)
         if self.plan is None or not path:
-            return super().write_feed(
-                elements, context, path, url, feed_type, override_output, feed_title
-            )
+            return self._feed(call)
         items = elements[: self.settings["FEED_MAX_ITEMS"]]
         digester = self.plan.digester
         if self.plan.track:
@@ -447,9 +550,26 @@ class CauserieWriter(Writer):
             )
             return None
         self.plan.rendered += 1
-        return super().write_feed(
-            elements, context, path, url, feed_type, override_output, feed_title
-        )
+        return self._feed(call)
+
+    def _feed(self, call: tuple[Any, ...]) -> Any:
+        """Pelican's write_feed, now or (batching) at flush()."""
+        _elements, context, path, _url, _type, override, _title = call
+        if self.batch is None or not path:
+            return super().write_feed(*call)
+        complete = sanitised_join(self.output_path, path)
+        if self._claim(complete, override):
+            self.batch[complete] = partial(self._claimed_feed, complete, call)
+        signals.feed_written.send(complete, context=context, feed=None)
+        return None
+
+    def _claimed_feed(self, complete: str, call: tuple[Any, ...]) -> None:
+        # Pelican's own write_feed, its overwrite check and its signal already
+        # done by _feed(): forget the claim it would refuse, mute the signal.
+        self._written_files.discard(complete)
+        self._overridden_files.discard(complete)
+        with signals.feed_written.muted():
+            super().write_feed(*call)
 
 
 def get_writer(_pelican: Any) -> type[CauserieWriter]:

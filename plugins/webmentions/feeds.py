@@ -25,7 +25,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feedgen.feed import FeedGenerator
 
@@ -192,23 +192,41 @@ def write_feeds(
     threads: Sequence[Thread],
     unchanged: Callable[..., bool] | None = None,
     only: set[str] | None = None,
+    later: Callable[[str, Callable[[], None]], None] | None = None,
 ) -> list[Path]:
     """Write the site's and every post's conversation feed; return their paths.
 
     ``unchanged(relpath, *inputs)`` (an incremental build's) says when the
     output already holds a feed made from the same inputs: it is skipped.
     With ``only`` (post URLs), the site's feed and those posts' feeds only.
+    ``later(path, write)``, if given, is asked to write each feed (the build's
+    writer, which writes every page and feed at once, on every core).
     """
     written = []
     path = output / site.feed_path
     if unchanged is None or not unchanged(site.feed_path, site, tuple(threads)):
-        _write(site_feed(threads, site), path)
+        _write_feed(later, path, site_feed, threads, site)
     written.append(path)
     for thread in threads:
         if only is not None and thread.url not in only:
             continue
         path = output / thread.feed_path
         if unchanged is None or not unchanged(thread.feed_path, site, thread):
-            _write(post_feed(thread, site), path)
+            _write_feed(later, path, post_feed, thread, site)
         written.append(path)
     return written
+
+
+def _write_feed(
+    later: Callable[[str, Callable[[], None]], None] | None,
+    path: Path,
+    make: Callable[..., FeedGenerator],
+    *inputs: Any,
+) -> None:
+    def write() -> None:
+        _write(make(*inputs), path)
+
+    if later is None:
+        write()
+    else:
+        later(str(path), write)

@@ -469,7 +469,8 @@ def _write(generator: Any, writer: Any = None) -> None:
     # already in the output as they would be written (sitebuild.writer).
     plan = getattr(writer, "plan", None)
     unchanged = plan.unchanged if plan is not None else None
-    for path in write_feeds(output, build.site, build.threads, unchanged):
+    later = getattr(writer, "later", None)
+    for path in write_feeds(output, build.site, build.threads, unchanged, later=later):
         signals.feed_written.send(str(path), context=generator.context, feed=None)
     del generator.webmentions_build
 
