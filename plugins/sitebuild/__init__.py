@@ -14,7 +14,7 @@ from pelican import signals
 
 from causerie_settings import read_section, site_dir
 
-from . import prefetch, urls, warm
+from . import dates, prefetch, render_once, urls, warm
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
 from .reading import minutes_for, reading_minutes
@@ -330,10 +330,12 @@ def _enrich(generator: Any) -> None:
 
 
 def register() -> None:
+    dates.install()
     signals.initialized.connect(_initialized)
     signals.get_writer.connect(get_writer)
     signals.finalized.connect(_finalized)
     signals.page_writer_finalized.connect(_flush)
+    signals.generator_init.connect(render_once.install)
     signals.all_generators_finalized.connect(urls.settle)
     signals.finalized.connect(urls.forget)
     signals.readers_init.connect(_readers_init)

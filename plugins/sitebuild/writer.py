@@ -36,7 +36,7 @@ from pelican import signals
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
-from . import content_cache, fanout
+from . import content_cache, fanout, render_once
 from .fingerprint import (
     Digester,
     _blake,
@@ -346,7 +346,8 @@ class CauserieWriter(Writer):
         if self.batch is None:
             return
         tasks, self.batch = list(self.batch.values()), None
-        fanout.run(tasks, self.jobs)
+        with render_once.reusing():
+            fanout.run(tasks, self.jobs)
 
     def _claim(self, path: str, override: bool) -> bool:
         """Pelican's overwrite rule (Writer._open_w), applied when a page is
