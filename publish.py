@@ -233,7 +233,9 @@ def serve(
         )
     try:
         # Listen first: a busy port is reported before a build is wasted.
-        server = preview.start_server(output, host, port)
+        # Answer after the first build: a process without other threads
+        # renders on every core (sitebuild.fanout).
+        server = preview.start_server(output, host, port, serving=False)
     except UserError as exc:
         fail(exc)
     started = time.time()
@@ -241,8 +243,9 @@ def serve(
         try:
             run_build(site, False, **overrides)
         except click.ClickException:
-            server.shutdown()
+            server.server_close()
             raise
+    preview.serve_in_background(server)
     click.secho(f"Serving {output} at {url}/ — Ctrl-C to stop", fg="green")
     building = threading.Lock()  # Pelican builds one at a time
     receiver = None

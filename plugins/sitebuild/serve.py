@@ -84,8 +84,14 @@ def preview_overrides(url: str, drafts: bool) -> dict[str, Any]:
     return overrides
 
 
-def start_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
-    """Serve ``directory`` at http://host:port/ from a background thread."""
+def start_server(
+    directory: Path, host: str, port: int, serving: bool = True
+) -> ThreadingHTTPServer:
+    """Serve ``directory`` at http://host:port/ from a background thread.
+
+    With ``serving=False`` the port is only taken: :func:`serve_in_background`
+    starts answering (until then, close it with ``server_close()``).
+    """
     handler = partial(_QuietHandler, directory=str(directory))
     try:
         server = ThreadingHTTPServer((host, port), handler)
@@ -94,9 +100,14 @@ def start_server(directory: Path, host: str, port: int) -> ThreadingHTTPServer:
             f"cannot listen on {host}:{port} ({exc.strerror}); is another server "
             "running there? Stop it or pass --port"
         ) from None
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    if serving:
+        serve_in_background(server)
     return server
+
+
+def serve_in_background(server: ThreadingHTTPServer) -> None:
+    """Answer requests from a background thread."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 def modified_since(paths: Iterable[Path], since: float) -> set[str]:
