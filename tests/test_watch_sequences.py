@@ -12,6 +12,7 @@ compares the whole output with a clean build of the same content and store.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import random
 import shutil
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from test_incremental import Site, assert_same_tree, make_site
 
 from sitebuild.build import build_site, load_settings
+from sitebuild.content_cache import CACHE_FILE, digest
 from sitebuild.watch import Change, Watcher, open_mentions
 from webmentions import model
 from webmentions.store import Store
@@ -202,3 +204,16 @@ def test_random_sequences_equal_clean_builds(tmp_path: Path, seed: int) -> None:
     # The fast paths were taken, not only builds.
     assert any(r.fast for r in seq.reports)
     assert any(not r.fast for r in seq.reports[1:])
+    # After a build, the Markdown cache holds the texts of the site as it is,
+    # no more: edited posts' older versions and deleted posts are gone (the
+    # watcher's builds did not prune it before).
+    seq.retitle()
+    stored = pickle.loads((seq.site.root / CACHE_FILE).read_bytes())["entries"]
+    texts = {
+        digest(p.read_text(encoding="utf-8-sig"))
+        for p in seq.site.content.rglob("*.md")
+    }
+    assert set(stored) == texts
+    # Nor does the watcher keep the objects of deleted posts.
+    sources = {str(p.resolve()) for p in seq.site.content.rglob("*") if p.is_file()}
+    assert {obj.source_path for obj in seq.watcher.state.objects()} <= sources

@@ -76,8 +76,9 @@ def _finalized(pelican: Any) -> None:
     cache = markdown_cache(pelican.settings)
     if cache is not None:
         # A warm build (publish watch) does not read unchanged files, so it
-        # "uses" only the changed ones: keep every entry, not just those.
-        cache.save(prune=warm.current() is None)
+        # "uses" only the changed ones: keep the entries of the texts it
+        # holds too (an edited post's older versions go).
+        cache.save(keep=cache.keys_of(state.seen) if state is not None else ())
 
 
 def _flush(_generator: Any, writer: Any = None) -> None:

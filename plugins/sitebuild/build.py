@@ -309,6 +309,8 @@ def _build(
     _count(report, generators)
     if warm_state is not None:
         warm_state.generators = generators
+        # Deleted files: their objects were kept from build to build.
+        warm_state.prune(warm_state.seen)
     return report
 
 

@@ -26,6 +26,7 @@ import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,8 @@ class ContentCache:
         self.used: set[str] = set()
         #: Files converted by the current build (not found in the cache).
         self.misses = 0
+        #: The key of each source file's text when last read (absolute path).
+        self._keys: dict[str, str] = {}
         self._dirty = False
         self._load()
 
@@ -122,17 +125,27 @@ class ContentCache:
         self.misses += 1
         self._dirty = True
 
+    def note(self, source_path: str, key: str) -> None:
+        """``source_path`` was read with the text of ``key``."""
+        self._keys[os.path.abspath(source_path)] = key
+
+    def keys_of(self, source_paths: Iterable[str]) -> set[str]:
+        """The keys of those files' texts when this process last read them."""
+        keys = (self._keys.get(os.path.abspath(p)) for p in source_paths)
+        return {k for k in keys if k is not None and k in self.entries}
+
     def start_build(self) -> None:
         self.used = set()
         self.misses = 0
 
-    def save(self, prune: bool = True) -> None:
-        """Write the entries this build used (with ``prune``; else all of
-        them), atomically; skip if unchanged."""
-        if not self._dirty and (not prune or self.used == self.entries.keys()):
+    def save(self, prune: bool = True, keep: Iterable[str] = ()) -> None:
+        """Write the entries this build used and those of ``keep`` (with
+        ``prune``; else all of them), atomically; skip if unchanged."""
+        wanted = self.used | set(keep)
+        if not self._dirty and (not prune or wanted == self.entries.keys()):
             return
         if prune:
-            self.entries = {k: self.entries[k] for k in self.used}
+            self.entries = {k: self.entries[k] for k in wanted}
         write_pickle(
             self.path, {"fingerprint": self.fingerprint, "entries": self.entries}
         )

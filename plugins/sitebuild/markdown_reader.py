@@ -165,6 +165,8 @@ class ReusingMarkdownReader(MarkdownReader):
                     entry = self._converter_for().body(text)
                 if self._cache is not None:
                     self._cache.put(key, entry)
+            if self._cache is not None:
+                self._cache.note(source_path, key)
         if self._words is not None and entry.words is not None:
             # For the reading time (sitebuild._enrich), which checks that
             # this HTML is still the post's content before using the count.

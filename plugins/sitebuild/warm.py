@@ -77,10 +77,13 @@ class WarmState:
         self.generators: list[Any] | None = None
         #: pelican-sitemap's pages of the last build and its clock.
         self.sitemap: tuple[list[tuple[str, Any]], Any] | None = None
+        #: Source files the current build asked for (absolute paths).
+        self.seen: set[str] = set()
 
     def start(self) -> None:
         self.read = self.reused = 0
         self.generators = None
+        self.seen = set()
 
     # --- reading ----------------------------------------------------------------
 
@@ -92,6 +95,7 @@ class WarmState:
         )
         content_class = _arg(args, kwargs, 2, "content_class", None)
         full = os.path.abspath(os.path.join(base_path, path))
+        self.seen.add(full)
         try:
             st = os.stat(full)
         except OSError:
@@ -147,8 +151,9 @@ class WarmState:
         for key in [k for k in self._kept if k[0] not in seen]:
             self._forget(key)
 
-    def paths(self) -> set[str]:
-        return {k[0] for k in self._kept}
+    def objects(self) -> list[Content]:
+        """The content objects kept for the next build."""
+        return [kept.obj for kept in self._kept.values()]
 
     def by_path(self, path: str) -> list[_Kept]:
         """The objects read from ``path`` (absolute)."""
