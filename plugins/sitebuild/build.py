@@ -266,9 +266,7 @@ def _build(
             signal.connect(receiver, weak=False)
         finished = False
         try:
-            # A watcher's builds render only what changed, one by one.
-            jobs = 1 if warm_state is not None else cfg.jobs
-            with active_plan(plan), _warm(warm_state), parallel_rendering(jobs):
+            with active_plan(plan), _warm(warm_state), parallel_rendering(cfg.jobs):
                 Pelican(settings).run()
             finished = True
         except TemplateError as exc:

@@ -286,7 +286,6 @@ def try_new(
             lists = _lists_of(post, plan)
             # Their pages are cut again below: not from the old cut.
             pages = {name for name in pages if _paginator_of(plan, name) not in lists}
-            _write_sitemap(post, state, settings, staging)
             report = _render(
                 pages,
                 plan,
@@ -297,6 +296,12 @@ def try_new(
                 calls=[own_page],
                 dates=generator.dates,
             )
+            # Once the post is live: the sitemap of 8,000 pages takes longer
+            # to write than the post's pages.
+            staging = _stage(output)
+            _write_sitemap(post, state, settings, staging)
+            moved = sync_tree(staging, output, delete_stale=False).changed
+            report.files_changed = (report.files_changed or 0) + moved
     except Exception:
         state.generators = None
         if staging.exists():
@@ -455,8 +460,7 @@ def _lists_of(post: Any, plan: PagePlan) -> list[str]:
 def _write_sitemap(
     post: Any, state: WarmState, settings: dict[str, Any], staging: Path
 ) -> None:
-    """The sitemap of the last build plus ``post``, into ``staging`` (moved
-    into the output with the pages)."""
+    """The sitemap of the last build plus ``post``, into ``staging``."""
     from types import SimpleNamespace
 
     from .stable_sitemap import write_sitemap

@@ -14,7 +14,7 @@ Pelican's ``Writer`` renders and writes every page of every build. This one
 A kept page still sends Pelican's ``content_written`` signal with its
 context, as a written one does, so the sitemap lists it.
 
-Inside :func:`parallel_rendering` (a build that is not a watcher's), pages
+Inside :func:`parallel_rendering` (every build), pages
 and feeds are not rendered when Pelican asks: each becomes a task, checked
 and announced (Pelican's overwrite rule, the signals) at once, and
 :meth:`CauserieWriter.flush` runs them all on every core (:mod:`.fanout`)
@@ -322,11 +322,9 @@ class CauserieWriter(Writer):
         #: build, by the fast path).
         self.quiet = False
         #: Pages and feeds to write at flush(), by output path (None: write
-        #: each when asked). Not in a watcher's builds: the fast path reads
-        #: what they record as each page is rendered.
-        self.batch: dict[str, fanout.Task] | None = (
-            {} if _jobs > 1 and (self.plan is None or not self.plan.track) else None
-        )
+        #: each when asked). What a watcher's fast path needs of a page (its
+        #: recipe, the objects it shows) is recorded when it is collected.
+        self.batch: dict[str, fanout.Task] | None = {} if _jobs > 1 else None
         self.jobs = _jobs
         if self.batch is not None:
             # Plugins write beside the pages (gone.map) before they exist.
