@@ -138,14 +138,13 @@ class ContentCache:
         self.used = set()
         self.misses = 0
 
-    def save(self, prune: bool = True, keep: Iterable[str] = ()) -> None:
-        """Write the entries this build used and those of ``keep`` (with
-        ``prune``; else all of them), atomically; skip if unchanged."""
+    def save(self, keep: Iterable[str] = ()) -> None:
+        """Write the entries this build used and those of ``keep``, and no
+        others, atomically; skip if unchanged."""
         wanted = self.used | set(keep)
-        if not self._dirty and (not prune or wanted == self.entries.keys()):
+        if not self._dirty and wanted == self.entries.keys():
             return
-        if prune:
-            self.entries = {k: self.entries[k] for k in wanted}
+        self.entries = {k: self.entries[k] for k in wanted}
         write_pickle(
             self.path, {"fingerprint": self.fingerprint, "entries": self.entries}
         )

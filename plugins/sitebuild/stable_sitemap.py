@@ -12,6 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 
+def _plugin() -> Any:
+    """pelican-sitemap's module, or None where it is not installed."""
+    try:
+        from pelican.plugins.sitemap import sitemap
+    except ImportError:
+        return None
+    return sitemap
+
+
 def newest_date(generators: list[Any]) -> Any:
     """The latest date or modified date of the published posts and pages."""
     dates = [
@@ -26,9 +35,8 @@ def newest_date(generators: list[Any]) -> Any:
 
 def pin_sitemap_clock(generators: list[Any]) -> None:
     """``all_generators_finalized``: give pelican-sitemap the newest date."""
-    try:
-        from pelican.plugins.sitemap import sitemap
-    except ImportError:  # the site does not use it
+    sitemap = _plugin()
+    if sitemap is None:  # the site does not use it
         return
     remember_dates()
     newest = newest_date(generators)
@@ -38,9 +46,8 @@ def pin_sitemap_clock(generators: list[Any]) -> None:
 
 def sitemap_queue() -> tuple[list[tuple[str, Any]], Any] | None:
     """pelican-sitemap's pages of the build in progress, and its clock."""
-    try:
-        from pelican.plugins.sitemap import sitemap
-    except ImportError:
+    sitemap = _plugin()
+    if sitemap is None:
         return None
     return list(sitemap.generator.page_queue), sitemap.generator.now
 
@@ -48,8 +55,8 @@ def sitemap_queue() -> tuple[list[tuple[str, Any]], Any] | None:
 def write_sitemap(pelican: Any, pages: list[tuple[str, Any]], now: Any) -> None:
     """Have pelican-sitemap write ``pelican.output_path``/sitemap.xml for
     ``pages`` (its queue of (path, content)) dated by ``now``."""
-    from pelican.plugins.sitemap import sitemap
-
+    sitemap = _plugin()
+    assert sitemap is not None  # its queue came from it (sitemap_queue)
     generator = sitemap.generator
     saved = generator.page_queue, generator.now
     generator.page_queue, generator.now = list(pages), now
@@ -67,9 +74,8 @@ def remember_dates() -> None:
     site again, and 8,000 dates were most of its time. Installed once, by
     the first build, so that the build fills what the fast path reads.
     """
-    try:
-        from pelican.plugins.sitemap import sitemap
-    except ImportError:
+    sitemap = _plugin()
+    if sitemap is None:
         return
     original = sitemap.format_date
     if getattr(original, "causerie_memo", False):
@@ -98,9 +104,8 @@ def forget_failed_build() -> None:
     that builds again (publish serve, publish watch, tests) wrote no sitemap
     from then on.
     """
-    try:
-        from pelican.plugins.sitemap import sitemap
-    except ImportError:
+    sitemap = _plugin()
+    if sitemap is None:
         return
     sitemap.generator._main_pelican = None
     sitemap.generator.page_queue = []

@@ -26,10 +26,8 @@ def _get_url_setting(self: Any, key: str) -> str:
     memo = _memo
     if memo is None:
         return _original(self, key)
-    # Objects outlive the build, so their ids are unique within it; the
-    # language and status are in the key as Pelican reads them (translations,
-    # drafts).
-    k = (id(self), key, bool(getattr(self, "in_default_lang", True)), str(self.status))
+    # Objects outlive the build, so their ids are unique within it.
+    k = warm.url_key(self, key)
     value = memo.get(k)
     if value is None:
         value = memo[k] = _original(self, key)

@@ -193,16 +193,18 @@ class WarmState:
     ) -> str:
         if self.kept(obj) is None:
             return original(obj, key)
-        memo = (
-            id(obj),
-            key,
-            bool(getattr(obj, "in_default_lang", True)),
-            str(obj.status),
-        )
+        memo = url_key(obj, key)
         value = self._urls.get(memo)
         if value is None:
             value = self._urls[memo] = original(obj, key)
         return value
+
+
+def url_key(obj: Any, key: str) -> tuple[int, str, bool, str]:
+    """What a memo of ``obj.get_url_setting(key)`` is keyed by: the object
+    (alive for as long as the memo), and the language and status Pelican
+    reads besides its metadata (translations, drafts)."""
+    return (id(obj), key, bool(getattr(obj, "in_default_lang", True)), str(obj.status))
 
 
 def _arg(

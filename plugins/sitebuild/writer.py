@@ -348,8 +348,9 @@ class CauserieWriter(Writer):
             fanout.run(tasks, self.jobs)
 
     def _claim(self, path: str, override: bool) -> bool:
-        """Pelican's overwrite rule (Writer._open_w), applied when a page is
-        collected: False if ``path`` keeps an earlier, overriding write."""
+        """Pelican's overwrite rule (Writer._open_w), applied before a page
+        is rendered or collected: False if ``path`` keeps an earlier,
+        overriding write (Pelican rendered it into /dev/null)."""
         if path in self._overridden_files:
             if override:
                 raise FileOverwriteFailedError(
@@ -459,24 +460,18 @@ class CauserieWriter(Writer):
                     signals.content_written.send(path, context=localcontext)
                 return
             self.plan.rendered += 1
-        if self.batch is not None:
-            if self._claim(path, override):
+        if self._claim(path, override):
+            if self.batch is None:
+                self._render(
+                    path, template, context, name, kwargs, relative_urls, localcontext
+                )
+            else:
                 # A later overriding write of the same path replaces it. The
                 # page's context is made again then: 20,000 copies of
                 # Pelican's would hold 180 MB meanwhile.
                 self.batch[path] = partial(
                     self._render, path, template, context, name, kwargs, relative_urls
                 )
-            if not self.quiet:
-                signals.content_written.send(path, context=localcontext)
-            return
-        if localcontext["localsiteurl"]:
-            context["localsiteurl"] = localcontext["localsiteurl"]
-        output = template.render(localcontext)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with self._open_w(path, "utf-8", override=override) as f:
-            f.write(output)
-        log.info('Writing "%s"', path)
         if not self.quiet:
             signals.content_written.send(path, context=localcontext)
 
@@ -488,9 +483,11 @@ class CauserieWriter(Writer):
         name: str,
         kwargs: dict[str, Any],
         relative_urls: bool,
+        localcontext: dict[str, Any] | None = None,
     ) -> None:
-        """Render and write a page collected by _one() (its claim made)."""
-        localcontext = self._localcontext(context, name, kwargs, relative_urls)
+        """Render and write a page whose claim _one() made."""
+        if localcontext is None:
+            localcontext = self._localcontext(context, name, kwargs, relative_urls)
         # As Pelican's Writer.write_file: the page's own site URL is the shared
         # context's while it renders (a post's content reads it for its links).
         if localcontext["localsiteurl"]:
