@@ -207,6 +207,9 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         "--window-size=1280,900",
     ):
         options.add_argument(arg)
+    # The console, to see Content-Security-Policy violations (Chromium logs
+    # each one as an error).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(
         options=options, service=Service(executable_path=str(CHROMEDRIVER))
     )
@@ -396,3 +399,27 @@ def test_vnu_finds_no_error(demo_site: Path) -> None:
     assert proc.returncode == 0 or (proc.returncode == 1 and on_purpose), (
         f"vnu exited with {proc.returncode}:\n{proc.stderr[-2000:]}"
     )
+
+
+def test_pages_carry_a_strict_policy_and_break_none_of_it(
+    driver: Any, site: Site, pages: dict[str, str]
+) -> None:
+    driver.get_log("browser")  # what earlier tests left
+    for name, path in pages.items():
+        driver.get(site.page(path))
+        policy = driver.find_element(
+            "css selector", 'meta[http-equiv="Content-Security-Policy"]'
+        ).get_attribute("content")
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy, name
+        assert "unsafe-inline" not in policy, name
+        # The stylesheet applied (a refused one would leave browser defaults).
+        font = driver.execute_script(
+            "return getComputedStyle(document.body).fontFamily"
+        )
+        assert font and "Times" not in font, (name, font)
+        refused = [
+            entry["message"]
+            for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]
+        ]
+        assert refused == [], (name, refused)

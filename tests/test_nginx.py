@@ -58,6 +58,13 @@ def test_the_nginx_example(nginx_site: tuple[str, Path, Receiver]) -> None:
     assert home.headers["Link"] == link
     # Pages and feeds are revalidated every time; CSS and images kept a week.
     assert home.headers["Cache-Control"] == "no-cache"
+    csp = home.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert home.headers["X-Content-Type-Options"] == "nosniff"
+    assert (
+        "Content-Security-Policy"
+        in requests.get(base + "/theme/css/causerie.css", timeout=5).headers
+    )
     feed = requests.get(base + "/feeds/all.atom.xml", timeout=5)
     assert feed.status_code == 200 and feed.headers["Cache-Control"] == "no-cache"
     assert feed.headers["Link"] == link
