@@ -395,3 +395,26 @@ def test_the_ledger(tmp_path: Path) -> None:
     # It survives a reopening (another process, a restart).
     ledger.close()
     assert Ledger(tmp_path / "var/mail/ledger.sqlite3").seen("<a@x>", "") is not None
+
+
+def test_a_secret_line_is_recognised_and_removed_with_crlf_line_ends() -> None:
+    # Bytes as an SMTP delivery hands them over: every line ends in CRLF,
+    # and the text part's content keeps the "\r".
+    raw = (
+        b"From: Claire Dubois <claire@maison-lumen.example>\r\n"
+        b"To: blog@maison-lumen.example\r\n"
+        b"Subject: Atelier\r\n"
+        b"Authentication-Results: mx.maison-lumen.example; dkim=pass"
+        b" header.d=maison-lumen.example\r\n"
+        b"Message-ID: <crlf-1@maison-lumen.example>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: text/plain; charset="utf-8"\r\n'
+        b"\r\n"
+        b"secret: s3cr3t-lampe\r\n"
+        b"Bonjour.\r\n"
+    )
+    msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
+    assert "\r" in str(msg.get_content())
+    assert decide(msg, settings=WITH_SECRET, environ=SECRET_ENV).allowed
+    cleaned = auth.remove_secret_lines(str(msg.get_content()))
+    assert "s3cr3t-lampe" not in cleaned and "Bonjour." in cleaned

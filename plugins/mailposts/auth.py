@@ -119,7 +119,12 @@ def secret_of(author: Author, environ: Mapping[str, str]) -> str | None:
     return environ.get(name) or None
 
 
-_SECRET_LINE = re.compile(r"^[ \t]*secret[ \t]*:[ \t]*(\S+)[ \t]*$", re.I | re.M)
+#: A "secret: …" line. Its end may be "\r\n": a message as delivered by SMTP
+#: or IMAP keeps CRLF in its text parts, and re.M's "$" stops before "\n"
+#: only. The "\r" is left in place, so removing the line keeps the line end.
+_SECRET_LINE = re.compile(
+    r"^[ \t]*secret[ \t]*:[ \t]*([^\s]+)[ \t]*(?=\r?$)", re.I | re.M
+)
 
 
 def carried_secrets(msg: EmailMessage, recipients: tuple[str, ...]) -> list[str]:

@@ -33,7 +33,7 @@ from . import model
 from .app import Service, client_of, text
 from .avatars import remove_avatars
 from .model import Mention, domain_of
-from .schema import mentions, targets
+from .schema import domains, mentions, targets
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,12 @@ _CSP = (
 _HEADERS = {
     "Content-Security-Policy": _CSP,
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # /admin URLs never leak to sources
+    # same-origin, not no-referrer: with no-referrer a browser sends
+    # "Origin: null" with the forms' POSTs (Fetch, "append a request Origin
+    # header": no-referrer serializes the origin as null), which the Origin
+    # check rightly refuses. same-origin
+    # still sends nothing to other sites: /admin URLs never leak to sources.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
@@ -75,6 +80,7 @@ FLASH = {
     "pending": "Mention {id} is pending again.",
     "allowed": "{domain} is always allowed now; {n} pending mention(s) approved.",
     "blocked": "{domain} is blocked; its mentions were deleted.",
+    "unblocked": "{domain} is no longer blocked (its deleted mentions stay deleted).",
     "missing": "There is no mention {id}.",
     "loggedout": "Logged out.",
 }
@@ -320,6 +326,13 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
     domain = _domain(request)
     if domain is None:
         return text(400, "give a domain name such as alice.example")
+    if action == "unblock":
+        # Forget the block only (an allow is left alone); what it deleted is gone.
+        if service.store.domain_policy(domain) == "block":
+            service.store.set_domain_policy(domain, None)
+            service.policies_changed()
+            log.info("admin: %s unblocked", domain)
+        return _back("unblocked", domain=domain)
     if action == "allow":
         approved = service.store.approve_domain(domain)
         service.policies_changed()
@@ -392,6 +405,18 @@ class Dashboard:
 
     def title(self, mention: Mention) -> str:
         return self.titles.get(mention.target, mention.target)
+
+
+def blocked_domains(engine: sa.Engine, limit: int = 200) -> list[str]:
+    """The blocked domains, most recently blocked first (bounded)."""
+    query = (
+        sa.select(domains.c.domain)
+        .where(domains.c.policy == "block")
+        .order_by(domains.c.updated_at.desc(), domains.c.domain)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [str(d) for d in conn.execute(query).scalars()]
 
 
 def count_visible(engine: sa.Engine, domain: str) -> int:
@@ -530,6 +555,12 @@ def dashboard(service: Service, request: Request) -> Response:
         pending = f"<p>The newest {PENDING_SHOWN} of {data.waiting}:</p>" + pending
     decided = [_decided_row(m, data.title(m), csrf) for m in data.decided]
     failed = [_failed_row(m, data.title(m)) for m in data.failed]
+    blocked = [
+        f'<tr><td id="b{n}">{e(domain)}</td><td>'
+        + _button("/admin/domains/unblock", "Unblock", csrf, f"b{n}", domain)
+        + "</td></tr>"
+        for n, domain in enumerate(blocked_domains(service.store.engine))
+    ]
     sections = [
         (
             f"Waiting for moderation ({data.waiting})",
@@ -537,6 +568,7 @@ def dashboard(service: Service, request: Request) -> Response:
         ),
         ("Last decisions", _table(["Decision", "Post", "When", "Undo"], decided)),
         ("Failed verifications", _table(["Source", "Post", "Reason", "When"], failed)),
+        ("Blocked domains", _table(["Domain", "Unblock"], blocked)),
     ]
     body = flash(request.args) + f"<p>{_button('/admin/logout', 'Log out', csrf)}</p>"
     for n, (heading, content) in enumerate(sections):
@@ -552,7 +584,7 @@ def routes() -> list[tuple[Rule, Handler]]:
         ("/admin/login", ["POST"], login_post),
         ("/admin/logout", ["POST"], logout_post),
         (mention, ["POST"], mention_post),
-        ("/admin/domains/<any(allow,block):action>", ["POST"], domain_post),
+        ("/admin/domains/<any(allow,block,unblock):action>", ["POST"], domain_post),
     ]
     return [
         (Rule(path, methods=methods, endpoint=f"admin_{i}"), handler)
