@@ -21,6 +21,7 @@ from sender_kit import write_blog
 from test_notify import Collector
 
 from mailposts.model import (
+    ANSWERED,
     DELETED,
     DRAFTED,
     DUPLICATE,
@@ -272,7 +273,7 @@ def test_edit_and_delete_by_reply(site: Site, inbox: tuple[Inbox, int]) -> None:
         site,
         mail(
             subject="Re: La lampe Aube est finie",
-            body="Nous avons fini la lampe Aube ce matin, avec un abat-jour en lin.\n",
+            body="MODIFIER\n\nNous avons fini la lampe Aube ce matin, avec un abat-jour en lin.\n",
             extra={"In-Reply-To": str(confirmation["Message-ID"])},
         ),
     )
@@ -304,7 +305,7 @@ def test_a_draft_only_authors_edit_stays_a_draft(
         mail(
             sender=LEA,
             subject="Re: Une nouvelle lampe",
-            body="status: published\n\nLe texte corrigé.\n",
+            body="Edit\nstatus: published\n\nLe texte corrigé.\n",
             extra={"In-Reply-To": str(confirmation["Message-ID"])},
         ),
     )
@@ -358,3 +359,54 @@ def test_the_same_mail_ingested_at_once_makes_one_post(site: Site) -> None:
         thread.join()
     assert sorted(outcomes) == [DUPLICATE, DUPLICATE, DUPLICATE, PUBLISHED]
     assert len(site.posts()) == 1
+
+
+@pytest.mark.parametrize(
+    "body, extra",
+    [
+        ("Merci !\n", {}),
+        ("secret: s3cr3t\n\nMerci beaucoup, c’est parfait.\n", {}),
+        ("> Votre billet est en ligne\n\nSUPPRIMER plus tard ?\n", {}),
+    ],
+)
+def test_an_answer_without_a_command_changes_nothing_and_says_how(
+    site: Site, inbox: tuple[Inbox, int], body: str, extra: dict[str, str]
+) -> None:
+    assert ingest(site, mail()).outcome == PUBLISHED
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+    before = path.read_text(encoding="utf-8")
+    verdict = ingest(
+        site,
+        mail(
+            subject="Re: Une nouvelle lampe",
+            body=body,
+            extra={"In-Reply-To": str(confirmation["Message-ID"]), **extra},
+        ),
+    )
+    assert verdict.outcome == ANSWERED, verdict.reason
+    assert path.read_text(encoding="utf-8") == before
+    answers = wait_for(inbox[0], 2)
+    assert "MODIFIER" in answers[1].get_content()
+
+
+def test_an_out_of_office_answer_changes_nothing(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    assert ingest(site, mail()).outcome == PUBLISHED
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+    before = path.read_text(encoding="utf-8")
+    verdict = ingest(
+        site,
+        mail(
+            subject="Absent",
+            body="Je suis absente.\n",
+            extra={
+                "In-Reply-To": str(confirmation["Message-ID"]),
+                "X-Autoreply": "yes",
+            },
+        ),
+    )
+    assert verdict.outcome == QUARANTINED
+    assert path.read_text(encoding="utf-8") == before

@@ -58,13 +58,16 @@ class Refusal:
 #: What became of a message (:attr:`Verdict.outcome`).
 PUBLISHED = "published"  # a post is live (or will be with the next build)
 DRAFTED = "drafted"  # written as a draft (the author may only draft)
-UPDATED = "updated"  # an answer to a confirmation replaced a post's text
+UPDATED = "updated"  # an answer "MODIFIER" / "EDIT" replaced a post's text
 DELETED = "deleted"  # an answer "DELETE" / "SUPPRIMER" removed a post
+#: An answer to a confirmation with no command ("Merci !"): nothing
+#: changed, a reply says how to edit or delete.
+ANSWERED = "answered"
 DUPLICATE = "duplicate"  # seen before (same Message-ID or same bytes): ignored
 QUARANTINED = "quarantined"  # not allowed to publish: kept aside, no reply
 REFUSED = "refused"  # an author's message that makes no post: a reply says why
 RETRY = "retry"  # a fault of ours (disk full…): keep the message, try later
-DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, DUPLICATE})
+DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, ANSWERED, DUPLICATE})
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,32 @@ def commands(markdown: str) -> tuple[dict[str, str], str]:
     return found, "\n".join(lines[i:]).strip("\n")
 
 
+#: An answer to a confirmation changes its post only when its first line
+#: (blank lines and a "secret:" line before it skipped) is one of these.
+EDIT, DELETE = "edit", "delete"
+REPLY_COMMANDS = {"modifier": EDIT, "edit": EDIT, "supprimer": DELETE, "delete": DELETE}
+_SECRET = re.compile(r"^\s*secret\s*\\?:", re.IGNORECASE)
+
+
+def reply_command(text: str) -> tuple[str | None, str]:
+    """The command of an answer to a confirmation, and the text after it;
+    (None, ``text``) when its first line is no command ("Merci !").
+
+    >>> reply_command("secret: s3\\r\\n\\nSUPPRIMER !")
+    ('delete', '')
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if not line.strip() or _SECRET.match(line):
+            continue
+        word = _unescape(line).strip(" \t\u00a0\u202f.!:").casefold()
+        found = REPLY_COMMANDS.get(word)
+        if found is None:
+            return None, text
+        return found, "\n".join(lines[i + 1 :]).strip("\n")
+    return None, text
+
+
 def detect_language(text: str, languages: tuple[str, ...]) -> str | None:
     """The language of ``text`` among ``languages``, or None if unsure.
 
@@ -371,6 +397,7 @@ def parse_message(
     received_at: dt.datetime | None = None,
     raw_digest: str | None = None,
     raw_size: int | None = None,
+    edit: bool = False,
 ) -> Post | Refusal:
     """``msg`` from ``author`` as a Post, or a Refusal saying what to change.
 
@@ -391,7 +418,10 @@ def parse_message(
         return refusal(say, "no-subject")
 
     body = render_body(choose_body(msg))
-    found, text = commands(body.markdown)
+    markdown = body.markdown
+    if edit:  # an answer "MODIFIER" + the new text: the text without the word
+        markdown = reply_command(markdown)[1]
+    found, text = commands(markdown)
 
     status = "published"
     if "status" in found:

@@ -4,7 +4,9 @@ every adapter (IMAP, SMTP/LMTP, pipe) hands its mail to.
     seen before? ─yes─► duplicate (nothing, again)
     may publish? ─no──► quarantined (a copy in var/mail/quarantine/, no reply)
     automatic?   ─yes─► quarantined (RFC 3834: never a post, never a reply)
-    an answer to one of our confirmations? ─► edit or delete that post
+    an answer to one of our confirmations? ─► MODIFIER/EDIT or SUPPRIMER/DELETE
+                 on its first line: edit or delete that post (the previous
+                 version kept in var/mail/history/); else a reply saying how
     a post?      ─no──► refused (a copy in var/mail/refused/, a reply saying why)
     write it (atomically, once) ─► record it ─► reply with its link ─► hook
 
@@ -35,6 +37,7 @@ from authoring.registry import Author, Registry
 from . import auth, reply, write
 from .ledger import Ledger
 from .model import (
+    ANSWERED,
     DELETED,
     DRAFTED,
     DUPLICATE,
@@ -47,11 +50,11 @@ from .model import (
     Refusal,
     Verdict,
 )
+from .parse import DELETE, reply_command
 from .settings import MailSettings
 
 log = logging.getLogger(__name__)
 
-_DELETE_WORDS = ("delete", "supprimer")
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 
@@ -200,7 +203,12 @@ class Pipeline:
     # --- the steps -------------------------------------------------------------
 
     def _parse(
-        self, msg: EmailMessage, author: Author, digest: str, size: int
+        self,
+        msg: EmailMessage,
+        author: Author,
+        digest: str,
+        size: int,
+        edit: bool = False,
     ) -> Post | Refusal:
         from .parse import parse_message
 
@@ -214,6 +222,7 @@ class Pipeline:
             received_at=self.clock().astimezone(self.tz),
             raw_digest=digest,
             raw_size=size,
+            edit=edit,
         )
 
     def _too_old(self, msg: EmailMessage) -> str | None:
@@ -251,10 +260,25 @@ class Pipeline:
             )
         target = self.site.content_dir / path
         french = author.lang == "fr"
-        if _first_line(msg).strip().lower().rstrip(".!") in _DELETE_WORDS:
+        command, _text = reply_command(_text_of(msg))
+        if command is None:
+            # "Merci !", a quote of the confirmation…: nothing changes, and
+            # the author learns how to edit (this answer confirms the post
+            # too, so it may be answered with a command in turn).
+            lead = (
+                f"Le billet {path} n’a pas changé. "
+                if french
+                else f"The post {path} is unchanged. "
+            )
+            text = lead + reply.HOW_TO["fr" if french else "en"]
+            return self._edited(
+                msg, author, message_id, digest, path, ANSWERED, text, confirms=True
+            )
+        if command == DELETE:
             # Checked before "is the post still there?": after a crash between
             # the removal and its record, the retried DELETE finds the post
             # gone and must end as deleted, not as a refusal.
+            self._keep_previous(target, path, digest)
             write.delete_post(target)
             text = (
                 f"Le billet {path} est retiré."
@@ -266,18 +290,30 @@ class Pipeline:
             return self._refuse(
                 msg, author, message_id, digest, raw, _gone(path, author.lang)
             )
-        made = self._parse(msg, author, digest, len(raw))
+        made = self._parse(msg, author, digest, len(raw), edit=True)
         if isinstance(made, Refusal):
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft":  # an edit cannot publish what only drafts may
             made = dataclasses.replace(made, status="draft")
+        self._keep_previous(target, path, digest)
         write.replace_post(target, made, self.site.content_dir)
         text = (
             f"Le billet {path} est mis à jour."
             if french
             else f"The post {path} is updated."
         )
-        return self._edited(msg, author, message_id, digest, path, UPDATED, text)
+        return self._edited(
+            msg, author, message_id, digest, path, UPDATED, text, confirms=True
+        )
+
+    def _keep_previous(self, target: Path, path: str, digest: str) -> None:
+        """The post as it was before an edit or a deletion, under
+        var/mail/history/ (outside content/: never built). Named by the
+        answer's digest and never overwritten: a retried edit, whose first
+        try had replaced the post, must not take the new text for the old."""
+        kept = self.site.var_dir / "mail" / "history" / f"{path}.{digest[:16]}"
+        if target.exists() and not kept.exists():
+            write.atomic_write(kept, target.read_bytes())
 
     def _edited(
         self,
@@ -288,6 +324,7 @@ class Pipeline:
         path: str,
         outcome: str,
         text: str,
+        confirms: bool = False,
     ) -> Verdict:
         """Record an edit or a deletion, tell the author, run the hook. An
         updated post's notice may be answered in turn (it confirms the post)."""
@@ -298,7 +335,7 @@ class Pipeline:
             msg,
             author,
             reply.notice(msg, author.email, self.cfg, author.lang, text),
-            confirms=path if outcome == UPDATED else None,
+            confirms=path if confirms else None,
         )
         self._run_hook()
         return Verdict(outcome, None, path)
@@ -342,7 +379,12 @@ class Pipeline:
         if not self.ledger.reply_allowed(
             author.email, self.cfg.replies_per_hour, self.clock()
         ):
-            log.warning("mail: reply to %s skipped: rate limit", author.email)
+            log.warning(
+                "mail: reply to %s skipped: rate limit (%d an hour): %s",
+                author.email,
+                self.cfg.replies_per_hour,
+                message["Subject"],
+            )
             return
         try:
             self.mailer(message)
@@ -375,8 +417,9 @@ def _referenced(msg: EmailMessage) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _first_line(msg: EmailMessage) -> str:
-    """The first non-empty line of the message's text."""
+def _text_of(msg: EmailMessage) -> str:
+    """The message's text (plain, else HTML as text): its first lines say
+    whether an answer to a confirmation is a command."""
     body = msg.get_body(("plain", "html"))
     if body is None:
         return ""
@@ -388,7 +431,7 @@ def _first_line(msg: EmailMessage) -> str:
         from bs4 import BeautifulSoup
 
         text = BeautifulSoup(text, "lxml").get_text("\n")
-    return next((line for line in text.splitlines() if line.strip()), "")
+    return text
 
 
 def _without_secret(msg: EmailMessage) -> EmailMessage:

@@ -41,10 +41,29 @@ def automatic(msg: EmailMessage, our_address: str) -> str | None:
     senders = [a.lower() for _n, a in getaddresses([str(msg.get("From", ""))])]
     if our_address.lower() in senders:  # exact: not myblog@ for blog@
         return "our own address"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        # Not RFC 3834, but what many vacation responders send instead.
+        if str(msg.get(name, "")).strip():
+            return name
     if str(msg.get("X-Auto-Response-Suppress", "")).strip():
         # Exchange's own "do not answer me" (MS-OXCMAIL 2.2.3.2.14).
         return "X-Auto-Response-Suppress"
     return None
+
+
+#: How to edit or delete a post by answering: in every confirmation, and
+#: the whole answer to a reply that is no command ("Merci !").
+HOW_TO = {
+    "fr": (
+        "Pour le corriger, répondez à ce message avec MODIFIER sur la première "
+        "ligne, puis le nouveau texte. Pour le retirer, répondez avec SUPPRIMER "
+        "sur la première ligne.\n"
+    ),
+    "en": (
+        "To correct it, answer this message with EDIT on the first line, then the "
+        "new text. To take it down, answer with DELETE on the first line.\n"
+    ),
+}
 
 
 def _reply_to(
@@ -85,18 +104,14 @@ def confirmation(
             f"Votre brouillon est enregistré : {url}\n\nIl sera publié quand quelqu’un "
             "de l’équipe du blog l’aura relu.\n"
             if draft
-            else f"Votre billet est en ligne : {url}\n\n"
-            "Pour le corriger, répondez à ce message avec le nouveau texte. Pour le "
-            "retirer, répondez avec SUPPRIMER sur la première ligne.\n"
+            else f"Votre billet est en ligne : {url}\n\n" + HOW_TO["fr"]
         )
     else:
         text = (
             f"Your draft is saved: {url}\n\nIt will be published once someone of the "
             "blog's team has reviewed it.\n"
             if draft
-            else f"Your post is online: {url}\n\n"
-            "To correct it, answer this message with the new text. To take it down, "
-            "answer with DELETE on the first line.\n"
+            else f"Your post is online: {url}\n\n" + HOW_TO["en"]
         )
     reply.set_content(text)
     return reply
