@@ -182,6 +182,47 @@ def test_the_post_builds_and_is_sanitized(site: Site) -> None:
     assert "alert(1)" in text and "onerror" in text
 
 
+SUMMARIES = [
+    "[x](https://shop.example/){: onclick=alert(1) }",
+    "[clic](javascript:alert(2)) et [data](data:text/html,<script>alert(3)</script>)",
+    '{: style="position:fixed;inset:0" } Une offre',
+    "![](https://tracker.example/pixel.gif) <img src=https://tracker.example/t.gif>",
+]
+
+
+@pytest.mark.parametrize("summary", SUMMARIES)
+def test_a_summary_is_plain_text_in_every_page_and_feed(
+    site: Site, summary: str
+) -> None:
+    # Issue 12, item 12: Pelican renders Summary: as Markdown, outside the
+    # body's sanitizer, and shows it in the lede, every list and the feeds.
+    body = f"résumé: {summary}\n\nNous avons fini la lampe Aube ce matin.\n"
+    assert ingest(site, mail(body=body)).outcome == PUBLISHED
+    result = run_publish("--settings", str(site.settings_file), "build", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    from bs4 import BeautifulSoup
+
+    output = site.root / "output"
+    shown = [p for p in output.rglob("*.html") if "nouvelle-lampe" in p.read_text()]
+    shown += list(output.rglob("*.xml"))
+    assert len(shown) >= 3  # the post, the home page, an archive or author page
+    for page in shown:
+        text = page.read_text(encoding="utf-8")
+        if page.suffix == ".xml":
+            # A feed carries HTML as escaped text: read it as HTML.
+            text = text.replace("&lt;", "<").replace("&gt;", ">")
+            text = text.replace("&quot;", '"').replace("&amp;", "&")
+        soup = BeautifulSoup(text, "html.parser")
+        for element in soup.find_all(True):
+            for name, value in element.attrs.items():
+                value = " ".join(value) if isinstance(value, list) else str(value)
+                assert not name.lower().startswith("on"), (page, element)
+                assert name.lower() != "style", (page, element)
+                assert not value.lower().startswith(("javascript:", "data:")), page
+                if name.lower() in ("src", "srcset", "href", "poster", "data"):
+                    assert "tracker.example" not in value, (page, element)
+
+
 def test_a_spoofed_sender_is_quarantined_without_a_reply(
     site: Site, inbox: tuple[Inbox, int]
 ) -> None:

@@ -15,6 +15,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from .markup import escape_literal
 from .model import Post
 
 #: The metadata key that ties a post to the message it came from.
@@ -64,7 +65,10 @@ def render(post: Post) -> str:
         ("Tags", ", ".join(post.tags) if post.tags else None),
         ("Lang", post.lang),
         ("Slug", post.slug),
-        ("Summary", post.summary),
+        # Pelican renders Summary as Markdown (FORMATTED_FIELDS) and shows it
+        # in lists and feeds, outside the body's sanitizer: written as
+        # literal text, a link, attribute list, image or tag in it is words.
+        ("Summary", escape_literal(post.summary) if post.summary else None),
         ("Status", "draft" if post.status == "draft" else None),
         (MESSAGE_ID, post.message_id),
     ]
