@@ -295,3 +295,24 @@ CLEAN_TEXT = [
 @pytest.mark.parametrize(("value", "limit", "expected"), CLEAN_TEXT)
 def test_clean_text(value: object, limit: int, expected: str) -> None:
     assert clean_text(value, limit) == expected
+
+
+@pytest.mark.parametrize(
+    "weird",
+    [
+        "<![>",
+        "<![CDATA[",
+        "<![if x]>",
+        "<!",
+        "</",
+        "a\x00<b>\x00",
+        "\ud800x\udfff",
+        "<b>" * 5000,
+    ],
+)
+def test_weird_input_never_crashes_the_sanitizer(weird: str) -> None:
+    from webmentions.sanitize import clean_html, clean_text
+
+    text = clean_text(weird, 100)
+    assert isinstance(text, str) and "<" not in text.replace("‹", "")
+    assert isinstance(clean_html(weird, "https://example.net/"), str)

@@ -218,10 +218,20 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
+#: Any tag-like run, for text html.parser cannot read.
+_ANY_TAG = re.compile(r"<[^>]*>?")
+
+
 def _strip_tags(text: str) -> str:
     parser = _Text()
-    parser.feed(text)
-    parser.close()
+    try:
+        parser.feed(text)
+        parser.close()
+    except (AssertionError, ValueError, RecursionError):
+        # html.parser asserts on some malformed markup ("<![>", bpo-13633
+        # family); no input may crash us: fall back to dropping anything
+        # tag-like. What is left still goes through _TAG_START below.
+        return _ANY_TAG.sub(" ", text)
     return "".join(parser.parts)
 
 
