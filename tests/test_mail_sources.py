@@ -204,7 +204,9 @@ def test_an_unreachable_server_is_a_mail_error() -> None:
 
 
 def run_watch(
-    server: Dovecot, ingest: Scripted, **kwargs: Any
+    server: Dovecot,
+    ingest: Callable[[model.Arrival], model.Verdict],
+    **kwargs: Any,
 ) -> tuple[threading.Event, threading.Thread, list[BaseException]]:
     stop = threading.Event()
     errors: list[BaseException] = []
