@@ -402,28 +402,33 @@ def test_the_same_mail_ingested_at_once_makes_one_post(site: Site) -> None:
     assert len(site.posts()) == 1
 
 
-@pytest.mark.parametrize(
-    "body, extra",
-    [
-        ("Merci !\n", {}),
-        ("secret: s3cr3t\n\nMerci beaucoup, c’est parfait.\n", {}),
-        ("> Votre billet est en ligne\n\nSUPPRIMER plus tard ?\n", {}),
-    ],
-)
-def test_an_answer_without_a_command_changes_nothing_and_says_how(
-    site: Site, inbox: tuple[Inbox, int], body: str, extra: dict[str, str]
-) -> None:
+def answer_the_confirmation(
+    site: Site, inbox: tuple[Inbox, int], subject: str, body: str, **headers: str
+) -> tuple[Path, str, Any]:
+    """Publish a post, then answer its confirmation: the post file, its text
+    before the answer, and the answer's verdict."""
     assert ingest(site, mail()).outcome == PUBLISHED
     confirmation = confirmation_of(inbox[0])
     (path,) = site.posts()
     before = path.read_text(encoding="utf-8")
-    verdict = ingest(
-        site,
-        mail(
-            subject="Re: Une nouvelle lampe",
-            body=body,
-            extra={"In-Reply-To": str(confirmation["Message-ID"]), **extra},
-        ),
+    extra = {"In-Reply-To": str(confirmation["Message-ID"]), **headers}
+    verdict = ingest(site, mail(subject=subject, body=body, extra=extra))
+    return path, before, verdict
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Merci !\n",
+        "secret: s3cr3t\n\nMerci beaucoup, c’est parfait.\n",
+        "> Votre billet est en ligne\n\nSUPPRIMER plus tard ?\n",
+    ],
+)
+def test_an_answer_without_a_command_changes_nothing_and_says_how(
+    site: Site, inbox: tuple[Inbox, int], body: str
+) -> None:
+    path, before, verdict = answer_the_confirmation(
+        site, inbox, "Re: Une nouvelle lampe", body
     )
     assert verdict.outcome == ANSWERED, verdict.reason
     assert path.read_text(encoding="utf-8") == before
@@ -434,20 +439,8 @@ def test_an_answer_without_a_command_changes_nothing_and_says_how(
 def test_an_out_of_office_answer_changes_nothing(
     site: Site, inbox: tuple[Inbox, int]
 ) -> None:
-    assert ingest(site, mail()).outcome == PUBLISHED
-    confirmation = confirmation_of(inbox[0])
-    (path,) = site.posts()
-    before = path.read_text(encoding="utf-8")
-    verdict = ingest(
-        site,
-        mail(
-            subject="Absent",
-            body="Je suis absente.\n",
-            extra={
-                "In-Reply-To": str(confirmation["Message-ID"]),
-                "X-Autoreply": "yes",
-            },
-        ),
+    path, before, verdict = answer_the_confirmation(
+        site, inbox, "Absent", "Je suis absente.\n", **{"X-Autoreply": "yes"}
     )
     assert verdict.outcome == QUARANTINED
     assert path.read_text(encoding="utf-8") == before
