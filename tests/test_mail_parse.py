@@ -823,3 +823,23 @@ def test_a_multipart_without_boundary_is_read_as_its_text() -> None:
     (fragment,) = choose_body(msg)
     assert isinstance(fragment, Fragment) and fragment.kind == "plain"
     assert fragment.text.strip() == "Le texte, sans frontière."
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Issue 12, item 3: with require_secret, "secret: …" then SUPPRIMER
+        # was an edit whose whole text was "SUPPRIMER".
+        ("secret: s3\r\n\r\nSUPPRIMER\r\n", ("delete", "")),
+        ("\n\nDelete.\n", ("delete", "")),
+        ("MODIFIER\nNouveau texte.\n", ("edit", "Nouveau texte.")),
+        ("edit :\ntags: a\n", ("edit", "tags: a")),
+        ("Merci !\n", (None, "Merci !\n")),
+        ("Je vais SUPPRIMER ça\n", (None, "Je vais SUPPRIMER ça\n")),
+        ("> SUPPRIMER\n", (None, "> SUPPRIMER\n")),
+    ],
+)
+def test_a_reply_command_is_only_a_first_line_command(
+    text: str, expected: tuple[str | None, str]
+) -> None:
+    assert parse.reply_command(text) == expected
