@@ -146,6 +146,12 @@ def carried_secrets(msg: EmailMessage, recipients: tuple[str, ...]) -> list[str]
             except (LookupError, UnicodeError, ValueError):
                 continue
             found.extend(_SECRET_LINE.findall(str(text)))
+            if part.get_content_subtype() == "html":
+                # As rendered: "<p>secret: x</p>", "secret:&nbsp;x<br>" (the
+                # raw-text pattern above reads "&nbsp;x<br>" for those).
+                from .scrub import html_secret_values
+
+                found.extend(html_secret_values(str(text)))
     return found
 
 

@@ -51,6 +51,7 @@ from .model import (
     Verdict,
 )
 from .parse import DELETE, reply_command
+from .scrub import Scrubber
 from .settings import MailSettings
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,12 @@ class Pipeline:
         self.mailer, self.hook, self.clock = mailer, hook, clock
         self.environ = dict(environ if environ is not None else {})
         self.tz = ZoneInfo(site.timezone)
+        #: Every author's secret, removed from posts, replies and log lines
+        #: (issue 12 item 2: "no secret ever leaves").
+        self.scrub = Scrubber.from_environ(self.environ)
+
+    def _log(self, level: int, text: str, *args: object) -> None:
+        log.log(level, text, *(self.scrub.arg(a) for a in args))
 
     def __call__(self, arrival: Arrival) -> Verdict:
         # One message at a time per site, across processes (`mail poll
@@ -134,7 +141,9 @@ class Pipeline:
             )
         seen = self.ledger.seen(message_id, digest)
         if seen is not None:
-            log.info("mail %s: already %s; ignored", message_id, seen.outcome)
+            self._log(
+                logging.INFO, "mail %s: already %s; ignored", message_id, seen.outcome
+            )
             return Verdict(DUPLICATE, f"already {seen.outcome}", seen.path)
         decision = auth.authorize(msg, arrival, self.registry, self.cfg, self.environ)
         if not decision.allowed or decision.author is None:
@@ -183,7 +192,9 @@ class Pipeline:
         ):
             return Verdict(DUPLICATE, "recorded meanwhile by another process", relative)
         url = self.site.url_of(made)
-        log.info("mail %s: %s %s (%s)", message_id, outcome, relative, url)
+        self._log(
+            logging.INFO, "mail %s: %s %s (%s)", message_id, outcome, relative, url
+        )
         where = (
             url
             if outcome == PUBLISHED
@@ -212,8 +223,8 @@ class Pipeline:
     ) -> Post | Refusal:
         from .parse import parse_message
 
-        return parse_message(
-            _without_secret(msg),
+        made = parse_message(
+            self.scrub.message(msg),
             author=author,
             settings=self.cfg,
             tz=self.tz,
@@ -224,6 +235,9 @@ class Pipeline:
             raw_size=size,
             edit=edit,
         )
+        if isinstance(made, Refusal):
+            return Refusal(self.scrub.text(made.reason))
+        return self.scrub.post(made)
 
     def _too_old(self, msg: EmailMessage) -> str | None:
         try:
@@ -348,7 +362,7 @@ class Pipeline:
         folder = self.site.var_dir / "mail" / outcome
         write.atomic_write(folder / f"{digest}.eml", raw)
         self.ledger.record(message_id, digest, outcome, reason=reason, at=self.clock())
-        log.warning("mail %s %s: %s", message_id, outcome, reason)
+        self._log(logging.WARNING, "mail %s %s: %s", message_id, outcome, reason)
         return Verdict(outcome, reason)
 
     def _refuse(
@@ -373,13 +387,15 @@ class Pipeline:
         message: EmailMessage,
         confirms: str | None = None,
     ) -> None:
+        message = self.scrub.reply(message)
         if self.mailer is None:
             log.info("mail: no smtp_host set; no reply sent to %s", author.email)
             return
         if not self.ledger.reply_allowed(
             author.email, self.cfg.replies_per_hour, self.clock()
         ):
-            log.warning(
+            self._log(
+                logging.WARNING,
                 "mail: reply to %s skipped: rate limit (%d an hour): %s",
                 author.email,
                 self.cfg.replies_per_hour,
@@ -389,7 +405,12 @@ class Pipeline:
         try:
             self.mailer(message)
         except Exception as exc:  # the post is written: a lost reply is logged
-            log.error("mail: cannot send the reply to %s: %s", author.email, exc)
+            self._log(
+                logging.ERROR,
+                "mail: cannot send the reply to %s: %s",
+                author.email,
+                exc,
+            )
             return
         if confirms is not None:
             self.ledger.confirmation_sent(
@@ -432,21 +453,6 @@ def _text_of(msg: EmailMessage) -> str:
 
         text = BeautifulSoup(text, "lxml").get_text("\n")
     return text
-
-
-def _without_secret(msg: EmailMessage) -> EmailMessage:
-    """The message without its "secret: …" lines: never published."""
-    for part in msg.walk():
-        if part.get_content_maintype() != "text" or part.is_multipart():
-            continue
-        try:
-            text = str(part.get_content())
-        except (LookupError, UnicodeError, ValueError):
-            continue
-        cleaned = auth.remove_secret_lines(text)
-        if cleaned != text:
-            part.set_content(cleaned, subtype=part.get_content_subtype())
-    return msg
 
 
 def _too_big(size: int, cfg: MailSettings, lang: str) -> str:

@@ -10,10 +10,11 @@ of the same message find the first and stop (no second post).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .markup import escape_literal
 from .model import Post
@@ -107,6 +108,23 @@ def find(post: Post, posts_dir: Path) -> Path | None:
         if message_id_of(path) == post.message_id:
             return path
     return None
+
+
+def with_slug(post: Post, slug: str) -> Post:
+    """``post`` under another slug: its media move to the folder named by
+    the new slug (``{media_dir}/{yyyy}/{slug}/``), and the body's
+    ``{static}/`` references with them."""
+    if slug == post.slug:
+        return post
+    media, body = [], post.body
+    for item in post.media:
+        path = PurePosixPath(item.path)
+        if path.parent.name == post.slug:
+            moved = path.parent.parent / slug / path.name
+            body = body.replace(f"{{static}}/{path}", f"{{static}}/{moved}")
+            item = dataclasses.replace(item, path=moved.as_posix())
+        media.append(item)
+    return dataclasses.replace(post, slug=slug, body=body, media=tuple(media))
 
 
 def write_post(post: Post, content_dir: Path, posts_dir: str) -> tuple[Path, bool]:

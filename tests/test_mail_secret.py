@@ -1,0 +1,191 @@
+"""Issue 12, item 2: no secret ever leaves — not in content/, output/, a
+reply (through a real SMTP listener) or a log line, whatever the shape of
+the mail (plain, HTML only, multipart/alternative), its line ends (LF, or
+CRLF as every SMTP or IMAP delivery has them) and where the secret stood (a
+"secret:" line, the plus address too, the subject, a sentence)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import pytest
+from conftest import run_publish
+from test_mail_pipeline import (  # noqa: F401  (inbox: a fixture)
+    AR,
+    CLAIRE,
+    NOW,
+    Inbox,
+    Site,
+    inbox,
+    wait_for,
+)
+
+from mailposts.model import PUBLISHED, REFUSED, Arrival
+from mailposts.scrub import html_secret_values, remove_html_secret_lines
+from mailposts.service import make_pipeline
+
+SECRET = "k7Rf2wQx9"
+ENV = {"CAUSERIE_MAIL_SECRET_CLAIRE_DUBOIS": SECRET}
+TEXT = "Nous avons fini la lampe Aube ce matin.\n\nElle part demain chez une cliente.\n"
+
+#: How an HTML editor may write the line: a paragraph, a no-break space
+#: and a <br>, words split across inline tags.
+HTML_LINES = [
+    f"<p>secret: {SECRET}</p>",
+    f"<div>secret:&nbsp;{SECRET}<br>",
+    f"<p><b>secret</b>: <span style='color:red'>{SECRET}</span></p>",
+]
+
+
+@pytest.fixture
+def site(tmp_path: Path, inbox: tuple[Inbox, int]) -> Site:  # noqa: F811
+    site = Site(tmp_path / "blog", inbox[1])
+    site.pipeline = make_pipeline(site.settings, environ=ENV)
+    site.pipeline.cfg = dataclasses.replace(
+        site.pipeline.cfg, require_secret=True, replies_per_hour=1000
+    )
+    site.pipeline.clock = lambda: NOW
+    return site
+
+
+def build_mail(
+    shape: str,
+    *,
+    subject: str,
+    crlf: bool,
+    plus: bool = False,
+    line: bool = True,
+    html_line: str = HTML_LINES[0],
+    text: str = TEXT,
+) -> bytes:
+    msg = EmailMessage()
+    msg["Authentication-Results"] = AR
+    msg["From"] = CLAIRE
+    msg["To"] = (
+        f"blog+{SECRET}@maison-lumen.example" if plus else "blog@maison-lumen.example"
+    )
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(NOW)
+    msg["Message-ID"] = make_msgid(domain="phone.example")
+    plain = (f"secret: {SECRET}\n" if line else "") + text
+    paragraphs = "".join(f"<p>{p}</p>" for p in text.split("\n\n"))
+    html = f"<html><body>{html_line if line else ''}{paragraphs}</body></html>"
+    if shape == "plain":
+        msg.set_content(plain)
+    elif shape == "html":
+        msg.set_content(html, subtype="html")
+    else:
+        msg.set_content(plain)
+        msg.add_alternative(html, subtype="html")
+    # An SMTP delivery: every line ends in CRLF, text parts included.
+    return msg.as_bytes(policy=policy.SMTP if crlf else policy.default)
+
+
+def ingest(site: Site, raw: bytes) -> str:
+    verdict = site.pipeline(Arrival(raw, "pipe"))
+    return verdict.outcome
+
+
+def leaks(text: str) -> bool:
+    return SECRET.lower() in text.lower()
+
+
+def test_crlf_mail_keeps_crlf_in_its_text_parts() -> None:
+    # The premise of the CRLF cases: the parsed text keeps the "\r".
+    from email.parser import BytesParser
+
+    raw = build_mail("alternative", subject="Lampe", crlf=True)
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    plain = msg.get_body(("plain",))
+    assert plain is not None and "\r\n" in str(plain.get_content())
+
+
+@pytest.mark.parametrize("html_line", HTML_LINES)
+def test_a_rendered_secret_line_is_found_and_removed_from_html(
+    html_line: str,
+) -> None:
+    html = f"<html><body>{html_line}<p>Bonjour.</p></body></html>"
+    assert html_secret_values(html) == [SECRET]
+    cleaned = remove_html_secret_lines(html)
+    assert SECRET not in cleaned and "Bonjour." in cleaned
+    # Not a line of its own: the words stay (the value guard is elsewhere).
+    sentence = f"<p>Mon secret: {SECRET} est ici.</p>"
+    assert html_secret_values(sentence) == []
+    assert remove_html_secret_lines(sentence) == sentence
+
+
+CASES = [
+    (shape, crlf, plus, html_line)
+    for shape in ("plain", "html", "alternative")
+    for crlf in (False, True)
+    for plus in (False, True)
+    for html_line in (HTML_LINES if shape != "plain" else HTML_LINES[:1])
+]
+
+
+def test_the_secret_appears_nowhere(
+    site: Site, inbox: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="mailposts")
+    expected = 0
+    for n, (shape, crlf, plus, html_line) in enumerate(CASES):
+        raw = build_mail(
+            shape, subject=f"Lampe {n}", crlf=crlf, plus=plus, html_line=html_line
+        )
+        assert ingest(site, raw) == PUBLISHED, (shape, crlf, plus, html_line)
+        expected += 1
+    # The plus address alone, the secret in a sentence and in the subject.
+    raw = build_mail(
+        "alternative",
+        subject=f"Atelier {SECRET} du jeudi",
+        crlf=True,
+        plus=True,
+        line=False,
+        text=f"Le code était {SECRET}, merci.\n\nLa lampe est finie.\n",
+    )
+    assert ingest(site, raw) == PUBLISHED
+    expected += 1
+    raw = build_mail("plain", subject=f"secret: {SECRET} Vitrine", crlf=True)
+    assert ingest(site, raw) == PUBLISHED
+    expected += 1
+    # The subject is the secret alone: no title left, a refusal, whose reply
+    # must not quote the subject back.
+    assert ingest(site, build_mail("plain", subject=SECRET, crlf=True)) == REFUSED
+    expected += 1
+
+    posts = site.posts()
+    assert len(posts) == expected - 1
+    titles = sorted(p.read_text(encoding="utf-8").splitlines()[0] for p in posts)
+    assert "Title: Atelier du jeudi" in titles
+    assert "Title: Vitrine" in titles
+    for path in (site.root / "content").rglob("*"):
+        if path.is_file():
+            assert not leaks(path.name), path
+            assert not leaks(path.read_bytes().decode("utf-8", "replace")), path
+    for post in posts:  # the text itself is kept
+        assert "lampe" in post.read_text(encoding="utf-8").lower()
+
+    result = run_publish("--settings", str(site.settings_file), "build", cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    assert not leaks(result.stdout + result.stderr)
+    output = site.root / "output"
+    pages = [p for p in output.rglob("*") if p.is_file()]
+    assert any("lampe-0" in str(p) for p in pages)  # the posts were built
+    for page in pages:
+        assert not leaks(str(page.relative_to(output))), page
+        assert not leaks(page.read_bytes().decode("utf-8", "replace")), page
+
+    replies = wait_for(inbox[0], expected)
+    assert len(replies) == expected
+    for envelope, answer in zip(inbox[0].envelopes, replies, strict=True):
+        assert not leaks(envelope.original_content.decode("utf-8", "replace"))
+        assert not leaks(str(answer["Subject"])), answer["Subject"]
+        body = answer.get_body(("plain",))
+        assert body is not None and not leaks(str(body.get_content()))
+    assert caplog.records  # the pipeline did log (a post, a refusal)
+    assert not leaks(caplog.text)
