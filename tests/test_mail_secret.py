@@ -14,20 +14,16 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
+import test_mail_pipeline
 from conftest import run_publish
-from test_mail_pipeline import (  # noqa: F401  (inbox: a fixture)
-    AR,
-    CLAIRE,
-    NOW,
-    Inbox,
-    Site,
-    inbox,
-    wait_for,
-)
+from test_mail_pipeline import AR, CLAIRE, NOW, Inbox, Site, wait_for
 
 from mailposts.model import PUBLISHED, REFUSED, Arrival
 from mailposts.scrub import html_secret_values, remove_html_secret_lines
 from mailposts.service import make_pipeline
+
+#: The real SMTP listener that receives the replies (a fixture).
+inbox = test_mail_pipeline.inbox
 
 SECRET = "k7Rf2wQx9"
 ENV = {"CAUSERIE_MAIL_SECRET_CLAIRE_DUBOIS": SECRET}
@@ -43,7 +39,7 @@ HTML_LINES = [
 
 
 @pytest.fixture
-def site(tmp_path: Path, inbox: tuple[Inbox, int]) -> Site:  # noqa: F811
+def site(tmp_path: Path, inbox: tuple[Inbox, int]) -> Site:
     site = Site(tmp_path / "blog", inbox[1])
     site.pipeline = make_pipeline(site.settings, environ=ENV)
     site.pipeline.cfg = dataclasses.replace(
