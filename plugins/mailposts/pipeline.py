@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from authoring.registry import Author, Registry
+from authoring.registry import Author, Registry, slugify
 
 from . import auth, reply, write
 from .ledger import Ledger
@@ -179,6 +179,7 @@ class Pipeline:
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft" and made.status != "draft":
             made = dataclasses.replace(made, status="draft")
+        made = self._own_slug(made)
         path, _new = write.write_post(made, self.site.content_dir, self.cfg.posts_dir)
         relative = path.relative_to(self.site.content_dir).as_posix()
         outcome = DRAFTED if made.status == "draft" else PUBLISHED
@@ -238,6 +239,52 @@ class Pipeline:
         if isinstance(made, Refusal):
             return Refusal(self.scrub.text(made.reason))
         return self.scrub.post(made)
+
+    def _own_slug(self, post: Post) -> Post:
+        """The post under a slug no other post has, its media in a folder of
+        its own (issue 12 item 4: the same subject twice made two posts of
+        one URL, and the second one's photos replaced the first one's).
+
+        Taken: the slug of every post in posts_dir (its ``Slug:``, else its
+        title's), in any year or language — Pelican groups posts of one slug
+        as translations of each other — and every media folder's name. The
+        post of this very message (a retry after a crash between the post's
+        write and its record) keeps its slug, so that write_post finds it.
+        """
+        taken: set[str] = set()
+        posts = self.site.content_dir / self.cfg.posts_dir
+        for path in sorted(posts.rglob("*")) if posts.is_dir() else []:
+            if path.suffix.lower() not in (".md", ".markdown") or not path.is_file():
+                continue
+            meta = write.read_metadata(path)
+            slug = meta.get("slug") or slugify(meta.get("title", ""))
+            if slug and meta.get(write.MESSAGE_ID.lower()) == post.message_id:
+                return write.with_slug(post, slug)
+            taken.add(slug.casefold())
+        media = self.site.content_dir / self.cfg.media_dir.strip("/")
+        for year in media.iterdir() if media.is_dir() else []:
+            if year.is_dir():
+                taken.update(d.name.casefold() for d in year.iterdir() if d.is_dir())
+        for n in range(1, 1000):
+            slug = post.slug if n == 1 else f"{post.slug}-{n}"
+            if slug.casefold() not in taken:
+                return write.with_slug(post, slug)
+        raise FileExistsError(
+            f"999 posts have the slug {post.slug} already: give this one a slug: line"
+        )
+
+    def _same_place(self, post: Post, target: Path) -> Post:
+        """An edit keeps its post's slug (hence its URL) and media folder,
+        whatever its new title or date."""
+        meta = write.read_metadata(target)
+        slug, year = meta.get("slug"), meta.get("date", "")[:4]
+        if not slug:
+            return post
+        if not year.isdigit():
+            return write.with_slug(post, slug)
+        post = dataclasses.replace(post, slug=slug)
+        folder = f"{self.cfg.media_dir.strip('/')}/{year}/{slug}"
+        return write.with_media_folder(post, folder)
 
     def _too_old(self, msg: EmailMessage) -> str | None:
         try:
@@ -309,6 +356,7 @@ class Pipeline:
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft":  # an edit cannot publish what only drafts may
             made = dataclasses.replace(made, status="draft")
+        made = self._same_place(made, target)
         self._keep_previous(target, path, digest)
         write.replace_post(target, made, self.site.content_dir)
         text = (

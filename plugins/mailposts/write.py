@@ -110,21 +110,47 @@ def find(post: Post, posts_dir: Path) -> Path | None:
     return None
 
 
-def with_slug(post: Post, slug: str) -> Post:
-    """``post`` under another slug: its media move to the folder named by
-    the new slug (``{media_dir}/{yyyy}/{slug}/``), and the body's
-    ``{static}/`` references with them."""
-    if slug == post.slug:
-        return post
+def with_media_folder(post: Post, folder: str) -> Post:
+    """``post`` with its media in ``folder`` (relative to content/), and the
+    body's ``{static}/`` references moved with them."""
     media, body = [], post.body
     for item in post.media:
         path = PurePosixPath(item.path)
-        if path.parent.name == post.slug:
-            moved = path.parent.parent / slug / path.name
-            body = body.replace(f"{{static}}/{path}", f"{{static}}/{moved}")
+        moved = PurePosixPath(folder) / path.name
+        if moved != path:
+            body = body.replace(f"{{static}}/{path})", f"{{static}}/{moved})")
             item = dataclasses.replace(item, path=moved.as_posix())
         media.append(item)
-    return dataclasses.replace(post, slug=slug, body=body, media=tuple(media))
+    return dataclasses.replace(post, body=body, media=tuple(media))
+
+
+def with_slug(post: Post, slug: str) -> Post:
+    """``post`` under another slug: its media move to the folder named by
+    the new slug (``{media_dir}/{yyyy}/{slug}/``)."""
+    if slug == post.slug:
+        return post
+    post = dataclasses.replace(post, slug=slug)
+    if not post.media:
+        return post
+    parent = PurePosixPath(post.media[0].path).parent
+    return with_media_folder(post, (parent.parent / slug).as_posix())
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """A post file's metadata (keys in lower case), up to its first blank
+    line; {} if it cannot be read."""
+    meta: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                match = re.match(r"^([A-Za-z][\w-]*):\s*(.*?)\s*$", line)
+                if match:
+                    meta.setdefault(match.group(1).lower(), match.group(2))
+    except OSError:
+        return {}
+    return meta
 
 
 def write_post(post: Post, content_dir: Path, posts_dir: str) -> tuple[Path, bool]:
