@@ -24,9 +24,11 @@ from sitebuild import build as sitebuild
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "mail" / "golden"
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.eml"))
-#: The messages are dated 22–30 November 2026; a week later they would be
-#: refused as replays, so the pipeline's clock is set among them.
-NOW = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+#: The messages are dated 22–30 November 2026: the pipeline's clock is
+#: after the last one (a Date ahead of the receipt is a wrong clock, and the
+#: post is dated at its receipt: issue 12 item 9), and max_age_days below
+#: spans them all (a week after the first, it would be a replay).
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
     settings_file.write_text(
         settings_file.read_text(encoding="utf-8")
         + '\nMAILPOSTS = {"address": "blog@maison-lumen.example", '
-        '"authserv_id": "mx.maison-lumen.example"}\n',
+        '"authserv_id": "mx.maison-lumen.example", "max_age_days": 14}\n',
         encoding="utf-8",
     )
     pipeline = make_pipeline(sitebuild.load_settings(settings_file), environ={})

@@ -349,6 +349,14 @@ def _message_date(
         # RFC 5322 §3.3: "-0000" is UTC with no word on the sender's zone
         # (the email package gives a naive datetime for it).
         when = when.replace(tzinfo=dt.UTC)
+    if received_at is not None:
+        received = received_at if received_at.tzinfo else received_at.replace(tzinfo=tz)
+        if when > received:
+            # A Date ahead of the receipt is the sender's wrong clock (issue
+            # 12 item 9: 6 hours ahead, or year 3609): a post dated in the
+            # future is held back by the build as scheduled, while the reply
+            # says it is online. Only a date: command schedules a post.
+            when = received
     return when.astimezone(tz)
 
 

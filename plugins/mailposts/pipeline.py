@@ -174,7 +174,8 @@ class Pipeline:
         confirmed = self.ledger.confirmation(_referenced(msg))
         if confirmed is not None:
             return self._edit(msg, author, message_id, digest, raw, *confirmed)
-        made = self._parse(msg, author, digest, len(raw))
+        received = self.clock().astimezone(self.tz)
+        made = self._parse(msg, author, digest, len(raw), received=received)
         if isinstance(made, Refusal):
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft" and made.status != "draft":
@@ -201,11 +202,34 @@ class Pipeline:
             if outcome == PUBLISHED
             else f"content/{relative} (publish serve --drafts)"
         )
+        # Only a date: command dates a post after its receipt (the parser
+        # takes a Date ahead of it for a wrong clock): the post is held back
+        # by the build until then, and the reply must not say "online".
+        scheduled = made.date if made.date > received else None
+        note = None
+        ahead = self._clock_ahead(msg, received)
+        if ahead is not None and made.date == received:
+            self._log(
+                logging.WARNING,
+                "mail %s: its Date (%s) is ahead of its receipt (%s): "
+                "dated at its receipt",
+                message_id,
+                ahead.isoformat(),
+                received.isoformat(),
+            )
+            note = _wrong_clock(ahead, received, author.lang)
         self._answer(
             msg,
             author,
             reply.confirmation(
-                msg, author.email, self.cfg, author.lang, where, outcome == DRAFTED
+                msg,
+                author.email,
+                self.cfg,
+                author.lang,
+                where,
+                outcome == DRAFTED,
+                scheduled=scheduled,
+                note=note,
             ),
             confirms=relative,
         )
@@ -221,6 +245,7 @@ class Pipeline:
         digest: str,
         size: int,
         edit: bool = False,
+        received: dt.datetime | None = None,
     ) -> Post | Refusal:
         from .parse import parse_message
 
@@ -231,7 +256,7 @@ class Pipeline:
             tz=self.tz,
             languages=self.site.languages,
             default_lang=self.site.default_lang,
-            received_at=self.clock().astimezone(self.tz),
+            received_at=received or self.clock().astimezone(self.tz),
             raw_digest=digest,
             raw_size=size,
             edit=edit,
@@ -285,6 +310,22 @@ class Pipeline:
         post = dataclasses.replace(post, slug=slug)
         folder = f"{self.cfg.media_dir.strip('/')}/{year}/{slug}"
         return write.with_media_folder(post, folder)
+
+    def _clock_ahead(
+        self, msg: EmailMessage, received: dt.datetime
+    ) -> dt.datetime | None:
+        """The Date header, when it is further ahead of the receipt than
+        future_tolerance_minutes (a wrong clock); else None."""
+        try:
+            sent = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if sent is None:
+            return None
+        if sent.tzinfo is None:
+            sent = sent.replace(tzinfo=dt.UTC)  # RFC 5322 §3.3 "-0000"
+        tolerance = dt.timedelta(minutes=self.cfg.future_tolerance_minutes)
+        return sent if sent - received > tolerance else None
 
     def _too_old(self, msg: EmailMessage) -> str | None:
         try:
@@ -513,6 +554,23 @@ def _too_big(size: int, cfg: MailSettings, lang: str) -> str:
     return (
         f"the message is {mb:.0f} MB, the limit is {limit:.0f} MB. Send fewer photos "
         "per message, or smaller ones."
+    )
+
+
+def _wrong_clock(sent: dt.datetime, received: dt.datetime, lang: str) -> str:
+    sent = sent.astimezone(received.tzinfo)
+    if lang == "fr":
+        return (
+            f"Votre message était daté du {sent:%d/%m/%Y à %H:%M}, dans le futur : "
+            "l’horloge de votre appareil est sans doute déréglée. Le billet est daté "
+            f"de sa réception, le {received:%d/%m/%Y à %H:%M}. Pour le programmer, "
+            "écrivez une ligne « date: AAAA-MM-JJ HH:MM » en tête du message."
+        )
+    return (
+        f"Your message was dated {sent:%Y-%m-%d %H:%M}, in the future: your "
+        f"device's clock is probably wrong. The post is dated at its receipt, "
+        f"{received:%Y-%m-%d %H:%M}. To schedule a post, write a line "
+        "“date: YYYY-MM-DD HH:MM” at the top of the message."
     )
 
 

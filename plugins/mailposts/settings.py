@@ -30,6 +30,10 @@ class MailSettings:
     require_secret: bool = False
     #: A Date further in the past than this is refused (a replayed message).
     max_age_days: int = 7
+    #: A Date header later than the receipt is a wrong clock (a phone set
+    #: hours ahead, a year 3609): the post is dated at its receipt. Beyond
+    #: this many minutes ahead, the log and the reply say so.
+    future_tolerance_minutes: int = 15
     #: Limits: the whole message, attachments (count, total), images.
     max_message_bytes: int = 30_000_000
     max_attachments: int = 20
@@ -65,6 +69,8 @@ class MailSettings:
     on_publish: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.future_tolerance_minutes < 0:
+            raise SettingsError("future_tolerance_minutes must be 0 or more")
         if "@" not in self.address:
             raise SettingsError(f"address {self.address!r} is not an e-mail address")
         if self.imap_security not in ("ssl", "starttls", "none"):
