@@ -128,9 +128,13 @@ class Pipeline:
     def _ingest(self, arrival: Arrival) -> Verdict:
         raw = arrival.raw
         digest = hashlib.sha256(raw).hexdigest()
+        identity = digest
         try:
             msg: Any = BytesParser(policy=policy.default).parsebytes(raw)
-            message_id = _message_id(msg) or f"<{digest}@causerie.invalid>"
+            message_id = _message_id(msg)
+            if message_id is None:
+                identity = stable_identity(msg, raw)
+                message_id = f"<{identity}@causerie.invalid>"
         except Exception as exc:  # the parser is lenient; this is rare
             return self._set_aside(
                 QUARANTINED,
@@ -175,7 +179,7 @@ class Pipeline:
         if confirmed is not None:
             return self._edit(msg, author, message_id, digest, raw, *confirmed)
         received = self.clock().astimezone(self.tz)
-        made = self._parse(msg, author, digest, len(raw), received=received)
+        made = self._parse(msg, author, identity, len(raw), received=received)
         if isinstance(made, Refusal):
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft" and made.status != "draft":
@@ -513,6 +517,32 @@ class Pipeline:
             self.hook()
         except Exception as exc:
             log.error("mail: the on_publish hook failed: %s", exc)
+
+
+#: The headers that name a message without a Message-ID: the author's own,
+#: never a relay's (issue 12 item 13: a redelivery with one more Received
+#: header made a second post, as the digest of the bytes had changed).
+IDENTITY_HEADERS = ("From", "Date", "Subject")
+
+
+def stable_identity(msg: EmailMessage, raw: bytes) -> str:
+    """A digest of a message that its delivery does not change: its From,
+    Date and Subject as written, and its body's bytes (line ends and
+    trailing blank lines aside: one hop stores CRLF, another LF). Trace
+    headers (Received, Return-Path, Delivered-To, Authentication-Results…)
+    are left out: every hop adds its own."""
+    digest = hashlib.sha256()
+    values: dict[str, list[str]] = {name.lower(): [] for name in IDENTITY_HEADERS}
+    for key, value in msg.raw_items():
+        if key.lower() in values:
+            values[key.lower()].append(" ".join(str(value).split()))
+    for name in IDENTITY_HEADERS:
+        line = f"{name}: {chr(0x1F).join(values[name.lower()])}\n"
+        digest.update(line.encode("utf-8", "surrogatepass"))
+    match = re.search(rb"\r?\n\r?\n", raw)
+    body = raw[match.end() :] if match else b""
+    digest.update(b"\n" + body.replace(b"\r\n", b"\n").rstrip(b"\r\n\t "))
+    return digest.hexdigest()
 
 
 def _message_id(msg: EmailMessage) -> str | None:
