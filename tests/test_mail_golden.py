@@ -132,7 +132,9 @@ def test_the_pdf_is_published_as_it_came(outcomes: dict[str, tuple[Path, str]]) 
         (GOLDEN / "pdf-attachment.eml").read_bytes(), policy=policy.default
     )
     (attached,) = [p for p in sent.walk() if p.get_content_type() == "application/pdf"]
-    published = content / "images/mail/2026/programme-des-portes-ouvertes/1.pdf"
+    # Under its own name, made safe for a URL (issue 12 item 14: not "1.pdf").
+    folder = content / "images/mail/2026/programme-des-portes-ouvertes"
+    published = folder / "programme-portes-ouvertes.pdf"
     assert published.read_bytes() == attached.get_content()
     assert "[Programme portes ouvertes.pdf]({static}/images/mail/2026/" in text
 

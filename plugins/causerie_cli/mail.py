@@ -108,10 +108,13 @@ def mail_serve(site: Site) -> None:
     Example:
         publish mail serve                # MAILPOSTS["listen_host"]:["listen_port"]
     """
-    from mailposts.service import site_dir
+    from mailposts.service import service_logging, site_dir
     from mailposts.sources import smtp
 
     cfg, pipeline, settings = _mail(site)
+    # One INFO line per mail on stderr (issue 12 item 14: a published mail
+    # logged nothing at the default level).
+    service_logging()
     stop = threading.Event()
     protocol = "LMTP" if cfg.lmtp else "SMTP"
     click.secho(

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from urllib.parse import unquote
 
@@ -73,6 +74,9 @@ class Attachment:
     name: str  # the sender's file name ("" if none): a label, never a path
     content_type: str
     content_id: str | None = None  # without its angle brackets
+    #: Its Content-Description header (RFC 2045 §8), a caption some clients
+    #: write (others write the file name there: see parse's alt text).
+    description: str | None = None
 
     @property
     def is_image(self) -> bool:
@@ -90,6 +94,8 @@ class Body:
     attachments: tuple[Attachment, ...]
     #: Attachments whose place was cut with a signature or a quote.
     dropped: frozenset[int]
+    #: The HTML's alt (else title) of the <img> that showed an attachment.
+    captions: Mapping[int, str] = field(default_factory=dict)
 
 
 def token(n: int) -> str:
@@ -221,12 +227,17 @@ def _walk(part: Message) -> list[Segment]:
         return [Fragment("html" if ctype == "text/html" else "plain", _text_of(part))]
     payload = part.get_payload(decode=True)
     cid = part["Content-ID"]
+    try:
+        description = str(part.get("Content-Description") or "").strip() or None
+    except (TypeError, ValueError, LookupError):  # a broken encoded word
+        description = None
     return [
         Attachment(
             data=payload if isinstance(payload, bytes) else b"",
             name=_name(part),
             content_type=ctype,
             content_id=str(cid).strip().strip("<>").strip() if cid else None,
+            description=description,
         )
     ]
 
@@ -254,6 +265,7 @@ def render_body(segments: list[Segment]) -> Body:
     }
     parts: list[str] = []
     placed: set[int] = set()
+    captions: dict[int, str] = {}
     signed = False  # a signature was cut: later text is part of it
     n = 0
     for segment in segments:
@@ -266,7 +278,7 @@ def render_body(segments: list[Segment]) -> Body:
         if signed:
             continue
         if segment.kind == "html":
-            markdown = _html_fragment(segment.text, by_cid, placed)
+            markdown = _html_fragment(segment.text, by_cid, placed, captions)
             markdown = cut_quotes(markdown, all_quoted_lines=False)
         else:
             text = _PLACEHOLDER.sub("", segment.text)
@@ -285,10 +297,12 @@ def render_body(segments: list[Segment]) -> Body:
         for i, a in enumerate(attachments)
         if i not in kept and (a.content_id in referenced or i in placed)
     )
-    return Body(text, attachments, dropped)
+    return Body(text, attachments, dropped, captions)
 
 
-def _html_fragment(html: str, by_cid: dict[str, int], placed: set[int]) -> str:
+def _html_fragment(
+    html: str, by_cid: dict[str, int], placed: set[int], captions: dict[int, str]
+) -> str:
     soup = BeautifulSoup(html, "lxml")
     strip_html(soup)
     for img in soup.find_all("img"):
@@ -299,6 +313,9 @@ def _html_fragment(html: str, by_cid: dict[str, int], placed: set[int]) -> str:
             # tracker who reads the post.
             img.decompose()
         else:
+            caption = " ".join(str(img.get("alt") or img.get("title") or "").split())
+            if caption:
+                captions[n] = caption
             img.replace_with(token(n))
             placed.add(n)
     return html_to_markdown(soup)

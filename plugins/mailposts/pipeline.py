@@ -438,6 +438,7 @@ class Pipeline:
         self.ledger.record(
             message_id, digest, outcome, path=path, sender=author.email, at=self.clock()
         )
+        self._log(logging.INFO, "mail %s: %s %s", message_id, outcome, path)
         self._answer(
             msg,
             author,

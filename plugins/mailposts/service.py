@@ -21,6 +21,36 @@ from .settings import ENV_SMTP_PASSWORD, MailSettings
 
 log = logging.getLogger(__name__)
 
+#: One line per event, with its time: what a service's log needs.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def service_logging(level: int = logging.INFO) -> logging.Handler:
+    """Log posting by e-mail to stderr at ``level``, for the long-running
+    commands (`mail serve`): one INFO line per mail handled ("mail <id>:
+    published posts/… (url)"), warnings for what is held or refused.
+
+    Without it only warnings would show (Python's last-resort handler), and
+    Pelican's logger class, set when Pelican is imported, drops a message
+    it has seen before: right for a build, wrong for a service. Our own
+    handler on "mailposts", not the root's: a build in the same process
+    keeps Pelican's console. Returns the handler (a test removes it)."""
+    top = logging.getLogger("mailposts")
+    top.setLevel(level)
+    handler = next(
+        (h for h in top.handlers if getattr(h, "_causerie_service", False)), None
+    )
+    if handler is None:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler._causerie_service = True  # type: ignore[attr-defined]
+        top.addHandler(handler)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("mailposts") and isinstance(logger, logging.Logger):
+            for flt in list(logger.filters):
+                logger.removeFilter(flt)
+    return handler
+
 
 def publish_hook(cfg: MailSettings, cwd: str) -> Callable[[], None] | None:
     """Runs ``on_publish`` (no shell) in the site's directory, or None."""

@@ -428,7 +428,9 @@ class MailServer:
             # duplicate) and clears the spool once the disk allows it.
             log.error("mailposts: cannot clear %s from the spool: %s", name, e)
             return False
-        log.info("mailposts: %s: %s", name, verdict.outcome)
+        # DEBUG: the pipeline has logged the outcome, with the post and its
+        # URL, in one line (a second INFO line per mail would be noise).
+        log.debug("mailposts: %s: %s", name, verdict.outcome)
         return True
 
 
