@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import smtplib
+import time
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import dkim
 import pytest
 import test_mail_pipeline
 from conftest import run_publish
+from mail_kit import dkim_keypair
+from receiver_kit import free_port, wait_until
 from test_mail_pipeline import AR, CLAIRE, NOW, Inbox, Site, wait_for
 
 from mailposts.model import PUBLISHED, REFUSED, Arrival
 from mailposts.scrub import html_secret_values, remove_html_secret_lines
-from mailposts.service import make_pipeline
+from mailposts.service import make_pipeline, service_logging
+from mailposts.sources import smtp
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox
@@ -185,3 +191,52 @@ def test_the_secret_appears_nowhere(
         assert body is not None and not leaks(str(body.get_content()))
     assert caplog.records  # the pipeline did log (a post, a refusal)
     assert not leaks(caplog.text)
+
+
+@pytest.fixture(scope="module")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    return dkim_keypair(tmp_path_factory.mktemp("dkim"))
+
+
+def test_the_mail_serve_log_never_shows_the_secret(
+    site: Site,
+    inbox: tuple[Inbox, int],
+    dkim_key: tuple[bytes, bytes],
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """`mail serve` logs at INFO (a line per mail accepted, per mail
+    published): the plus address the secret rides in, the "secret:" line,
+    a subject with the secret, never appear in it."""
+    private_key, record = dkim_key
+
+    def dns(name: bytes, timeout: int = 5) -> bytes | None:
+        wanted = b"sel._domainkey.maison-lumen.example"
+        return record if name.rstrip(b".") == wanted else None
+
+    settings = dataclasses.replace(site.pipeline.cfg, listen_port=free_port())
+    raw = build_mail("plain", subject=f"Lampe {SECRET}", crlf=True, plus=True)
+    raw = raw.replace(b"Authentication-Results", b"X-Old-Authentication-Results")
+    signature = dkim.sign(
+        raw, b"sel", b"maison-lumen.example", private_key,
+        include_headers=[b"from", b"subject", b"to"],
+    )  # fmt: skip
+    handler = service_logging(environ=ENV)
+    try:
+        with smtp.MailServer(settings, site.pipeline, site.root, dnsfunc=dns):
+            port = settings.listen_port
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+                to = [f"blog+{SECRET}@maison-lumen.example"]
+                assert client.sendmail(CLAIRE, to, bytes(signature) + raw) == {}
+            wait_until(lambda: len(site.posts()) == 1, 30)
+            wait_for(inbox[0], 1)
+            time.sleep(0.3)  # the worker's last lines
+    finally:
+        top = logging.getLogger("mailposts")
+        top.removeHandler(handler)
+        top.setLevel(logging.NOTSET)
+    err = capfd.readouterr().err
+    assert "accepted" in err and " published " in err, err
+    assert "blog+…@maison-lumen.example" in err
+    assert not leaks(err), err
+    (post,) = site.posts()
+    assert not leaks(post.read_text(encoding="utf-8"))

@@ -237,7 +237,11 @@ class _Handler:
                 meta.recipients,
                 "451 4.3.0 Cannot store the message now, try again later",
             )
-        log.info("mailposts: accepted %s for %s", name, ", ".join(meta.recipients))
+        log.info(
+            "mailposts: accepted %s for %s",
+            name,
+            ", ".join(_masked(r) for r in meta.recipients),
+        )
         self.server.enqueue(name)
         return self._per_recipient(meta.recipients, f"250 2.0.0 Queued as {name}")
 
@@ -432,6 +436,15 @@ class MailServer:
         # URL, in one line (a second INFO line per mail would be noise).
         log.debug("mailposts: %s: %s", name, verdict.outcome)
         return True
+
+
+def _masked(address: str) -> str:
+    """``blog+SECRET@…`` as ``blog+…@…``: the part after "+" may be an
+    author's secret (docs/mail.md), which no log line shows."""
+    local, at, domain = address.partition("@")
+    if "+" in local:
+        local = local.split("+", 1)[0] + "+…"
+    return f"{local}{at}{domain}"
 
 
 def _is_loopback(host: str) -> bool:
