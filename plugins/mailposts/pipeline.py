@@ -276,7 +276,8 @@ class Pipeline:
 
         Taken: the slug of every post in posts_dir (its ``Slug:``, else its
         title's), in any year or language — Pelican groups posts of one slug
-        as translations of each other — and every media folder's name. The
+        as translations of each other —, of every post edited or taken down
+        by mail (var/mail/history/), and every media folder's name. The
         post of this very message (a retry after a crash between the post's
         write and its record) keeps its slug, so that write_post finds it.
         """
@@ -290,6 +291,13 @@ class Pipeline:
             if slug and meta.get(write.MESSAGE_ID.lower()) == post.message_id:
                 return write.with_slug(post, slug)
             taken.add(slug.casefold())
+        # A post taken down keeps its address (its tombstone answers 410
+        # Gone there): the copies kept under var/mail/history/ name it.
+        history = self.site.var_dir / "mail" / "history"
+        for path in history.rglob("*.md.*") if history.is_dir() else []:
+            kept = write.read_metadata(path).get("slug")
+            if kept:
+                taken.add(kept.casefold())
         media = self.site.content_dir / self.cfg.media_dir.strip("/")
         for year in media.iterdir() if media.is_dir() else []:
             if year.is_dir():
