@@ -240,3 +240,23 @@ def test_the_mail_serve_log_never_shows_the_secret(
     assert not leaks(err), err
     (post,) = site.posts()
     assert not leaks(post.read_text(encoding="utf-8"))
+
+
+def test_removing_the_line_keeps_a_mislabelled_charset_readable(site: Site) -> None:
+    """Windows-1252 bytes labelled UTF-8 (an old client): the part the line
+    is cut from is rewritten from the text as the body reader decodes it,
+    not from U+FFFD replacement characters."""
+    raw = (
+        "Authentication-Results: " + AR + "\r\n"
+        f"From: {CLAIRE}\r\nTo: blog@maison-lumen.example\r\n"
+        "Subject: Vitrine\r\nDate: " + format_datetime(NOW) + "\r\n"
+        "Message-ID: <cp1252-1@phone.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+        f"secret: {SECRET}\r\nLa vitrine est prête pour l’été.\r\n"
+    ).encode("cp1252")
+    assert ingest(site, raw) == PUBLISHED
+    (post,) = site.posts()
+    text = post.read_text(encoding="utf-8")
+    assert "La vitrine est prête pour l’été." in text
+    assert "\ufffd" not in text and not leaks(text)

@@ -26,6 +26,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from authoring.registry import slugify
 
+from .body import decode_bytes
 from .model import Post
 from .settings import ENV_SECRET_PREFIX
 
@@ -231,10 +232,12 @@ class Scrubber:
                 continue
             if part.get_content_disposition() == "attachment":
                 continue  # a document: published as its bytes, not as text
-            try:
-                text = str(part.get_content())
-            except (LookupError, UnicodeError, ValueError):
+            # Decoded as the body reader decodes it (a mislabelled charset
+            # recovered), so that a rewritten part says what the mail said.
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
                 continue
+            text = decode_bytes(payload, part.get_content_charset())
             subtype = part.get_content_subtype()
             if subtype == "html":
                 cleaned = remove_html_secret_lines(text)
