@@ -80,3 +80,22 @@ def test_another_text_without_message_id_is_another_post(site: Site) -> None:
     assert site.pipeline(Arrival(first, "pipe")).outcome == PUBLISHED
     assert site.pipeline(Arrival(other, "pipe")).outcome == PUBLISHED
     assert len(site.posts()) == 2
+
+
+def test_a_message_id_without_at_sign_is_stable_across_hops_too(site: Site) -> None:
+    """ "<abc>" is no Message-ID the parser accepts (RFC 5322 §3.6.4 asks
+    for id-left "@" id-right): the post is named by the stable identity,
+    which a relayed copy finds after a lost ledger."""
+    raw = b"\n".join(
+        b"Message-ID: <no-at-sign>" if line.startswith(b"Message-ID:") else line
+        for line in mail().split(b"\n")
+    )
+    assert b"<no-at-sign>" in raw
+    assert site.pipeline(Arrival(raw, "pipe")).outcome == PUBLISHED
+    site.pipeline.ledger.close()
+    for path in (site.root / "var" / "mail").glob("ledger.sqlite3*"):
+        path.unlink()
+    pipeline = make_pipeline(site.settings, environ={})
+    pipeline.clock = site.pipeline.clock
+    assert pipeline(Arrival(relayed(raw, "mx2"), "pipe")).outcome == PUBLISHED
+    assert len(site.posts()) == 1

@@ -128,13 +128,12 @@ class Pipeline:
     def _ingest(self, arrival: Arrival) -> Verdict:
         raw = arrival.raw
         digest = hashlib.sha256(raw).hexdigest()
-        identity = digest
         try:
             msg: Any = BytesParser(policy=policy.default).parsebytes(raw)
-            message_id = _message_id(msg)
-            if message_id is None:
-                identity = stable_identity(msg, raw)
-                message_id = f"<{identity}@causerie.invalid>"
+            # Also what names the post of a message whose Message-ID the
+            # parser finds unusable ("<abc>", no "@"): stable across hops.
+            identity = stable_identity(msg, raw)
+            message_id = _message_id(msg) or f"<{identity}@causerie.invalid>"
         except Exception as exc:  # the parser is lenient; this is rare
             return self._set_aside(
                 QUARANTINED,
