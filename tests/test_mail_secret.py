@@ -7,6 +7,7 @@ CRLF as every SMTP or IMAP delivery has them) and where the secret stood (a
 from __future__ import annotations
 
 import dataclasses
+import email
 import logging
 import smtplib
 import time
@@ -155,6 +156,16 @@ def test_the_secret_appears_nowhere(
     raw = build_mail("plain", subject=f"secret: {SECRET} Vitrine", crlf=True)
     assert ingest(site, raw) == PUBLISHED
     expected += 1
+    # In a document's file name (which the published file keeps).
+    msg = email.message_from_bytes(
+        build_mail("plain", subject="Le devis", crlf=False), policy=policy.default
+    )
+    msg.add_attachment(
+        b"%PDF-1.7\n%devis\n", maintype="application", subtype="pdf",
+        filename=f"Devis {SECRET}.pdf",
+    )  # fmt: skip
+    assert ingest(site, bytes(msg)) == PUBLISHED
+    expected += 1
     # The subject is the secret alone: no title left, a refusal, whose reply
     # must not quote the subject back.
     assert ingest(site, build_mail("plain", subject=SECRET, crlf=True)) == REFUSED
@@ -178,6 +189,7 @@ def test_the_secret_appears_nowhere(
     output = site.root / "output"
     pages = [p for p in output.rglob("*") if p.is_file()]
     assert any("lampe-0" in str(p) for p in pages)  # the posts were built
+    assert any(p.name == "devis.pdf" for p in pages)  # and the document
     for page in pages:
         assert not leaks(str(page.relative_to(output))), page
         assert not leaks(page.read_bytes().decode("utf-8", "replace")), page

@@ -21,6 +21,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from email.message import EmailMessage
+from pathlib import PurePosixPath
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -264,16 +265,25 @@ class Scrubber:
         slug = self.slug(post.slug)
         if slug != post.slug:
             post = with_slug(post, slug or "post")
+        media, body = [], post.body
+        for item in post.media:  # a document keeps its sender's file name
+            path = PurePosixPath(item.path)
+            stem = self.slug(path.stem) or "document"
+            if stem != path.stem:
+                moved = path.with_name(stem + path.suffix)
+                body = body.replace(f"{{static}}/{path})", f"{{static}}/{moved})")
+                item = dataclasses.replace(item, path=moved.as_posix())
+            media.append(item)
         return dataclasses.replace(
             post,
             title=self.line(post.title),
-            body=self.text(post.body),
+            body=self.text(body),
             summary=self.line(post.summary) if post.summary else post.summary,
             category=self.line(post.category) if post.category else post.category,
             tags=tuple(t for t in (self.line(t) for t in post.tags) if t),
             media=tuple(
                 dataclasses.replace(m, label=self.line(m.label)) if m.label else m
-                for m in post.media
+                for m in media
             ),
         )
 
