@@ -444,3 +444,143 @@ def test_an_out_of_office_answer_changes_nothing(
     )
     assert verdict.outcome == QUARANTINED
     assert path.read_text(encoding="utf-8") == before
+
+
+def jpeg(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def photo_mail(body: str, *photos: bytes, **kwargs: Any) -> bytes:
+    msg = message_from_bytes(mail(body=body, **kwargs), policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    for n, data in enumerate(photos, 1):
+        msg.add_attachment(data, maintype="image", subtype="jpeg", filename=f"{n}.jpg")
+    return bytes(msg)
+
+
+def media_files(site: Site) -> list[str]:
+    top = site.root / "content" / "images" / "mail"
+    return sorted(p.relative_to(top).as_posix() for p in top.rglob("*") if p.is_file())
+
+
+def test_deleting_by_reply_removes_the_photos_from_content_and_output(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    """Issue 12 item 6: only the .md went; the photos stayed in content/,
+    were copied to output/ by the next build, and served."""
+    from conftest import TOMBSTONE_META
+
+    raw = photo_mail("La lampe Aube, en photo.\n", jpeg((200, 120, 40)))
+    published = ingest(site, raw)
+    assert published.outcome == PUBLISHED, published.reason
+    confirmation = confirmation_of(inbox[0])
+    photos = media_files(site)
+    assert len(photos) == 2  # the photo and its thumbnail
+    built = run_publish("--settings", str(site.settings_file), "build", cwd=site.root)
+    assert built.returncode == 0, built.stderr
+    output_images = site.root / "output" / "images" / "mail"
+    assert (
+        sorted(
+            p.relative_to(output_images).as_posix()
+            for p in output_images.rglob("*")
+            if p.is_file()
+        )
+        == photos
+    )
+    page = next(p for p in (site.root / "output" / "posts").rglob("index.html"))
+
+    removed = ingest(
+        site,
+        mail(
+            subject="Re: Une nouvelle lampe",
+            body="SUPPRIMER\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert removed.outcome == DELETED, removed.reason
+    assert site.posts() == [] and media_files(site) == []
+    again = run_publish("--settings", str(site.settings_file), "build", cwd=site.root)
+    assert again.returncode == 0, again.stderr
+    assert not output_images.exists() or not [
+        p for p in output_images.rglob("*") if p.is_file()
+    ]
+    # The tombstone stays at the post's address.
+    assert TOMBSTONE_META in page.read_text(encoding="utf-8")
+    # The photos are kept with the deleted version, outside content/.
+    kept = list((site.root / "var" / "mail" / "history").rglob("*.jpg"))
+    assert len(kept) == 2
+
+
+def test_an_edit_keeps_the_old_text_and_photos_and_restore_puts_them_back(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    """Issue 12 item 3: history kept the .md only; one command restores."""
+    old_photo = jpeg((200, 120, 40))
+    assert (
+        ingest(site, photo_mail("Le premier texte.\n", old_photo)).outcome == PUBLISHED
+    )
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+    before_text = path.read_bytes()
+    before_media = {
+        p: (site.root / "content" / "images" / "mail" / p).read_bytes()
+        for p in media_files(site)
+    }
+    edited = ingest(
+        site,
+        mail(
+            subject="Re: Une nouvelle lampe",
+            body="MODIFIER\n\nUn texte sans photo.\n",
+            extra={"In-Reply-To": str(confirmation["Message-ID"])},
+        ),
+    )
+    assert edited.outcome == UPDATED, edited.reason
+    assert "Un texte sans photo." in path.read_text(encoding="utf-8")
+    assert media_files(site) == []  # the old photo is no longer public
+
+    def restore() -> Any:
+        return run_publish(
+            "--settings", str(site.settings_file), "mail", "restore", path.stem,
+            cwd=site.root,
+        )  # fmt: skip
+
+    first = restore()
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert path.read_bytes() == before_text
+    assert {
+        p: (site.root / "content" / "images" / "mail" / p).read_bytes()
+        for p in media_files(site)
+    } == before_media
+    # A restore is itself undone by the next one.
+    second = restore()
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Un texte sans photo." in path.read_text(encoding="utf-8")
+    assert media_files(site) == []
+
+
+def test_restore_brings_back_a_deleted_post(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    path, before, verdict = answer_the_confirmation(
+        site, inbox, "Re: Une nouvelle lampe", "DELETE\n"
+    )
+    assert verdict.outcome == DELETED and not path.exists()
+    result = run_publish(
+        "--settings", str(site.settings_file), "mail", "restore",
+        f"content/{path.relative_to(site.root / 'content').as_posix()}",
+        cwd=site.root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_text(encoding="utf-8") == before
+    unknown = run_publish(
+        "--settings", str(site.settings_file), "mail", "restore", "no-such-post",
+        cwd=site.root,
+    )  # fmt: skip
+    assert unknown.returncode == 1
+    assert "Traceback" not in unknown.stderr and path.stem in unknown.stderr

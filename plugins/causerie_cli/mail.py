@@ -168,3 +168,31 @@ def mail_import(site: Site, source: str) -> None:
         click.echo(_verdict_line(result.name, result.verdict, result.error))
     if not all(result.ok for result in results):
         raise click.exceptions.Exit(EX_TEMPFAIL)
+
+
+@mail.command("restore")
+@click.argument("post")
+@pass_site
+def mail_restore(site: Site, post: str) -> None:
+    """Put back the previous version of a post edited or deleted by e-mail.
+
+    POST is its file (content/posts/2026-11-21-aube.md), its file name, or
+    its slug. Its text and its photos and documents come back as they were
+    before the last edit, deletion or restore; the version replaced is kept,
+    so running the command again undoes it. Then build to publish it.
+
+    \b
+    Example:
+        publish mail restore 2026-11-21-une-nouvelle-lampe
+        publish mail restore content/posts/2026-11-21-une-nouvelle-lampe.md
+    """
+    _cfg, pipeline, _settings = _mail(site)
+    try:
+        path, wanted, _undo = pipeline.restore(post)
+    except UserError as exc:
+        fail(exc)
+    state = "restored" if wanted.present else "removed again (it did not exist then)"
+    click.echo(f"{path}: {state}, as it was on {wanted.at[:16].replace('T', ' ')}")
+    click.echo(
+        f"The version replaced is kept: `publish mail restore {post}` again undoes this."
+    )

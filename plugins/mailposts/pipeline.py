@@ -17,13 +17,14 @@ file carries the Message-ID, and the ledger the bytes' digest.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from authoring.registry import Author, Registry
 
-from . import auth, reply, write
+from . import auth, history, reply, write
 from .ledger import Ledger
 from .model import (
     ANSWERED,
@@ -117,6 +118,34 @@ class Pipeline:
         with lock.open("a") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
             return self._ingest(arrival)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The per-site ingest lock (see ``__call__``): the operator's
+        commands take it too, so none runs in the middle of a message."""
+        lock = self.site.var_dir / "mail" / "ingest.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            yield
+
+    def restore(self, query: str) -> tuple[str, history.Version, history.Version]:
+        """``publish mail restore``: put back the newest kept version of the
+        post ``query`` names (path, file name or slug), text and media.
+        Returns (its path, the version restored, the state it replaced,
+        itself kept: a second restore undoes the first)."""
+        with self._locked():
+            path = history.find_post(self.site.var_dir, self.site.content_dir, query)
+            wanted, undo = history.restore(
+                self.site.var_dir,
+                self.site.content_dir,
+                path,
+                media_dir=self.cfg.media_dir,
+                at=self.clock(),
+            )
+        log.info("mail: %s restored to its version of %s", path, wanted.at)
+        self._run_hook()
+        return path, wanted, undo
 
     def _ingest(self, arrival: Arrival) -> Verdict:
         raw = arrival.raw
@@ -278,8 +307,14 @@ class Pipeline:
             # Checked before "is the post still there?": after a crash between
             # the removal and its record, the retried DELETE finds the post
             # gone and must end as deleted, not as a refusal.
-            self._keep_previous(target, path, digest)
+            # The post and its media (issue 12 item 6: photos stayed public).
+            # Which media is read from the kept version, not the post: a
+            # retry after a crash that had removed the post still knows them.
+            kept = self._keep_previous(path, digest, "delete")
             write.delete_post(target)
+            write.remove_media(
+                list(kept.media), self.site.content_dir, self.cfg.media_dir
+            )
             text = (
                 f"Le billet {path} est retiré."
                 if french
@@ -295,8 +330,16 @@ class Pipeline:
             return self._refuse(msg, author, message_id, digest, raw, made.reason)
         if author.mail == "draft":  # an edit cannot publish what only drafts may
             made = dataclasses.replace(made, status="draft")
-        self._keep_previous(target, path, digest)
+        kept = self._keep_previous(path, digest, "edit")
         write.replace_post(target, made, self.site.content_dir)
+        # The old photos the new version no longer shows are not public any
+        # more (they are in the kept version, for a restore).
+        write.remove_media(
+            list(kept.media),
+            self.site.content_dir,
+            self.cfg.media_dir,
+            keep={m.path for m in made.media},
+        )
         text = (
             f"Le billet {path} est mis à jour."
             if french
@@ -306,14 +349,20 @@ class Pipeline:
             msg, author, message_id, digest, path, UPDATED, text, confirms=True
         )
 
-    def _keep_previous(self, target: Path, path: str, digest: str) -> None:
-        """The post as it was before an edit or a deletion, under
-        var/mail/history/ (outside content/: never built). Named by the
+    def _keep_previous(self, path: str, digest: str, why: str) -> history.Version:
+        """The post as it was before an edit or a deletion, media included,
+        under var/mail/history/ (outside content/: never built). Named by the
         answer's digest and never overwritten: a retried edit, whose first
         try had replaced the post, must not take the new text for the old."""
-        kept = self.site.var_dir / "mail" / "history" / f"{path}.{digest[:16]}"
-        if target.exists() and not kept.exists():
-            write.atomic_write(kept, target.read_bytes())
+        return history.keep(
+            self.site.var_dir,
+            self.site.content_dir,
+            path,
+            digest[:16],
+            media_dir=self.cfg.media_dir,
+            at=self.clock(),
+            why=why,
+        )
 
     def _edited(
         self,

@@ -174,3 +174,49 @@ def delete_post(path: Path) -> None:
     ``publish mentions send`` tells the pages it linked to)."""
     path.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+#: ``{static}/images/mail/2026/aube/1.jpg``: how a post points at its media.
+_STATIC = re.compile(r"\{static\}/?([^\s()\"'<>\]]+)")
+
+
+def media_of(text: str, media_dir: str) -> list[str]:
+    """The media files (relative to content/) a post's text points at, under
+    ``media_dir`` only: a hand-written post may also show a shared image
+    (``{static}/images/logo.png``), which is never a post's own."""
+    prefix = media_dir.strip("/") + "/"
+    found = (m.group(1) for m in _STATIC.finditer(text))
+    return list(dict.fromkeys(p for p in found if p.startswith(prefix)))
+
+
+def remove_media(
+    paths: list[str], content_dir: Path, media_dir: str, keep: set[str] | None = None
+) -> list[str]:
+    """Remove these media files (those not in ``keep``) and then their
+    folders once empty, never ``media_dir`` itself nor a folder something
+    else still uses; the paths removed."""
+    root = content_dir.resolve()
+    top = (root / media_dir.strip("/")).resolve()
+    removed, folders = [], set()
+    for rel in paths:
+        if keep and rel in keep:
+            continue
+        target = (root / rel).resolve()
+        if top not in target.parents:
+            continue  # not a post's own media: never ours to remove
+        if target.exists():
+            target.unlink()
+            removed.append(rel)
+        folders.add(target.parent)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        while folder != top and top in folder.parents:
+            try:
+                folder.rmdir()  # only if empty: another post's files stay
+            except OSError:
+                break
+            fsync_dir(folder.parent)
+            folder = folder.parent
+    for folder in folders:
+        if folder.exists():
+            fsync_dir(folder)
+    return removed
