@@ -36,6 +36,8 @@ class Decision:
 
     author: Author | None
     reason: str | None = None
+    #: The reason is temporary (a DKIM key lookup failed now): try later.
+    temporary: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -165,12 +167,20 @@ def authorize(
         return Decision(None, f"{address} is not an author in the registry")
     if author.mail == "off":
         return Decision(None, f'{author.name} may not post by e-mail (mail = "off")')
+    if arrival.trusted:  # `publish mail release --trust`: the operator vouches
+        return Decision(author)
     if arrival.dkim_domains is not None:
         domains, how = arrival.dkim_domains, "verified here"
     else:
         domains = dkim_from_authentication_results(msg, settings.authserv_id)
         how = f"per Authentication-Results of {settings.authserv_id or '(no authserv_id set)'}"
     if not aligned(domain_of(address), domains):
+        if arrival.dkim_temporary:
+            return Decision(
+                None,
+                f"DKIM could not be checked now ({arrival.dkim_temporary})",
+                temporary=True,
+            )
         shown = ", ".join(domains) or "none"
         return Decision(
             None,

@@ -67,6 +67,9 @@ DUPLICATE = "duplicate"  # seen before (same Message-ID or same bytes): ignored
 QUARANTINED = "quarantined"  # not allowed to publish: kept aside, no reply
 REFUSED = "refused"  # an author's message that makes no post: a reply says why
 RETRY = "retry"  # a fault of ours (disk full…): keep the message, try later
+#: A quarantined message the operator discarded (`publish mail drop`): its
+#: copy is gone, the ledger keeps the record (a redelivery is a duplicate).
+DROPPED = "dropped"
 DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, ANSWERED, DUPLICATE})
 
 
@@ -92,3 +95,9 @@ class Arrival:
     dkim_domains: tuple[str, ...] | None = None
     #: Envelope recipients (SMTP/LMTP), which may carry blog+SECRET@.
     recipients: tuple[str, ...] = ()
+    #: Why a DKIM signature could not be checked now (a key lookup timed
+    #: out or failed): the message is retried later, not judged.
+    dkim_temporary: str | None = None
+    #: `publish mail release --trust`: the operator vouches for the sender
+    #: (no DKIM nor secret check; the registry and the sanitizer still apply).
+    trusted: bool = False

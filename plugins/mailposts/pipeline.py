@@ -22,8 +22,10 @@ import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
+import json
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from email import policy
 from email.message import EmailMessage
@@ -35,16 +37,19 @@ from zoneinfo import ZoneInfo
 
 from authoring.registry import Author, Registry
 
-from . import auth, history, reply, write
+from . import auth, dkimcheck, history, reply, write
+from . import held as holding
 from .ledger import Ledger
 from .model import (
     ANSWERED,
     DELETED,
     DRAFTED,
+    DROPPED,
     DUPLICATE,
     PUBLISHED,
     QUARANTINED,
     REFUSED,
+    RETRY,
     UPDATED,
     Arrival,
     Post,
@@ -107,6 +112,11 @@ class Pipeline:
         self.mailer, self.hook, self.clock = mailer, hook, clock
         self.environ = dict(environ if environ is not None else {})
         self.tz = ZoneInfo(site.timezone)
+        #: The DKIM key lookup of a release (an SMTP message is verified again).
+        self.dnsfunc: dkimcheck.DnsFunc = dkimcheck.resolver_lookup(
+            cfg.dns_servers, cfg.dns_timeout
+        )
+        self._replies_tried = 0.0
 
     def __call__(self, arrival: Arrival) -> Verdict:
         # One message at a time per site, across processes (`mail poll
@@ -115,9 +125,11 @@ class Pipeline:
         # same message would otherwise both write it (a second post, -2).
         lock = self.site.var_dir / "mail" / "ingest.lock"
         lock.parent.mkdir(parents=True, exist_ok=True)
-        with lock.open("a") as held:
-            fcntl.flock(held, fcntl.LOCK_EX)
-            return self._ingest(arrival)
+        with lock.open("a") as locked:
+            fcntl.flock(locked, fcntl.LOCK_EX)
+            verdict = self._ingest(arrival)
+        self._retry_replies_now_and_then()
+        return verdict
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -125,8 +137,8 @@ class Pipeline:
         commands take it too, so none runs in the middle of a message."""
         lock = self.site.var_dir / "mail" / "ingest.lock"
         lock.parent.mkdir(parents=True, exist_ok=True)
-        with lock.open("a") as held:
-            fcntl.flock(held, fcntl.LOCK_EX)
+        with lock.open("a") as locked:
+            fcntl.flock(locked, fcntl.LOCK_EX)
             yield
 
     def restore(self, query: str) -> tuple[str, history.Version, history.Version]:
@@ -147,7 +159,151 @@ class Pipeline:
         self._run_hook()
         return path, wanted, undo
 
+    # --- held messages (`publish mail held / release / drop`) -----------------
+
+    def held(self) -> list[holding.Held]:
+        return holding.held(self.site.var_dir, self.ledger)
+
+    def release(self, ident: str, trust: bool = False) -> tuple[holding.Held, Verdict]:
+        """Handle a held message again, with the current settings (the
+        registry, DKIM — verified again for one that came by SMTP —, the
+        secret), or, ``trust``, as the operator's override: no DKIM, secret
+        nor age check, the rest as for any mail (the registry, the parser,
+        the sanitizer). Its earlier verdict is forgotten first, so a
+        redelivery taken for a duplicate of it does not block it."""
+        with self._locked():
+            item = holding.find(self.site.var_dir, self.ledger, ident)
+            raw = item.file.read_bytes()
+            dkim_domains: tuple[str, ...] | None = None
+            temporary = None
+            if item.via in ("smtp", "lmtp") and not trust:
+                checked = dkimcheck.check(raw, self.dnsfunc)
+                dkim_domains, temporary = checked.domains, checked.temporary
+            arrival = Arrival(
+                raw,
+                item.via,
+                dkim_domains=dkim_domains,
+                recipients=item.recipients,
+                dkim_temporary=temporary,
+                trusted=trust,
+            )
+            entry = self.ledger.entry(item.digest)
+            self.ledger.forget(item.digest, QUARANTINED)
+            try:
+                verdict = self._ingest(arrival)
+            except BaseException:
+                self._held_again(item, entry)
+                raise
+            if verdict.outcome == RETRY:
+                self._held_again(item, entry)
+            elif verdict.outcome != QUARANTINED:
+                item.remove()  # a post, a refusal (with its reply), a duplicate
+        log.info(
+            "mail %s: released%s by the operator: %s",
+            item.message_id,
+            " (trusted)" if trust else "",
+            verdict.outcome,
+        )
+        return item, verdict
+
+    def _held_again(self, item: holding.Held, entry: Any) -> None:
+        if entry is not None:
+            seen, _at = entry
+            self.ledger.set_outcome(
+                seen.message_id, item.digest, QUARANTINED, reason=seen.reason,
+                at=self.clock(),
+            )  # fmt: skip
+
+    def drop(self, ident: str) -> holding.Held:
+        """Discard a held message; the ledger keeps a record of it (so a
+        redelivery stays a duplicate)."""
+        with self._locked():
+            item = holding.find(self.site.var_dir, self.ledger, ident)
+            message_id = item.message_id or f"<{item.digest}@causerie.invalid>"
+            self.ledger.set_outcome(
+                message_id,
+                item.digest,
+                DROPPED,
+                reason=f"dropped by the operator; it was held: {item.reason}",
+                at=self.clock(),
+            )
+            item.remove()
+        log.info("mail %s: dropped by the operator", item.message_id)
+        return item
+
+    # --- replies that could not be sent ------------------------------------------
+
+    def _outbox(self) -> Path:
+        return self.site.var_dir / "mail" / "outbox"
+
+    def _postpone(
+        self, message: EmailMessage, recipient: str, confirms: str | None
+    ) -> None:
+        """Keep a reply the mail server did not take (down, refusing now):
+        the message itself, then what sending it must record."""
+        name = (
+            f"{time.time_ns():020d}-{hashlib.sha256(bytes(message)).hexdigest()[:12]}"
+        )
+        meta = {"recipient": recipient, "confirms": confirms}
+        write.atomic_write(
+            self._outbox() / f"{name}.json", json.dumps(meta).encode("utf-8")
+        )
+        write.atomic_write(self._outbox() / f"{name}.eml", bytes(message))
+
+    def pending_replies(self) -> int:
+        return len(list(self._outbox().glob("*.eml")))
+
+    def retry_replies(self) -> tuple[int, int]:
+        """Send the replies kept in var/mail/outbox/, oldest first; stop at
+        the first failure (the server is still down). (sent, still waiting)."""
+        self._replies_tried = time.monotonic()
+        if self.mailer is None:
+            return 0, self.pending_replies()
+        sent = 0
+        with self._locked():
+            waiting = sorted(self._outbox().glob("*.eml"))
+            for file in waiting:
+                envelope = file.with_suffix(".json")
+                try:
+                    meta = json.loads(envelope.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    meta = {}
+                message: Any = BytesParser(policy=policy.default).parsebytes(
+                    file.read_bytes()
+                )
+                try:
+                    self.mailer(message)
+                except Exception as exc:
+                    log.warning("mail: the kept replies wait still: %s", exc)
+                    break
+                if meta.get("confirms"):
+                    self.ledger.confirmation_sent(
+                        str(message["Message-ID"]),
+                        str(meta["confirms"]),
+                        str(meta.get("recipient") or message["To"]),
+                        self.clock(),
+                    )
+                file.unlink()  # sent: never twice (the .eml is the mark)
+                envelope.unlink(missing_ok=True)
+                sent += 1
+                log.info("mail: a kept reply to %s is sent", message["To"])
+        return sent, self.pending_replies()
+
+    def _retry_replies_now_and_then(self) -> None:
+        # After a message, at most once a minute: a relay that is down must
+        # not cost every mail its connection timeout.
+        if time.monotonic() - self._replies_tried < 60:
+            return
+        try:
+            if self.pending_replies():
+                self.retry_replies()
+            else:
+                self._replies_tried = time.monotonic()
+        except Exception as exc:  # the message is handled: never undo that
+            log.error("mail: cannot retry the kept replies: %s", exc)
+
     def _ingest(self, arrival: Arrival) -> Verdict:
+        self._arrival = arrival  # how it came, kept beside a held copy
         raw = arrival.raw
         digest = hashlib.sha256(raw).hexdigest()
         try:
@@ -166,6 +322,14 @@ class Pipeline:
             log.info("mail %s: already %s; ignored", message_id, seen.outcome)
             return Verdict(DUPLICATE, f"already {seen.outcome}", seen.path)
         decision = auth.authorize(msg, arrival, self.registry, self.cfg, self.environ)
+        if decision.temporary:
+            # A DKIM key lookup timed out or failed: nothing is recorded, so
+            # the adapter's retry (or a redelivery) is judged afresh, never
+            # taken for a duplicate (issue 12 item 5).
+            log.warning(
+                "mail %s: kept, tried again later: %s", message_id, decision.reason
+            )
+            return Verdict(RETRY, decision.reason)
         if not decision.allowed or decision.author is None:
             return self._set_aside(
                 QUARANTINED, decision.reason or "not allowed", message_id, digest, raw
@@ -180,7 +344,9 @@ class Pipeline:
                 digest,
                 raw,
             )
-        if too_old := self._too_old(msg):
+        # A trusted release may be of a message held for days (held for its
+        # age, or retried that long): the operator vouches for it.
+        if not arrival.trusted and (too_old := self._too_old(msg)):
             return self._set_aside(QUARANTINED, too_old, message_id, digest, raw)
         if len(raw) > self.cfg.max_message_bytes:
             return self._refuse(
@@ -395,6 +561,14 @@ class Pipeline:
         """Keep a copy (nothing is lost, whatever the adapter does), record
         it, say why in the log: never a reply."""
         folder = self.site.var_dir / "mail" / outcome
+        if outcome == QUARANTINED:  # its envelope first: a held .eml has one
+            arrival = getattr(self, "_arrival", None)
+            holding.write_envelope(
+                self.site.var_dir,
+                digest,
+                arrival.via if arrival else "pipe",
+                arrival.recipients if arrival else (),
+            )
         write.atomic_write(folder / f"{digest}.eml", raw)
         self.ledger.record(message_id, digest, outcome, reason=reason, at=self.clock())
         log.warning("mail %s %s: %s", message_id, outcome, reason)
@@ -437,8 +611,14 @@ class Pipeline:
             return
         try:
             self.mailer(message)
-        except Exception as exc:  # the post is written: a lost reply is logged
-            log.error("mail: cannot send the reply to %s: %s", author.email, exc)
+        except Exception as exc:  # the post is written; the reply waits
+            log.error(
+                "mail: cannot send the reply to %s now (%s): kept in "
+                "var/mail/outbox/, sent with the next mail or command",
+                author.email,
+                exc,
+            )
+            self._postpone(message, author.email, confirms)
             return
         if confirms is not None:
             self.ledger.confirmation_sent(
