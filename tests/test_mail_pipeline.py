@@ -28,6 +28,7 @@ from mailposts.model import (
     PUBLISHED,
     QUARANTINED,
     REFUSED,
+    RESTORED,
     UPDATED,
     Arrival,
 )
@@ -584,3 +585,52 @@ def test_restore_brings_back_a_deleted_post(
     )  # fmt: skip
     assert unknown.returncode == 1
     assert "Traceback" not in unknown.stderr and path.stem in unknown.stderr
+
+
+def test_restaurer_by_reply_puts_back_the_previous_version_once(
+    site: Site, inbox: tuple[Inbox, int]
+) -> None:
+    """RESTAURER / RESTORE: the previous version, text and photo, from the
+    phone. Retried after a crash (done, not recorded), it does not toggle
+    back; answered RESTORE again, it undoes itself."""
+    import sqlite3
+
+    assert (
+        ingest(site, photo_mail("Le premier texte.\n", jpeg((200, 120, 40)))).outcome
+        == PUBLISHED
+    )
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+    before, before_media = path.read_bytes(), media_files(site)
+    answer = {"In-Reply-To": str(confirmation["Message-ID"])}
+    edited = ingest(
+        site,
+        mail(subject="Re: x", body="MODIFIER\n\nLe second texte.\n", extra=answer),
+    )
+    assert edited.outcome == UPDATED
+    restore_mail = mail(subject="Re: x", body="RESTAURER\n", extra=answer)
+    restored = ingest(site, restore_mail)
+    assert restored.outcome == RESTORED, restored.reason
+    assert path.read_bytes() == before and media_files(site) == before_media
+    notices = wait_for(inbox[0], 3)
+    assert "version précédente" in notices[2].get_content()
+
+    # A crash after the restore, before its record: handled again, the same.
+    ledger = site.root / "var" / "mail" / "ledger.sqlite3"
+    with sqlite3.connect(ledger) as conn:
+        conn.execute("DELETE FROM messages WHERE outcome = 'restored'")
+    assert ingest(site, restore_mail).outcome == RESTORED
+    assert path.read_bytes() == before and media_files(site) == before_media
+
+    # RESTORE answered to the notice undoes the restore.
+    undone = ingest(
+        site,
+        mail(
+            subject="Re: x",
+            body="RESTORE\n",
+            extra={"In-Reply-To": str(notices[2]["Message-ID"])},
+        ),
+    )
+    assert undone.outcome == RESTORED, undone.reason
+    assert "Le second texte." in path.read_text(encoding="utf-8")
+    assert media_files(site) == []

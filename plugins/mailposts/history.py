@@ -187,24 +187,37 @@ def find_post(var_dir: Path, content_dir: Path, query: str) -> str:
 
 
 def restore(
-    var_dir: Path, content_dir: Path, path: str, *, media_dir: str, at: dt.datetime
+    var_dir: Path,
+    content_dir: Path,
+    path: str,
+    *,
+    media_dir: str,
+    at: dt.datetime,
+    key: str | None = None,
 ) -> tuple[Version, Version]:
     """Put back the newest kept version of ``path``, post and media; the
-    state replaced is kept first, so a second restore undoes the first.
-    Returns (the version restored, the version just kept)."""
-    kept = [v for v in versions(var_dir, path)]
+    state replaced is kept first (as version ``key``), so a second restore
+    undoes the first. Returns (the version restored, the version kept).
+
+    Done again with the same ``key`` (a RESTAURER answer retried after a
+    crash), it puts back the same version as the first time, not the one
+    the first time kept: a retry never undoes what it retries."""
+    kept = versions(var_dir, path)
     if not kept:
         raise MailError(f"{path} has no earlier version")
-    wanted = kept[-1]
-    undo = keep(
-        var_dir,
-        content_dir,
-        path,
-        f"restore-{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}",
-        media_dir=media_dir,
-        at=at,
-        why="restore",
-    )
+    key = key or f"restore-{at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    done = [v for v in kept if v.key == key]
+    if done:
+        undo = done[0]
+        earlier = [v for v in kept if v.seq < undo.seq]
+        if not earlier:
+            raise MailError(f"{path} has no earlier version")
+        wanted = earlier[-1]
+    else:
+        wanted = kept[-1]
+        undo = keep(
+            var_dir, content_dir, path, key, media_dir=media_dir, at=at, why="restore"
+        )
     for rel in wanted.media:  # media first: the post never points at a missing file
         data = wanted.media_bytes(rel)
         if data is not None:

@@ -60,6 +60,8 @@ PUBLISHED = "published"  # a post is live (or will be with the next build)
 DRAFTED = "drafted"  # written as a draft (the author may only draft)
 UPDATED = "updated"  # an answer "MODIFIER" / "EDIT" replaced a post's text
 DELETED = "deleted"  # an answer "DELETE" / "SUPPRIMER" removed a post
+#: An answer "RESTAURER" / "RESTORE" put back the post's previous version.
+RESTORED = "restored"
 #: An answer to a confirmation with no command ("Merci !"): nothing
 #: changed, a reply says how to edit or delete.
 ANSWERED = "answered"
@@ -70,7 +72,7 @@ RETRY = "retry"  # a fault of ours (disk full…): keep the message, try later
 #: A quarantined message the operator discarded (`publish mail drop`): its
 #: copy is gone, the ledger keeps the record (a redelivery is a duplicate).
 DROPPED = "dropped"
-DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, ANSWERED, DUPLICATE})
+DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, RESTORED, ANSWERED, DUPLICATE})
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from authoring.registry import Author, Registry
 
 from . import auth, dkimcheck, history, reply, write
 from . import held as holding
+from .errors import MailError
 from .ledger import Ledger
 from .model import (
     ANSWERED,
@@ -49,6 +50,7 @@ from .model import (
     PUBLISHED,
     QUARANTINED,
     REFUSED,
+    RESTORED,
     RETRY,
     UPDATED,
     Arrival,
@@ -56,7 +58,7 @@ from .model import (
     Refusal,
     Verdict,
 )
-from .parse import DELETE, reply_command
+from .parse import DELETE, RESTORE, reply_command
 from .settings import MailSettings
 
 log = logging.getLogger(__name__)
@@ -487,6 +489,32 @@ class Pipeline:
                 else f"The post {path} is taken down."
             )
             return self._edited(msg, author, message_id, digest, path, DELETED, text)
+        if command == RESTORE:
+            # The previous version back, text and media; the one replaced is
+            # kept (keyed by this answer), so RESTAURER again undoes it.
+            try:
+                history.restore(
+                    self.site.var_dir,
+                    self.site.content_dir,
+                    path,
+                    media_dir=self.cfg.media_dir,
+                    at=self.clock(),
+                    key=digest[:16],
+                )
+            except MailError:
+                return self._refuse(
+                    msg, author, message_id, digest, raw, _no_history(path, author.lang)
+                )
+            text = (
+                f"Le billet {path} est revenu à sa version précédente. "
+                "Répondez RESTAURER à ce message pour annuler."
+                if french
+                else f"The post {path} is back to its previous version. "
+                "Answer RESTORE to this message to undo it."
+            )
+            return self._edited(
+                msg, author, message_id, digest, path, RESTORED, text, confirms=True
+            )
         if not target.exists():
             return self._refuse(
                 msg, author, message_id, digest, raw, _gone(path, author.lang)
@@ -697,6 +725,12 @@ def _gone(path: str, lang: str) -> str:
             f"le billet {path} n’existe plus : envoyez un nouveau message pour publier."
         )
     return f"the post {path} no longer exists: send a new message to publish."
+
+
+def _no_history(path: str, lang: str) -> str:
+    if lang == "fr":
+        return f"le billet {path} n’a pas de version précédente à restaurer."
+    return f"the post {path} has no previous version to restore."
 
 
 def site_from_settings(settings: dict[str, Any], site_dir: str) -> Site:
