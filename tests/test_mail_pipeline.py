@@ -634,3 +634,52 @@ def test_restaurer_by_reply_puts_back_the_previous_version_once(
     assert undone.outcome == RESTORED, undone.reason
     assert "Le second texte." in path.read_text(encoding="utf-8")
     assert media_files(site) == []
+
+
+def test_an_edit_stopped_before_the_post_is_written_leaves_it_wholly_old(
+    site: Site, inbox: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash window of an edit with a new photo: its media written, the
+    post's file not yet. The photo used to be written over the old one at
+    the same path: the old text showed the new photo. Then, handled again,
+    the edit applies wholly (bench/mail_crash.py --replies kills for real)."""
+    from mailposts import write
+
+    old_photo, new_photo = jpeg((40, 90, 200)), jpeg((200, 40, 40))
+    assert (
+        ingest(site, photo_mail("Le premier texte.\n", old_photo)).outcome == PUBLISHED
+    )
+    confirmation = confirmation_of(inbox[0])
+    (path,) = site.posts()
+    before = path.read_bytes()
+    content = site.root / "content"
+    shown = {
+        rel: (content / rel).read_bytes()
+        for rel in write.media_of(before.decode(), "images/mail")
+    }
+    answer = photo_mail(
+        "MODIFIER\n\nLe second texte.\n",
+        new_photo,
+        subject="Re: Une nouvelle lampe à l’atelier",
+        extra={"In-Reply-To": str(confirmation["Message-ID"])},
+    )
+    real_write = write.atomic_write
+
+    def crash_on_the_post(target: Path, data: bytes) -> None:
+        if target == path:
+            raise OSError(28, "No space left on device")
+        real_write(target, data)
+
+    monkeypatch.setattr(write, "atomic_write", crash_on_the_post)
+    with pytest.raises(OSError):
+        ingest(site, answer)
+    assert path.read_bytes() == before
+    assert {rel: (content / rel).read_bytes() for rel in shown} == shown
+
+    monkeypatch.setattr(write, "atomic_write", real_write)
+    assert ingest(site, answer).outcome == UPDATED  # nothing was recorded
+    text = path.read_text(encoding="utf-8")
+    assert "Le second texte." in text
+    now_shown = write.media_of(text, "images/mail")
+    assert len(now_shown) == 2 and not set(now_shown) & set(shown)
+    assert not any((content / rel).exists() for rel in shown)

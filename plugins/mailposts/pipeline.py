@@ -525,6 +525,9 @@ class Pipeline:
         if author.mail == "draft":  # an edit cannot publish what only drafts may
             made = dataclasses.replace(made, status="draft")
         kept = self._keep_previous(path, digest, "edit")
+        # Its media in a folder named by this answer: the same on a retry,
+        # never a file the current version shows (see write.relocated).
+        made = write.relocated(made, f"v{digest[:10]}")
         write.replace_post(target, made, self.site.content_dir)
         # The old photos the new version no longer shows are not public any
         # more (they are in the kept version, for a restore).

@@ -10,6 +10,7 @@ of the same message find the first and stop (no second post).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
@@ -136,6 +137,28 @@ def write_media(post: Post, content_dir: Path) -> None:
             raise ValueError(f"media path {media.path!r} leaves content/")
     for media, target in zip(post.media, targets, strict=True):
         atomic_write(target, media.data)
+
+
+def relocated(post: Post, version: str) -> Post:
+    """An edit's media moved to a folder of its own (``…/aube/<version>/1.jpg``),
+    the text's references with them. The edit then never writes over a file
+    the current version shows: until the post's file is renamed, the post is
+    wholly the old one, photos included; after, wholly the new (a kill -9
+    in between leaves no old text with a new photo)."""
+    moves: dict[str, str] = {}
+    media = []
+    for item in post.media:
+        parent, _, name = item.path.rpartition("/")
+        moves[item.path] = (
+            f"{parent}/{version}/{name}" if parent else f"{version}/{name}"
+        )
+        media.append(dataclasses.replace(item, path=moves[item.path]))
+    body = post.body
+    for old, new in moves.items():
+        # "{static}/…/1.jpg)": the closing parenthesis of the Markdown link,
+        # so that 1.jpg never matches inside 11.jpg or 1-thumb.jpg.
+        body = body.replace(f"{{static}}/{old})", f"{{static}}/{new})")
+    return dataclasses.replace(post, body=body, media=tuple(media))
 
 
 def replace_post(path: Path, new: Post, content_dir: Path) -> None:
