@@ -61,11 +61,18 @@ def split_server(server: str) -> tuple[str, int]:
 def resolver_lookup(servers: tuple[str, ...] = (), timeout: float = 5.0) -> DnsFunc:
     """A TXT lookup through ``servers`` ("host" or "host:port"; none: the
     system's resolvers, /etc/resolv.conf)."""
-    resolver = dns.resolver.Resolver(configure=not servers)
-    if servers:
-        resolver.nameservers = [
-            dns.nameserver.Do53Nameserver(*split_server(s)) for s in servers
-        ]
+    made: list[dns.resolver.Resolver] = []
+
+    def resolver() -> dns.resolver.Resolver:
+        # Made on first use: without /etc/resolv.conf, Resolver() raises, and
+        # that is a lookup failing now (a retry), not a site that cannot start.
+        if not made:
+            made.append(dns.resolver.Resolver(configure=not servers))
+            if servers:
+                made[0].nameservers = [
+                    dns.nameserver.Do53Nameserver(*split_server(s)) for s in servers
+                ]
+        return made[0]
 
     def lookup(name: bytes, **_dkimpy: object) -> bytes | None:
         # dkimpy passes its own timeout (5 s): ours, from the settings, wins.
@@ -74,7 +81,7 @@ def resolver_lookup(servers: tuple[str, ...] = (), timeout: float = 5.0) -> DnsF
         except UnicodeDecodeError:
             return None  # d= and s= are ASCII (punycode): not a key name
         try:
-            answer = resolver.resolve(
+            answer = resolver().resolve(
                 text, dns.rdatatype.TXT, lifetime=timeout, raise_on_no_answer=False
             )
         except (dns.resolver.NXDOMAIN, dns.resolver.YXDOMAIN):
