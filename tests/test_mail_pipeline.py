@@ -683,3 +683,26 @@ def test_an_edit_stopped_before_the_post_is_written_leaves_it_wholly_old(
     now_shown = write.media_of(text, "images/mail")
     assert len(now_shown) == 2 and not set(now_shown) & set(shown)
     assert not any((content / rel).exists() for rel in shown)
+
+
+def test_restore_takes_a_version_kept_before_media_were(site: Site) -> None:
+    """Versions kept by earlier releases are a file "<post>.md.<id>" (text
+    only): restore still finds and puts them back, and keeps the photos the
+    restored text shows."""
+    from mailposts import write
+
+    raw = photo_mail("Le texte actuel.\n", jpeg((40, 90, 200)))
+    assert ingest(site, raw).outcome == PUBLISHED
+    (path,) = site.posts()
+    current = path.read_text(encoding="utf-8")
+    older = current.replace("Le texte actuel.", "Le texte d’avant.")
+    relative = path.relative_to(site.root / "content").as_posix()
+    legacy = site.root / "var" / "mail" / "history" / f"{relative}.0123456789abcdef"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text(older, encoding="utf-8")
+
+    restored, wanted, _undo = site.pipeline.restore(path.stem)
+    assert restored == relative and wanted.key == "0123456789abcdef"
+    assert path.read_text(encoding="utf-8") == older
+    shown = write.media_of(older, "images/mail")
+    assert shown and all((site.root / "content" / rel).exists() for rel in shown)

@@ -228,5 +228,10 @@ def restore(
         delete_post(target)
     else:
         atomic_write(target, text)
-    remove_media(list(undo.media), content_dir, media_dir, keep=set(wanted.media))
+    # What the restored text shows stays, even if this version did not keep
+    # it (one kept before media were): only what no longer shows goes.
+    shown = set(wanted.media)
+    if text is not None:
+        shown |= set(media_of(text.decode("utf-8", "replace"), media_dir))
+    remove_media(list(undo.media), content_dir, media_dir, keep=shown)
     return wanted, undo
