@@ -26,7 +26,7 @@ from test_mail_cli import blog, posts
 from test_mail_pipeline import Inbox, Site, ingest, mail, wait_for
 
 from mailposts import dkimcheck
-from mailposts.model import PUBLISHED, UPDATED, Arrival
+from mailposts.model import PUBLISHED, QUARANTINED, RETRY, UPDATED, Arrival
 
 CLAIRE = "Claire Dubois <claire.dubois@maison-lumen.example>"
 KEY_NAME = "s1._domainkey.maison-lumen.example"
@@ -298,3 +298,42 @@ def test_a_reply_the_relay_refused_is_sent_later_and_still_confirms(
         assert edited.outcome == UPDATED, edited.reason
     finally:
         controller.stop()
+
+
+def test_a_temperror_of_our_mail_server_is_checked_here_and_retried(
+    tmp_path: Path, key: tuple[bytes, bytes]
+) -> None:
+    """IMAP and pipe modes trust the mail server's Authentication-Results;
+    `dkim=temperror` there (it could not fetch the key) was a quarantine for
+    good. Now the signature is verified here: a DNS still failing is a
+    retry with nothing recorded; once it answers, the post."""
+    private, record = key
+    site = Site(tmp_path / "blog", free_port())  # no reply server: none needed
+    site.pipeline.mailer = None
+    temperror = (
+        "mx.maison-lumen.example; dkim=temperror (key lookup timed out) "
+        "header.d=maison-lumen.example header.s=s1"
+    )
+
+    def signed_mail() -> bytes:
+        unsigned = mail(ar=temperror)
+        signature = dkim.sign(
+            unsigned, b"s1", b"maison-lumen.example", private,
+            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+        )  # fmt: skip
+        return bytes(signature) + unsigned
+
+    raw = signed_mail()
+    with DnsServer({KEY_NAME: record}) as server:
+        site.pipeline.dnsfunc = dkimcheck.resolver_lookup((server.address,), 0.5)
+        server.mode = SERVFAIL
+        first = ingest(site, raw)
+        assert first.outcome == RETRY, first.reason
+        assert ledger_rows(site.root) == [] and site.posts() == []
+        server.mode = "answer"
+        second = ingest(site, raw)
+        assert second.outcome == PUBLISHED, second.reason
+        # Tampered: verified here, it fails for good (held, not retried).
+        tampered = signed_mail().replace(b"Elle part demain", b"Elle part jamais")
+        forged = ingest(site, tampered)
+        assert forged.outcome == QUARANTINED, forged.reason

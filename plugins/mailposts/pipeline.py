@@ -323,6 +323,13 @@ class Pipeline:
         if seen is not None:
             log.info("mail %s: already %s; ignored", message_id, seen.outcome)
             return Verdict(DUPLICATE, f"already {seen.outcome}", seen.path)
+        if auth.server_temperror(msg, arrival, self.cfg):
+            # Our mail server could not fetch the key (dkim=temperror): we
+            # verify the signature ourselves, now; failing again, a retry.
+            checked = dkimcheck.check(raw, self.dnsfunc)
+            arrival = dataclasses.replace(
+                arrival, dkim_domains=checked.domains, dkim_temporary=checked.temporary
+            )
         decision = auth.authorize(msg, arrival, self.registry, self.cfg, self.environ)
         if decision.temporary:
             # A DKIM key lookup timed out or failed: nothing is recorded, so
