@@ -259,8 +259,15 @@ def commands(markdown: str) -> tuple[dict[str, str], str]:
 
 #: An answer to a confirmation changes its post only when its first line
 #: (blank lines and a "secret:" line before it skipped) is one of these.
-EDIT, DELETE = "edit", "delete"
-REPLY_COMMANDS = {"modifier": EDIT, "edit": EDIT, "supprimer": DELETE, "delete": DELETE}
+EDIT, DELETE, RESTORE = "edit", "delete", "restore"
+REPLY_COMMANDS = {
+    "modifier": EDIT,
+    "edit": EDIT,
+    "supprimer": DELETE,
+    "delete": DELETE,
+    "restaurer": RESTORE,
+    "restore": RESTORE,
+}
 _SECRET = re.compile(r"^\s*secret\s*\\?:", re.IGNORECASE)
 
 

@@ -57,11 +57,13 @@ HOW_TO = {
     "fr": (
         "Pour le corriger, répondez à ce message avec MODIFIER sur la première "
         "ligne, puis le nouveau texte. Pour le retirer, répondez avec SUPPRIMER "
-        "sur la première ligne.\n"
+        "sur la première ligne. Pour revenir à la version précédente, répondez "
+        "avec RESTAURER.\n"
     ),
     "en": (
         "To correct it, answer this message with EDIT on the first line, then the "
-        "new text. To take it down, answer with DELETE on the first line.\n"
+        "new text. To take it down, answer with DELETE on the first line. To go "
+        "back to the previous version, answer with RESTORE.\n"
     ),
 }
 

@@ -182,6 +182,28 @@ def write_media(post: Post, content_dir: Path) -> None:
         atomic_write(target, media.data)
 
 
+def relocated(post: Post, version: str) -> Post:
+    """An edit's media moved to a folder of its own (``…/aube/<version>/1.jpg``),
+    the text's references with them. The edit then never writes over a file
+    the current version shows: until the post's file is renamed, the post is
+    wholly the old one, photos included; after, wholly the new (a kill -9
+    in between leaves no old text with a new photo)."""
+    moves: dict[str, str] = {}
+    media = []
+    for item in post.media:
+        parent, _, name = item.path.rpartition("/")
+        moves[item.path] = (
+            f"{parent}/{version}/{name}" if parent else f"{version}/{name}"
+        )
+        media.append(dataclasses.replace(item, path=moves[item.path]))
+    body = post.body
+    for old, new in moves.items():
+        # "{static}/…/1.jpg)": the closing parenthesis of the Markdown link,
+        # so that 1.jpg never matches inside 11.jpg or 1-thumb.jpg.
+        body = body.replace(f"{{static}}/{old})", f"{{static}}/{new})")
+    return dataclasses.replace(post, body=body, media=tuple(media))
+
+
 def replace_post(path: Path, new: Post, content_dir: Path) -> None:
     """An author's answer to a confirmation: the post's text (and title) are
     the new ones; its date, slug, language and Message-Id stay."""
@@ -218,3 +240,49 @@ def delete_post(path: Path) -> None:
     ``publish mentions send`` tells the pages it linked to)."""
     path.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+#: ``{static}/images/mail/2026/aube/1.jpg``: how a post points at its media.
+_STATIC = re.compile(r"\{static\}/?([^\s()\"'<>\]]+)")
+
+
+def media_of(text: str, media_dir: str) -> list[str]:
+    """The media files (relative to content/) a post's text points at, under
+    ``media_dir`` only: a hand-written post may also show a shared image
+    (``{static}/images/logo.png``), which is never a post's own."""
+    prefix = media_dir.strip("/") + "/"
+    found = (m.group(1) for m in _STATIC.finditer(text))
+    return list(dict.fromkeys(p for p in found if p.startswith(prefix)))
+
+
+def remove_media(
+    paths: list[str], content_dir: Path, media_dir: str, keep: set[str] | None = None
+) -> list[str]:
+    """Remove these media files (those not in ``keep``) and then their
+    folders once empty, never ``media_dir`` itself nor a folder something
+    else still uses; the paths removed."""
+    root = content_dir.resolve()
+    top = (root / media_dir.strip("/")).resolve()
+    removed, folders = [], set()
+    for rel in paths:
+        if keep and rel in keep:
+            continue
+        target = (root / rel).resolve()
+        if top not in target.parents:
+            continue  # not a post's own media: never ours to remove
+        if target.exists():
+            target.unlink()
+            removed.append(rel)
+        folders.add(target.parent)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        while folder != top and top in folder.parents:
+            try:
+                folder.rmdir()  # only if empty: another post's files stay
+            except OSError:
+                break
+            fsync_dir(folder.parent)
+            folder = folder.parent
+    for folder in folders:
+        if folder.exists():
+            fsync_dir(folder)
+    return removed
