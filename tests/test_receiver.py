@@ -402,3 +402,91 @@ def test_the_comment_form_refuses_bad_input(
     answer = requests.post(receiver.url + "/comment", data=fields, timeout=10)
     assert answer.status_code == status and message in answer.text
     assert len(store.list_mentions()) == before  # nothing stored, even for the bot
+
+
+# --- the allow list trusts only verified identities (issue 13 item 2) ------
+
+FRIEND, STRANGER = "127.0.0.3", "127.0.0.4"  # the allowed host, another one
+
+
+@pytest.fixture(scope="module")
+def allow_site(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Receiver, Store, SourceServer, SourceServer]]:
+    """A receiver whose moderators always allow FRIEND (and nothing else)."""
+    settings = write_site(
+        tmp_path_factory.mktemp("allow-site"),
+        fetch_allow_networks=[f"{FRIEND}/32", f"{STRANGER}/32"],
+    )
+    built = run_publish("--settings", str(settings), "build", cwd=settings.parent)
+    assert built.returncode == 0, built.stderr
+    store = Store.open(f"sqlite:///{settings.parent / 'var' / 'mentions.sqlite3'}")
+    store.set_domain_policy(FRIEND, "allow")
+    friend, stranger = SourceServer(FRIEND), SourceServer(STRANGER)
+    receiver = Receiver(settings).start()
+    yield receiver, store, friend, stranger
+    receiver.stop()
+    friend.close()
+    stranger.close()
+
+
+def test_a_verified_source_on_an_allowed_domain_is_approved(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, _stranger = allow_site
+    url = friend.reply("/friend-reply", POST, "Une amie fidèle")
+    mention = settled(store, accepted_id(receiver.send(url, POST)), receiver)
+    assert (mention.verification, mention.moderation) == (
+        model.VERIFIED,
+        model.APPROVED,
+    )
+
+
+def test_a_form_website_on_an_allowed_domain_is_not_approved(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, _stranger = allow_site
+    _action, fields = form_fields(receiver.settings)
+    fields.update(
+        name="Imposteur", website=friend.url("/"), comment="Faites-moi confiance."
+    )
+    answer = requests.post(receiver.url + "/comment", data=fields, timeout=10)
+    assert answer.status_code == 201 and "relecture" in answer.text
+    (comment,) = [
+        m
+        for m in store.list_mentions()
+        if m.origin == model.FORM and m.author_name == "Imposteur"
+    ]
+    assert comment.moderation == model.PENDING
+    assert model.domain_of(comment.author_url) == FRIEND
+
+
+def test_a_source_redirected_off_an_allowed_domain_is_judged_by_the_final_host(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, stranger = allow_site
+    final = stranger.reply("/not-a-friend", POST, "Contenu d’un inconnu", "Mallory")
+    friend.pages["/hop"] = Page("", 302, headers={"Location": final})
+    mention = settled(
+        store, accepted_id(receiver.send(friend.url("/hop"), POST)), receiver
+    )
+    assert (mention.verification, mention.moderation) == (
+        model.VERIFIED,
+        model.PENDING,
+    )
+    # Shown, and moderated, under the host the content came from.
+    assert mention.url == final and mention.source_domain == STRANGER
+    assert mention.source == friend.url("/hop")
+
+
+def test_a_source_redirected_onto_an_allowed_domain_is_approved(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, stranger = allow_site
+    final = friend.reply("/friend-page", POST, "Vraiment de moi")
+    stranger.pages["/to-friend"] = Page("", 301, headers={"Location": final})
+    mention = settled(
+        store, accepted_id(receiver.send(stranger.url("/to-friend"), POST)), receiver
+    )
+    assert mention.moderation == model.APPROVED
+    assert mention.url == final and mention.source_domain == FRIEND

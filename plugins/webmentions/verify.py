@@ -28,6 +28,7 @@ import mf2util
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from .fetch import FetchResult
+from .model import domain_of
 from .sanitize import clean_html, clean_text, safe_url
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,13 @@ def verify(source: str, target: str, fetched: FetchResult) -> MentionData | Refu
             f"the source is {shown}; only HTML, JSON and plain-text sources can be verified",
             deleted=False,
         )
-    page_url = safe_url(source) or safe_url(fetched.url)
+    page_url = safe_url(source)
+    final = safe_url(fetched.url)
+    if final and (page_url is None or domain_of(final) != domain_of(page_url)):
+        # A source that redirected to another host is that host's page
+        # (issue 13 item 2): it is shown, and judged by the allow list, under
+        # the final URL, never under the host it was sent as.
+        page_url = final
     if page_url is None:
         return Refusal(f"the source {source} is not an http(s) URL", deleted=False)
     document = fetched.text()

@@ -143,19 +143,30 @@ class Worker:
         if isinstance(result, Refusal):
             self._refuse(mention, result.reason, result.deleted)
             return
-        self._accept(mention, result)
+        self._accept(mention, result, model.domain_of(fetched.url))
 
-    def _accept(self, mention: Mention, data: MentionData) -> None:
+    def _policy(self, sent_as: str, final: str) -> str | None:
+        """The domain policy of a source sent as ``sent_as`` and fetched, after
+        redirects, from ``final``. Only the final host vouches for the
+        content (issue 13 item 2: an allowed domain redirecting elsewhere
+        approved the other host's page); a block of either host drops it."""
+        if "block" in (self._policies.get(sent_as), self._policies.get(final)):
+            return "block"
+        return self._policies.get(final)
+
+    def _accept(self, mention: Mention, data: MentionData, final_domain: str) -> None:
+        sent_as = model.domain_of(mention.source)
+        final_domain = final_domain or sent_as
         decision = decide(
             self.settings.moderation,
-            self._policies.get(mention.source_domain),
+            self._policy(sent_as, final_domain),
             mention.moderation,
         )
         if decision == DROP:
             log.info(
                 "mention %s from blocked domain %s dropped",
                 mention.id,
-                mention.source_domain,
+                final_domain,
             )
             self._writes.append(partial(self.store.erase, mention.source))
             return
@@ -170,6 +181,9 @@ class Worker:
                 self.settings.avatar_size,
             )
         first_time = not _was_verified(mention)
+        # Stored under the host it came from, so that the admin's "always
+        # allow" and "block" buttons act on that host.
+        values["source_domain"] = final_domain
         self._writes.append(partial(self.store.verified, mention.id, values, decision))
         log.info(
             "mention %s verified: %s from %s (%s)",
