@@ -490,3 +490,77 @@ def test_a_source_redirected_onto_an_allowed_domain_is_approved(
     )
     assert mention.moderation == model.APPROVED
     assert mention.url == final and mention.source_domain == FRIEND
+
+
+# --- URLs no one writes, and log lines no one can forge (issue 13 item 6) ----
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"source=https%3A%2F%2Fa.example%2Fr%00&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2F%1B%5B2J&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2F%07&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2F%7F&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2Fa%0D%0Ab&target={t}", "control characters"),
+        (b"source=https://a.example/\xff\xfe&target={t}", "not valid UTF-8"),
+        (b"source=https%3A%2F%2Fa.example%2F%C3%28&target={t}", "not valid UTF-8"),
+        (b"source=https%3A%2F%2F%25ff.example%2F&target={t}", "not a host name"),
+        (b"source=https%3A%2F%2Fa.example%3A65536%2F&target={t}", "invalid port"),
+        (b"source=https%3A%2F%2Fa.example%3Ahttp%2F&target={t}", "invalid port"),
+        (b"source=https%3A%2F%2Fa.example%2Fr&target={t}%00", "control characters"),
+    ],
+)
+def test_urls_with_controls_bad_utf8_or_bad_ports_get_400(
+    receiver: Receiver, store: Store, body: bytes, reason: str
+) -> None:
+    before = len(store.list_mentions())
+    answer = requests.post(
+        receiver.endpoint,
+        data=body.replace(b"{t}", POST.encode()),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    assert reason in answer.text
+    assert len(store.list_mentions()) == before
+
+
+def test_a_multipart_request_is_checked_the_same(receiver: Receiver) -> None:
+    # Not form-encoded: the slow path (Werkzeug's parser) reads it.
+    answer = requests.post(
+        receiver.endpoint,
+        files={
+            "source": (None, "https://a.example/\x1b]0;owned\x07"),
+            "target": (None, POST),
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 400 and "control characters" in answer.text
+
+
+def test_log_lines_escape_what_the_sender_wrote(
+    receiver: Receiver, store: Store
+) -> None:
+    # A refused source with terminal escapes, and an accepted one with a
+    # bidi override (printable to a browser, not to a terminal): neither
+    # reaches the log as written; both are readable there, escaped.
+    refused = "https://evil.example/\x1b[2J\x1b[31mFAKE LINE\x07"
+    answer = requests.post(
+        receiver.endpoint, data={"source": refused, "target": POST}, timeout=10
+    )
+    assert answer.status_code == 400
+    accepted = accepted_id(receiver.send("https://evil.example/\u202egnp.exe", POST))
+
+    def log() -> str:
+        return receiver.log.read_bytes().decode("utf-8")
+
+    wait_until(lambda: f"webmention {accepted} queued" in log(), 10, receiver.describe)
+    text = log()
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    (refusal,) = [line for line in text.splitlines() if "FAKE LINE" in line]
+    assert r"source='https://evil.example/\x1b[2J\x1b[31mFAKE LINE\x07'" in refusal
+    (queued,) = [
+        line for line in text.splitlines() if f"webmention {accepted} queued" in line
+    ]
+    assert r"queued: https://evil.example/\u202egnp.exe -> " in queued

@@ -20,6 +20,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from .fetch import FetchError, FetchPolicy, fetch
+from .logtext import loggable
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ def cache_avatar(
             raise ValueError(f"answered {result.status}")
         png = to_square_png(result.body, size)
     except (FetchError, ValueError) as exc:
-        log.warning("avatar %s not cached: %s", url, getattr(exc, "reason", exc))
+        log.warning(
+            "avatar %s not cached: %s",
+            loggable(url),
+            loggable(getattr(exc, "reason", exc), 600),
+        )
         return None
     directory.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -34,6 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.connection import allowed_gai_family
 
 from .errors import WebmentionError
+from .logtext import loggable
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +270,9 @@ class _Run:
         # Refusals are warnings (someone may be probing us); network trouble
         # is routine and retried.
         level = logging.INFO if transient else logging.WARNING
-        log.log(level, "fetch %s refused: %s", self.url, reason)
+        log.log(
+            level, "fetch %s refused: %s", loggable(self.url), loggable(reason, 600)
+        )
         return FetchError(self.url, reason, transient=transient)
 
     def timed_out(self) -> FetchError:

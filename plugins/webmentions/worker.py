@@ -19,6 +19,7 @@ from pathlib import Path
 from . import model
 from .avatars import cache_avatar
 from .fetch import FetchError, FetchPolicy, fetch
+from .logtext import loggable
 from .model import Mention
 from .moderate import DROP, decide
 from .settings import WebmentionSettings
@@ -95,7 +96,9 @@ class Worker:
             except Exception:
                 # One bad source must never stop the queue: record, go on.
                 log.exception(
-                    "mention %s (%s): unexpected error", mention.id, mention.source
+                    "mention %s (%s): unexpected error",
+                    mention.id,
+                    loggable(mention.source),
                 )
                 self._transient(mention, "an unexpected error occurred while verifying")
         with self.store.batch():
@@ -166,7 +169,7 @@ class Worker:
             log.info(
                 "mention %s from blocked domain %s dropped",
                 mention.id,
-                final_domain,
+                loggable(final_domain),
             )
             self._writes.append(partial(self.store.erase, mention.source))
             return
@@ -189,7 +192,7 @@ class Worker:
             "mention %s verified: %s from %s (%s)",
             mention.id,
             data.kind,
-            mention.source,
+            loggable(mention.source),
             decision,
         )
         if self.notify and first_time and decision == model.PENDING:
@@ -199,7 +202,12 @@ class Worker:
         # §3.2.4 (updates and deletes): a source that is gone, or that no
         # longer links to us, deletes a mention we had verified before; one
         # we never verified is simply refused (failed, with its reason).
-        log.info("mention %s refused: %s (%s)", mention.id, reason, mention.source)
+        log.info(
+            "mention %s refused: %s (%s)",
+            mention.id,
+            loggable(reason, 600),
+            loggable(mention.source),
+        )
         self._writes.append(
             partial(
                 self.store.failed,
@@ -221,6 +229,9 @@ class Worker:
             )
         else:
             log.info(
-                "mention %s: %s; retrying at %s", mention.id, reason, at.isoformat()
+                "mention %s: %s; retrying at %s",
+                mention.id,
+                loggable(reason, 600),
+                at.isoformat(),
             )
             self._writes.append(partial(self.store.retry_later, mention.id, reason, at))
