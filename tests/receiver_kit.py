@@ -42,7 +42,7 @@ class Page:
 class SourceServer:
     """A real HTTP server whose pages the tests set and change."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = SOURCE_HOST) -> None:
         self.pages: dict[str, Page] = {}
         pages = self.pages
 
@@ -69,9 +69,9 @@ class SourceServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((SOURCE_HOST, 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.base = f"http://{SOURCE_HOST}:{self.server.server_address[1]}"
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:

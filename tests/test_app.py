@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from werkzeug.test import Client
 
 from webmentions.app import Service, create_app, form_values
+from webmentions.logtext import loggable
 from webmentions.model import domain_of
 from webmentions.receive import Accepted, RateLimiter, check_request
 from webmentions.settings import WebmentionSettings
@@ -74,3 +75,58 @@ def test_an_accepted_request_carries_its_source_domain(source: str) -> None:
     result = check_request(source, POST, lambda url: True)
     assert isinstance(result, Accepted)
     assert result.source_domain == domain_of(result.source)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("https://café.example/é", "https://café.example/é"),  # accents stay
+        ("a\x1b[2Jb", r"a\x1b[2Jb"),
+        ("line\r\nINFO forged", r"line\r\nINFO forged"),
+        ("bell\x07nul\x00del\x7f", r"bell\x07nul\x00del\x7f"),
+        ("bidi\u202etxt.exe", r"bidi\u202etxt.exe"),
+        ("c1\x9b31m", r"c1\x9b31m"),
+        (None, "None"),
+    ],
+)
+def test_loggable_escapes_what_a_terminal_would_act_on(
+    value: object, shown: str
+) -> None:
+    assert loggable(value) == shown
+
+
+def test_loggable_cuts_long_values() -> None:
+    assert loggable("x" * 1000, 10) == "x" * 9 + "…"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "https://a.example:65536/r",
+        "https://a.example:-1/r",
+        "https://a.example:8_0/r",
+        "https://a.example:\u0668\u0660/r",  # Arabic-Indic "80": int() reads it
+        "https://a.example:0/r",
+        "https://" + "a" * 64 + ".example/r",
+        "https://" + ("a" * 60 + ".") * 5 + "example/r",
+        "https://a..example/r",
+        "https://a%2e.example/r",
+        "http://[::g]/r",
+    ],
+)
+def test_hosts_and_ports_that_cannot_exist_are_refused(source: str) -> None:
+    assert not isinstance(check_request(source, POST, lambda url: True), Accepted)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "https://a.example:/r",  # an empty port is the default one (RFC 3986 §3.2.3)
+        "https://a.example:65535/r",
+        "https://élan.example./r",
+        "https://a_b.example/r",
+        "https://a.example/%ff%00",  # escaped bytes in a path are the sender's
+    ],
+)
+def test_unusual_but_valid_urls_are_accepted(source: str) -> None:
+    assert isinstance(check_request(source, POST, lambda url: True), Accepted)

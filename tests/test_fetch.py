@@ -564,17 +564,97 @@ def test_small_caps_are_named_in_their_unit(web: Loopback) -> None:
     )
 
 
+def _timed_out(error: FetchError, deadline: str) -> bool:
+    """The reason names the time spent and the deadline (issue 13 item 3)."""
+    pattern = rf"timed out after \d+\.\d s \(the deadline is {re.escape(deadline)} s\)"
+    return error.transient and re.fullmatch(pattern, error.reason) is not None
+
+
 def test_trickling_body_hits_the_total_deadline(web: Loopback) -> None:
     # Each byte comes within 0.2 s, so no read times out: only the deadline
     # of the whole fetch can stop it.
     error = _refusal(web.url("/trickle"), FetchPolicy(ALLOW.allow_networks, timeout=1))
-    assert (error.reason, error.transient) == ("timed out after 1 s", True)
+    assert _timed_out(error, "1"), error.reason
 
 
 @pytest.mark.parametrize("path", ["/stall", "/slow-headers"])
 def test_silent_server_times_out(web: Loopback, path: str) -> None:
     error = _refusal(web.url(path), FetchPolicy(ALLOW.allow_networks, timeout=0.5))
-    assert (error.reason, error.transient) == ("timed out after 0.5 s", True)
+    assert _timed_out(error, "0.5"), error.reason
+
+
+class Trickler:
+    """A raw TCP server on 127.0.0.2 that answers one connection with
+    ``head`` at once, then ``slow`` one byte every 0.5 s: each read gets a
+    byte well within any read timeout. It stops when the client hangs up,
+    and records how many bytes it had still to send."""
+
+    def __init__(self, head: bytes, slow: bytes) -> None:
+        import socket
+
+        self.head, self.slow = head, slow
+        self.listener = socket.create_server((HOST, 0))
+        self.port = self.listener.getsockname()[1]
+        self.left: int | None = None  # bytes unsent when the client hung up
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import select
+
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.recv(65536)  # the request (or the TLS ClientHello)
+            try:
+                conn.sendall(self.head)
+                for sent in range(len(self.slow)):
+                    readable, _, _ = select.select([conn], [], [], 0.5)
+                    if readable and not conn.recv(65536):
+                        self.left = len(self.slow) - sent  # the client closed
+                        return
+                    conn.sendall(self.slow[sent : sent + 1])
+            except OSError:  # reset by the client
+                self.left = len(self.slow) - sent
+                return
+            self.left = 0
+
+    def close(self) -> None:
+        self.thread.join(timeout=60)  # bounded: 100 bytes at most
+        self.listener.close()
+
+
+@pytest.mark.parametrize(
+    ("scheme", "head", "slow"),
+    [
+        # The status line itself, a byte at a time.
+        ("http", b"", b"HTTP/1.1 200 OK\r\n" + b"X" * 83),
+        # A complete status line, then a header that never ends.
+        (
+            "http",
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n",
+            b"X-Slow: " + b"a" * 92,
+        ),
+        # A TLS record header announcing 16 kB, then its bytes one by one:
+        # the handshake is inside the deadline too.
+        ("https", b"\x16\x03\x03\x40\x00", b"\x00" * 100),
+    ],
+)
+def test_trickling_status_line_headers_and_handshake_end_by_the_deadline(
+    scheme: str, head: bytes, slow: bytes
+) -> None:
+    # Issue 13 item 3: a server trickling header bytes held fetch() for 40 s
+    # with a 5 s timeout. Now the fetch gives up at its deadline and hangs
+    # up while the server still has most of its 100 slow bytes to send.
+    server = Trickler(head, slow)
+    try:
+        error = _refusal(
+            f"{scheme}://{HOST}:{server.port}/",
+            FetchPolicy(ALLOW.allow_networks, timeout=1),
+        )
+    finally:
+        server.close()
+    assert _timed_out(error, "1"), error.reason
+    assert server.left is not None and server.left >= 90, server.left
 
 
 def test_closed_port_is_a_transient_connection_error(web: Loopback) -> None:

@@ -113,6 +113,56 @@ def test_importing_twice_creates_no_duplicates(store_url: str) -> None:
     )
 
 
+def _entry(n: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "type": "entry",
+        "wm-id": n,
+        "wm-source": f"https://fan{n}.example/likes/{n}",
+        "wm-target": CLIENTS,
+        "wm-property": "like-of",
+        "author": {"type": "card", "name": f"Fan {n}"},
+        **changes,
+    }
+
+
+def test_a_bad_entry_in_the_middle_is_skipped_and_the_rest_imported(
+    store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 13 item 5: one entry stopped the import (574 of 812), and every
+    # re-run stopped at the same place.
+    import json
+
+    # Ids of their own on each backend: Pelican's log filter drops a message
+    # it has seen before, and the SQLite run logs the same lines first.
+    n = 10 if store_url.startswith("postgresql") else 0
+    children = [
+        _entry(n + 1),
+        _entry(n + 2, **{"wm-target": "http://[oops"}),  # urlsplit raised
+        # A host too long for DNS (and for the store's column on PostgreSQL).
+        _entry(n + 3, **{"wm-source": "https://" + ("a" * 60 + ".") * 5 + "example/"}),
+        _entry(n + 4),
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"type": "feed", "children": children}), "utf-8")
+    store = Store.open(store_url)
+    with caplog.at_level("INFO", logger="webmentions.importer"):
+        first = import_jf2(store, load_jf2(path), SITEURL)
+    assert (first.imported, first.updated) == (2, 0)
+    reasons = dict(first.skipped)
+    assert "not a valid URL" in reasons[str(n + 2)]
+    assert "longer than 253 characters" in reasons[str(n + 3)]
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith(f"import: entry #2 ({n + 2}) skipped:") for m in logged)
+    assert any(m.startswith(f"import: entry #3 ({n + 3}) skipped:") for m in logged)
+    assert sorted(m.author_name or "" for m in store.list_mentions()) == [
+        f"Fan {n + 1}",
+        f"Fan {n + 4}",
+    ]
+    again = import_jf2(store, load_jf2(path), SITEURL)
+    assert (again.imported, again.updated, again.skipped) == (0, 2, first.skipped)
+    assert len(store.list_mentions()) == 2
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

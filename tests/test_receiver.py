@@ -402,3 +402,165 @@ def test_the_comment_form_refuses_bad_input(
     answer = requests.post(receiver.url + "/comment", data=fields, timeout=10)
     assert answer.status_code == status and message in answer.text
     assert len(store.list_mentions()) == before  # nothing stored, even for the bot
+
+
+# --- the allow list trusts only verified identities (issue 13 item 2) ------
+
+FRIEND, STRANGER = "127.0.0.3", "127.0.0.4"  # the allowed host, another one
+
+
+@pytest.fixture(scope="module")
+def allow_site(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Receiver, Store, SourceServer, SourceServer]]:
+    """A receiver whose moderators always allow FRIEND (and nothing else)."""
+    settings = write_site(
+        tmp_path_factory.mktemp("allow-site"),
+        fetch_allow_networks=[f"{FRIEND}/32", f"{STRANGER}/32"],
+    )
+    built = run_publish("--settings", str(settings), "build", cwd=settings.parent)
+    assert built.returncode == 0, built.stderr
+    store = Store.open(f"sqlite:///{settings.parent / 'var' / 'mentions.sqlite3'}")
+    store.set_domain_policy(FRIEND, "allow")
+    friend, stranger = SourceServer(FRIEND), SourceServer(STRANGER)
+    receiver = Receiver(settings).start()
+    yield receiver, store, friend, stranger
+    receiver.stop()
+    friend.close()
+    stranger.close()
+
+
+def test_a_verified_source_on_an_allowed_domain_is_approved(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, _stranger = allow_site
+    url = friend.reply("/friend-reply", POST, "Une amie fidèle")
+    mention = settled(store, accepted_id(receiver.send(url, POST)), receiver)
+    assert (mention.verification, mention.moderation) == (
+        model.VERIFIED,
+        model.APPROVED,
+    )
+
+
+def test_a_form_website_on_an_allowed_domain_is_not_approved(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, _stranger = allow_site
+    _action, fields = form_fields(receiver.settings)
+    fields.update(
+        name="Imposteur", website=friend.url("/"), comment="Faites-moi confiance."
+    )
+    answer = requests.post(receiver.url + "/comment", data=fields, timeout=10)
+    assert answer.status_code == 201 and "relecture" in answer.text
+    (comment,) = [
+        m
+        for m in store.list_mentions()
+        if m.origin == model.FORM and m.author_name == "Imposteur"
+    ]
+    assert comment.moderation == model.PENDING
+    assert model.domain_of(comment.author_url) == FRIEND
+
+
+def test_a_source_redirected_off_an_allowed_domain_is_judged_by_the_final_host(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, stranger = allow_site
+    final = stranger.reply("/not-a-friend", POST, "Contenu d’un inconnu", "Mallory")
+    friend.pages["/hop"] = Page("", 302, headers={"Location": final})
+    mention = settled(
+        store, accepted_id(receiver.send(friend.url("/hop"), POST)), receiver
+    )
+    assert (mention.verification, mention.moderation) == (
+        model.VERIFIED,
+        model.PENDING,
+    )
+    # Shown, and moderated, under the host the content came from.
+    assert mention.url == final and mention.source_domain == STRANGER
+    assert mention.source == friend.url("/hop")
+
+
+def test_a_source_redirected_onto_an_allowed_domain_is_approved(
+    allow_site: tuple[Receiver, Store, SourceServer, SourceServer],
+) -> None:
+    receiver, store, friend, stranger = allow_site
+    final = friend.reply("/friend-page", POST, "Vraiment de moi")
+    stranger.pages["/to-friend"] = Page("", 301, headers={"Location": final})
+    mention = settled(
+        store, accepted_id(receiver.send(stranger.url("/to-friend"), POST)), receiver
+    )
+    assert mention.moderation == model.APPROVED
+    assert mention.url == final and mention.source_domain == FRIEND
+
+
+# --- URLs no one writes, and log lines no one can forge (issue 13 item 6) ----
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"source=https%3A%2F%2Fa.example%2Fr%00&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2F%1B%5B2J&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2F%07&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2F%7F&target={t}", "control characters"),
+        (b"source=https%3A%2F%2Fa.example%2Fa%0D%0Ab&target={t}", "control characters"),
+        (b"source=https://a.example/\xff\xfe&target={t}", "not valid UTF-8"),
+        (b"source=https%3A%2F%2Fa.example%2F%C3%28&target={t}", "not valid UTF-8"),
+        (b"source=https%3A%2F%2F%25ff.example%2F&target={t}", "not a host name"),
+        (b"source=https%3A%2F%2Fa.example%3A65536%2F&target={t}", "invalid port"),
+        (b"source=https%3A%2F%2Fa.example%3Ahttp%2F&target={t}", "invalid port"),
+        (b"source=https%3A%2F%2Fa.example%2Fr&target={t}%00", "control characters"),
+    ],
+)
+def test_urls_with_controls_bad_utf8_or_bad_ports_get_400(
+    receiver: Receiver, store: Store, body: bytes, reason: str
+) -> None:
+    before = len(store.list_mentions())
+    answer = requests.post(
+        receiver.endpoint,
+        data=body.replace(b"{t}", POST.encode()),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    assert reason in answer.text
+    assert len(store.list_mentions()) == before
+
+
+def test_a_multipart_request_is_checked_the_same(receiver: Receiver) -> None:
+    # Not form-encoded: the slow path (Werkzeug's parser) reads it.
+    answer = requests.post(
+        receiver.endpoint,
+        files={
+            "source": (None, "https://a.example/\x1b]0;owned\x07"),
+            "target": (None, POST),
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 400 and "control characters" in answer.text
+
+
+def test_log_lines_escape_what_the_sender_wrote(
+    receiver: Receiver, store: Store
+) -> None:
+    # A refused source with terminal escapes, and an accepted one with a
+    # bidi override (printable to a browser, not to a terminal): neither
+    # reaches the log as written; both are readable there, escaped.
+    refused = "https://evil.example/\x1b[2J\x1b[31mFAKE LINE\x07"
+    answer = requests.post(
+        receiver.endpoint, data={"source": refused, "target": POST}, timeout=10
+    )
+    assert answer.status_code == 400
+    accepted = accepted_id(receiver.send("https://evil.example/\u202egnp.exe", POST))
+
+    def log() -> str:
+        return receiver.log.read_bytes().decode("utf-8")
+
+    wait_until(lambda: f"webmention {accepted} queued" in log(), 10, receiver.describe)
+    text = log()
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    (refusal,) = [line for line in text.splitlines() if "FAKE LINE" in line]
+    assert r"source='https://evil.example/\x1b[2J\x1b[31mFAKE LINE\x07'" in refusal
+    (queued,) = [
+        line for line in text.splitlines() if f"webmention {accepted} queued" in line
+    ]
+    assert r"queued: https://evil.example/\u202egnp.exe -> " in queued

@@ -133,6 +133,39 @@ def test_domains_approve_block_and_erase(store: Store) -> None:
     assert store.domain_policy("bob.example") == "block"
 
 
+def test_allowing_a_domain_never_approves_form_comments_claiming_it(
+    store: Store,
+) -> None:
+    # Issue 13 item 2: a form comment's website is typed by the reader, not
+    # verified; "always allow bob.example" approves bob's webmentions only.
+    claimed = store.add_verified(
+        "urn:uuid:1",
+        POST,
+        model.FORM,
+        {"author_url": "https://bob.example/", "kind": "reply"},
+    )
+    sent = store.enqueue("https://bob.example/r", POST)
+    (m,) = store.claim(dt.timedelta(minutes=5))
+    store.verified(m.id, {"kind": "reply"}, None)
+    assert store.approve_domain("bob.example") == 1
+    assert _moderation(store, sent) == model.APPROVED
+    assert _moderation(store, claimed) == model.PENDING
+
+
+def test_a_redirected_source_is_stored_under_its_final_host(store: Store) -> None:
+    mention_id = store.enqueue("https://friend.example/r", POST)
+    (m,) = store.claim(dt.timedelta(minutes=5))
+    store.verified(m.id, {"kind": "reply", "source_domain": "other.example"}, None)
+    assert store.approve_domain("friend.example") == 0
+    assert store.approve_domain("other.example") == 1
+    assert _moderation(store, mention_id) == model.APPROVED
+
+
+def _moderation(store: Store, mention_id: int) -> str | None:
+    mention = store.get(mention_id)
+    return mention.moderation if mention else None
+
+
 def test_targets_are_replaced_by_each_build(store: Store) -> None:
     store.replace_targets(
         "https://blog.example", [Target(POST, "Aube", "karim@example.com", "fr", T0)]

@@ -338,6 +338,63 @@ def test_published_is_always_aware(datetime: str, expected: dt.datetime | None) 
     assert mention(page).published == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "error"),
+    [
+        # mf2util reads any number of digits as the year: datetime() overflows.
+        (
+            "twenty-digit-year",
+            entry(
+                f'<a class="u-in-reply-to" href="{TARGET}">re</a>'
+                '<time class="dt-published" datetime="99999999999999999999-01-01">x</time>'
+            ),
+            "OverflowError",
+        ),
+        # mf2py recurses once per nested microformat.
+        (
+            "deep-nesting",
+            entry(
+                '<div class="h-cite">' * 3000
+                + f'<a class="u-in-reply-to" href="{TARGET}">re</a>'
+                + "</div>" * 3000
+            ),
+            "RecursionError",
+        ),
+        # mf2py splits the <base href> as a URL.
+        (
+            "broken-base",
+            entry(f'<a class="u-in-reply-to" href="{TARGET}">re</a>')
+            + '<base href="http://[::1">',
+            "ValueError",
+        ),
+    ],
+)
+def test_microformats_that_crash_the_parsers_leave_a_plain_mention(
+    name: str, body: str, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 13 item 5: whatever the mf2 step raises, verify() answers.
+    with caplog.at_level("WARNING", logger="webmentions.verify"):
+        result = mention(body)
+    assert result.kind == "mention" and result.url == SOURCE
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert f"microformats unreadable ({error}:" in line and "\n" not in line
+
+
+def test_marked_sections_in_microformats_are_read_as_text() -> None:
+    # "<![>" made html.parser assert (issue 13 item 5) wherever text is cleaned.
+    result = mention(
+        entry(
+            '<a class="p-author h-card" href="/"><![>Alice<![CDATA[</a>'
+            f'<a class="u-in-reply-to" href="{TARGET}">re</a>'
+            '<div class="e-content"><![><p>Bonjour</p></div>'
+            '<p class="p-name"><![if !IE]>Titre</p>'
+        )
+    )
+    assert result.kind == "reply" and result.author_name
+    assert "Alice" in result.author_name
+    assert result.content_text and "Bonjour" in result.content_text
+
+
 def test_explicit_name_is_the_title() -> None:
     page = entry(
         f"""<h1 class="p-name">Lamps I love</h1>

@@ -25,6 +25,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .groupcommit import GroupCommit
+from .logtext import loggable
 from .receive import Accepted, RateLimiter, check_request
 from .settings import WebmentionSettings
 from .store import Store
@@ -140,7 +141,12 @@ def _log_queued(
     """
     if log.isEnabledFor(logging.INFO):
         for (source, target, _client), mention_id in zip(items, ids, strict=True):
-            log.info("webmention %s queued: %s -> %s", mention_id, source, target)
+            log.info(
+                "webmention %s queued: %s -> %s",
+                mention_id,
+                loggable(source),
+                loggable(target),
+            )
 
 
 def text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -185,27 +191,36 @@ def accept_webmention(
     """The endpoint's decision (§3.2): status, plain-text reason, headers."""
     result = check_request(source, target, service.is_target)
     if not isinstance(result, Accepted):
+        # Everything here came from the sender: escaped (issue 13 item 6).
         log.info(
-            "webmention refused (%s): %s source=%r target=%r",
-            client,
-            result.reason,
-            source,
-            target,
+            "webmention refused (%s): %s source=%s target=%s",
+            loggable(client),
+            loggable(result.reason, 600),
+            loggable(repr(source)),  # repr: None, or the text in quotes
+            loggable(repr(target)),
         )
         return 400, result.reason, {}
     if not service.limiter.allow(f"client:{client}", f"source:{result.source_domain}"):
-        log.warning("webmention flood from %s (source %s): 429", client, result.source)
+        log.warning(
+            "webmention flood from %s (source %s): 429",
+            loggable(client),
+            loggable(result.source),
+        )
         return 429, "too many webmentions: try again in a minute", {"Retry-After": "60"}
     if service.domain_policy(result.source_domain) == "block":
         # Dropped, as the moderators asked; the sender learns nothing more.
-        log.info("webmention from blocked domain dropped: %s", result.source)
+        log.info("webmention from blocked domain dropped: %s", loggable(result.source))
         return 202, "accepted", {}
     try:
         mention_id = service.enqueue(result.source, result.target, client)
     except Exception:
         # Not stored, so not accepted: the sender must try again (§3.2
         # leaves retrying to it), and nothing was promised that was lost.
-        log.exception("webmention not stored: %s -> %s", result.source, result.target)
+        log.exception(
+            "webmention not stored: %s -> %s",
+            loggable(result.source),
+            loggable(result.target),
+        )
         return (
             503,
             "the webmention could not be stored; try again later",

@@ -20,13 +20,20 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from .fetch import FetchError, FetchPolicy, fetch
+from .logtext import loggable
 
 log = logging.getLogger(__name__)
 
 #: Formats we decode. Anything else (SVG above all: it can carry script) is refused.
-FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-#: A picture larger than this is refused before it is decoded.
-MAX_PIXELS = 40_000_000
+FORMATS = ("GIF", "JPEG", "PNG", "WEBP")
+#: A picture with more pixels than this is refused from its header, before a
+#: byte of it is decoded (Image.open only reads the header). 12 Mpx lets a
+#: 4000x3000 photo through; decoding it peaks near 230 MB in all with WebP
+#: (libwebp's frame and Pillow's copy, 16 bytes a pixel), 150 MB with PNG
+#: or GIF, and little with JPEG (decoded at a reduced scale). The limit was
+#: 40 Mpx: a 4.4 kB PNG of 6000x6000 took 430 MB (issue 13 item 8). A shown
+#: avatar is 96 px.
+MAX_PIXELS = 12_000_000
 
 
 def avatar_name(url: str) -> str:
@@ -44,25 +51,45 @@ def to_square_png(data: bytes, size: int) -> bytes:
         # treat the warning as the error it is.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image: Image.Image = Image.open(io.BytesIO(data))
-            if image.format not in FORMATS:
-                raise ValueError(f"not a picture we accept ({image.format})")
-            if image.width * image.height > MAX_PIXELS:
-                raise ValueError(f"too large ({image.width}x{image.height})")
+            # formats=: Pillow never even tries another decoder on a
+            # stranger's bytes (EPS would run Ghostscript).
+            image: Image.Image = Image.open(io.BytesIO(data), formats=FORMATS)
+            width, height = image.size  # from the header: nothing decoded yet
+            if width * height > MAX_PIXELS:
+                raise ValueError(
+                    f"too large: {width}x{height} pixels is more than the "
+                    f"{MAX_PIXELS:,} an avatar may have"
+                )
             image.seek(0)  # first frame of an animation
-            image = image.convert("RGBA")
+            if image.format == "JPEG":
+                # Decode at 1/2, 1/4 or 1/8 scale when that is still larger
+                # than the avatar: less memory and time, same result.
+                image.draft("RGB", (size, size))
+            image.load()
+            if image.mode not in ("RGB", "RGBA"):
+                image = image.convert("RGBA")  # P, L, LA, I;16… (GIF, PNG)
+        except UnidentifiedImageError:
+            raise ValueError(
+                "not a picture we accept (GIF, JPEG, PNG or WebP)"
+            ) from None
         except (
-            UnidentifiedImageError,
             Image.DecompressionBombError,
             Image.DecompressionBombWarning,
             OSError,
+            EOFError,  # a GIF or WebP cut short
         ) as exc:
             raise ValueError(f"not a readable picture ({exc})") from None
     side = min(image.width, image.height)
     left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.crop((left, top, left + side, top + side)).resize(
-        (size, size), Image.Resampling.LANCZOS
-    )
+    # The centred square straight to its size (box=, no cropped copy), after
+    # an integer reduction to about twice the size (reducing_gap=): the
+    # full-size picture is never copied again once decoded.
+    image = image.resize(
+        (size, size),
+        Image.Resampling.LANCZOS,
+        box=(left, top, left + side, top + side),
+        reducing_gap=2.0,
+    ).convert("RGBA")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -86,7 +113,11 @@ def cache_avatar(
             raise ValueError(f"answered {result.status}")
         png = to_square_png(result.body, size)
     except (FetchError, ValueError) as exc:
-        log.warning("avatar %s not cached: %s", url, getattr(exc, "reason", exc))
+        log.warning(
+            "avatar %s not cached: %s",
+            loggable(url),
+            loggable(getattr(exc, "reason", exc), 600),
+        )
         return None
     directory.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -109,11 +109,16 @@ def comment_post(service: Any, request: Request) -> Response:
         items = "".join(f"<li>{texts[e]}</li>" for e in errors)
         return page(400, texts["error"], f"<p>{texts['fix']}</p><ul>{items}</ul>", lang)
     target = values.pop("target")
-    policy = (
+    # The "website" field is whatever the reader typed: nobody checked that
+    # the comment comes from that site, so an always-allowed domain must not
+    # approve it (issue 13 item 2: anyone could claim a friend's domain). A
+    # block still drops it: claiming a blocked domain only harms the claimant.
+    claimed = (
         service.domain_policy(model.domain_of(values["author_url"]))
         if values["author_url"]
         else None
     )
+    policy = "block" if claimed == "block" else None
     decision = decide(service.settings.moderation, policy, model.PENDING)
     if decision == DROP:
         return page(200, texts["thanks"], f"<p>{texts['held']}</p>", lang)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +37,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import model
 from .errors import WebmentionError
+from .logtext import loggable
+from .receive import host_problem
 from .sanitize import clean_html, clean_text, safe_url
 
 __all__ = ["ImportReport", "import_jf2", "load_jf2", "to_fields"]
+
+log = logging.getLogger(__name__)
 
 #: webmention.io's wm-property → our kind.
 KINDS = {
@@ -133,7 +138,14 @@ def to_fields(entry: Any, site_url: str) -> tuple[str, str, dict[str, Any]]:
     raw_target = _str(entry.get("wm-target"))
     if not source or not raw_target:
         raise Skip("no wm-source or wm-target http(s) URL")
-    target = safe_url(_without_fragment(raw_target))
+    if problem := host_problem(urlsplit(source).hostname or ""):
+        # The endpoint refuses such a source (issue 13 item 6); the store's
+        # source_domain column holds 255 characters.
+        raise Skip(f"wm-source {loggable(source, 120)}: {problem}")
+    try:
+        target = safe_url(_without_fragment(raw_target))
+    except ValueError:  # "http://[oops": urlsplit refuses it
+        raise Skip(f"wm-target {raw_target!r} is not a valid URL") from None
     prefix = site_url.rstrip("/") + "/"
     if not target or not target.startswith(prefix):
         raise Skip(f"target {raw_target} is not on this site ({prefix})")
@@ -207,7 +219,23 @@ def import_jf2(
         try:
             source, target, fields = to_fields(entry, site_url)
         except Skip as reason:
+            log.info(
+                "import: entry #%d (%s) skipped: %s",
+                index + 1,
+                loggable(_label(entry, index)),
+                loggable(reason, 600),
+            )
             report.skipped.append((_label(entry, index), str(reason)))
+        except Exception as exc:
+            # An entry nobody foresaw (issue 13 item 5: one entry stopped the
+            # import, and every re-run, at the same place). It is skipped
+            # with its position and the error; the others go in.
+            why = (
+                f"entry #{index + 1} could not be read "
+                f"({type(exc).__name__}: {loggable(exc, 200)})"
+            )
+            log.warning("import: %s skipped: %s", loggable(_label(entry, index)), why)
+            report.skipped.append((_label(entry, index), why))
         else:
             store.add_verified(source, target, model.IMPORT, fields)
             if (source, target) in known:

@@ -49,10 +49,14 @@ class Mention:
     attempts: int = 0
     received_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    #: The host the domain policies judge it by, as the store records it: the
+    #: final host after redirects once verified (issue 13 item 2), the
+    #: author's website for a form comment; the source's host by default.
+    source_domain: str = ""
 
-    @property
-    def source_domain(self) -> str:
-        return domain_of(self.source)
+    def __post_init__(self) -> None:
+        if not self.source_domain:
+            object.__setattr__(self, "source_domain", domain_of(self.source))
 
     @property
     def visible(self) -> bool:

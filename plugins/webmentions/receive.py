@@ -6,6 +6,7 @@ reason written for the person (or program) that sent the request.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import threading
 import time
@@ -36,6 +37,15 @@ class Accepted:
 # str.isspace()'s characters, which is what \s matches in a str pattern: one
 # search in C rather than a Python generator over every character.
 _SPACE = re.compile(r"\s")
+#: C0 and C1 controls and DEL (NUL, BEL, ESC…): no URL contains them raw
+#: (RFC 3986 §2 has no place for them), and printed in a log they are
+#: terminal escapes (issue 13 item 6).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A host name's characters once split from the URL: letters and digits of
+#: any script (IDN), "-", "_" (seen in the wild) and the dots between labels.
+#: No "%": a percent-encoded host is refused, as browsers refuse one that
+#: does not decode to a valid name.
+_HOST_LABEL = re.compile(r"[\w-]+")
 
 
 def _url(value: str | None, name: str) -> tuple[str, SplitResult] | Refused:
@@ -44,6 +54,18 @@ def _url(value: str | None, name: str) -> tuple[str, SplitResult] | Refused:
     value = value.strip()
     if len(value) > MAX_URL_LENGTH:
         return Refused(f"{name} is longer than {MAX_URL_LENGTH} characters")
+    if _CONTROL.search(value):
+        return Refused(
+            f"{name} contains control characters (NUL, ESC, DEL…): "
+            f"send the URL as it is written, percent-encoded: {value!r}"
+        )
+    if "\ufffd" in value:
+        # The form decoder puts U+FFFD where the body's bytes (raw or
+        # %-escaped) were not UTF-8; a real URL never contains it.
+        return Refused(
+            f"{name} is not valid UTF-8: encode the form as UTF-8 "
+            f"(application/x-www-form-urlencoded): {value!r}"
+        )
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -54,7 +76,39 @@ def _url(value: str | None, name: str) -> tuple[str, SplitResult] | Refused:
         return Refused(f"{name} must be an http or https URL, not {value!r}")
     if not parts.hostname or _SPACE.search(value):
         return Refused(f"{name} is not a valid URL: {value!r}")
+    # The port as written: urlsplit().port accepts "8_0" and non-ASCII digits
+    # (int() does) and raises for 65536; say which ports are valid instead.
+    port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        return Refused(
+            f"{name} has an invalid port (a number from 1 to 65535): {value!r}"
+        )
+    problem = host_problem(parts.hostname)
+    if problem:
+        return Refused(f"{name} is not a valid URL: {problem}: {value!r}")
     return value, parts
+
+
+def host_problem(host: str) -> str | None:
+    """Why ``host`` (as urlsplit gives it) is not a host name, or None."""
+    if ":" in host:  # an IPv6 literal; urlsplit checked its brackets
+        address = host.split("%", 1)[0]  # fe80::1%eth0: a zone is allowed
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            return f"{host} is not an IPv6 address"
+        return None
+    name = host.removesuffix(".")
+    # RFC 1035 §2.3.4: 253 characters, 63 per label (checked on the name as
+    # written; punycode makes an IDN label longer, and DNS refuses it later).
+    if len(name) > 253:
+        return "the host name is longer than 253 characters"
+    for label in name.split("."):
+        if len(label) > 63:
+            return "a label of the host name is longer than 63 characters"
+        if not _HOST_LABEL.fullmatch(label):
+            return f"{host} is not a host name"
+    return None
 
 
 def without_fragment(url: str) -> str:

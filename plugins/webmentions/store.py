@@ -423,6 +423,9 @@ class Store:
             for k, v in data.items()
             if k in _MENTION_FIELDS and k not in ("id", "source", "target")
         }
+        if data.get("source_domain"):
+            # The host the source was fetched from, after redirects.
+            values["source_domain"] = str(data["source_domain"])
         values.update(
             verification=model.VERIFIED,
             lease_until=None,
@@ -550,6 +553,10 @@ class Store:
                 .where(
                     mentions.c.source_domain == domain.lower().removeprefix("www."),
                     mentions.c.moderation == model.PENDING,
+                    # A form comment's domain is the website its author typed,
+                    # unverified: allowing a domain never approves those
+                    # (issue 13 item 2); each is moderated on its own.
+                    mentions.c.origin != model.FORM,
                 )
                 .values(moderation=model.APPROVED, updated_at=self.clock())
             )

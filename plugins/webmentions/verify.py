@@ -28,6 +28,8 @@ import mf2util
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from .fetch import FetchResult
+from .logtext import loggable
+from .model import domain_of
 from .sanitize import clean_html, clean_text, safe_url
 
 log = logging.getLogger(__name__)
@@ -56,9 +58,15 @@ BLOCKS = frozenset(
     {"p", "li", "blockquote", "dd", "td", "figcaption", "article", "body"}
 )
 TITLE_MAX, NAME_MAX, EXCERPT_MAX = 200, 100, 500
-#: Errors mf2py/mf2util may raise on hostile or broken markup: the mention
-#: is then kept as a plain one rather than lost.
-_MF2_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)  # fmt: skip
+#: What the microformats step may raise on hostile or broken markup: the
+#: mention is then kept as a plain one rather than lost. Any Exception, on
+#: purpose: mf2py, mf2util, bs4 and the parsers under them are third-party
+#: code reading a stranger's page, and the list of what they raise is open
+#: (issue 13 item 5: OverflowError from mf2util for a 20-digit year,
+#: AssertionError from html.parser for "<![>", RecursionError from mf2py
+#: for deep nesting). The fallback needs none of their output, so nothing is
+#: lost by it; KeyboardInterrupt and SystemExit still go through.
+_MF2_ERRORS = (Exception,)
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,13 @@ def verify(source: str, target: str, fetched: FetchResult) -> MentionData | Refu
             f"the source is {shown}; only HTML, JSON and plain-text sources can be verified",
             deleted=False,
         )
-    page_url = safe_url(source) or safe_url(fetched.url)
+    page_url = safe_url(source)
+    final = safe_url(fetched.url)
+    if final and (page_url is None or domain_of(final) != domain_of(page_url)):
+        # A source that redirected to another host is that host's page
+        # (issue 13 item 2): it is shown, and judged by the allow list, under
+        # the final URL, never under the host it was sent as.
+        page_url = final
     if page_url is None:
         return Refusal(f"the source {source} is not an http(s) URL", deleted=False)
     document = fetched.text()
@@ -122,11 +136,14 @@ def verify(source: str, target: str, fetched: FetchResult) -> MentionData | Refu
         title, excerpt = _title(soup), _block_text(link)
         try:
             found = _from_mf2(source, target, page_url, fetched.url, soup, base)
-        except _MF2_ERRORS:
+        except _MF2_ERRORS as exc:
+            # One line, not the traceback: a RecursionError's is thousands
+            # of lines long, and the page is a stranger's, not our bug.
             log.warning(
-                "%s: microformats unreadable, kept as a plain mention",
-                source,
-                exc_info=True,
+                "%s: microformats unreadable (%s: %s), kept as a plain mention",
+                loggable(source),
+                type(exc).__name__,
+                loggable(exc, 200),
             )
             found = None
         return found or _plain(source, target, page_url, title, excerpt)

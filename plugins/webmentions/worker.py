@@ -19,6 +19,7 @@ from pathlib import Path
 from . import model
 from .avatars import cache_avatar
 from .fetch import FetchError, FetchPolicy, fetch
+from .logtext import loggable
 from .model import Mention
 from .moderate import DROP, decide
 from .settings import WebmentionSettings
@@ -95,7 +96,9 @@ class Worker:
             except Exception:
                 # One bad source must never stop the queue: record, go on.
                 log.exception(
-                    "mention %s (%s): unexpected error", mention.id, mention.source
+                    "mention %s (%s): unexpected error",
+                    mention.id,
+                    loggable(mention.source),
                 )
                 self._transient(mention, "an unexpected error occurred while verifying")
         with self.store.batch():
@@ -143,19 +146,30 @@ class Worker:
         if isinstance(result, Refusal):
             self._refuse(mention, result.reason, result.deleted)
             return
-        self._accept(mention, result)
+        self._accept(mention, result, model.domain_of(fetched.url))
 
-    def _accept(self, mention: Mention, data: MentionData) -> None:
+    def _policy(self, sent_as: str, final: str) -> str | None:
+        """The domain policy of a source sent as ``sent_as`` and fetched, after
+        redirects, from ``final``. Only the final host vouches for the
+        content (issue 13 item 2: an allowed domain redirecting elsewhere
+        approved the other host's page); a block of either host drops it."""
+        if "block" in (self._policies.get(sent_as), self._policies.get(final)):
+            return "block"
+        return self._policies.get(final)
+
+    def _accept(self, mention: Mention, data: MentionData, final_domain: str) -> None:
+        sent_as = model.domain_of(mention.source)
+        final_domain = final_domain or sent_as
         decision = decide(
             self.settings.moderation,
-            self._policies.get(mention.source_domain),
+            self._policy(sent_as, final_domain),
             mention.moderation,
         )
         if decision == DROP:
             log.info(
                 "mention %s from blocked domain %s dropped",
                 mention.id,
-                mention.source_domain,
+                loggable(final_domain),
             )
             self._writes.append(partial(self.store.erase, mention.source))
             return
@@ -170,12 +184,15 @@ class Worker:
                 self.settings.avatar_size,
             )
         first_time = not _was_verified(mention)
+        # Stored under the host it came from, so that the admin's "always
+        # allow" and "block" buttons act on that host.
+        values["source_domain"] = final_domain
         self._writes.append(partial(self.store.verified, mention.id, values, decision))
         log.info(
             "mention %s verified: %s from %s (%s)",
             mention.id,
             data.kind,
-            mention.source,
+            loggable(mention.source),
             decision,
         )
         if self.notify and first_time and decision == model.PENDING:
@@ -185,7 +202,12 @@ class Worker:
         # §3.2.4 (updates and deletes): a source that is gone, or that no
         # longer links to us, deletes a mention we had verified before; one
         # we never verified is simply refused (failed, with its reason).
-        log.info("mention %s refused: %s (%s)", mention.id, reason, mention.source)
+        log.info(
+            "mention %s refused: %s (%s)",
+            mention.id,
+            loggable(reason, 600),
+            loggable(mention.source),
+        )
         self._writes.append(
             partial(
                 self.store.failed,
@@ -207,6 +229,9 @@ class Worker:
             )
         else:
             log.info(
-                "mention %s: %s; retrying at %s", mention.id, reason, at.isoformat()
+                "mention %s: %s; retrying at %s",
+                mention.id,
+                loggable(reason, 600),
+                at.isoformat(),
             )
             self._writes.append(partial(self.store.retry_later, mention.id, reason, at))

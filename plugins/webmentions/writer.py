@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
+from .logtext import loggable
 
 # By name: run with -m, this module's __name__ is "__main__".
 log = logging.getLogger("webmentions.writer")
@@ -273,7 +274,7 @@ def log_queued(items: Sequence[Item], ids: Sequence[int]) -> None:
             __file__,
             0,
             "webmention %s queued: %s -> %s",
-            (mention_id, source, target),
+            (mention_id, loggable(source), loggable(target)),
             None,
         )
         for (source, target, _client), mention_id in zip(items, ids, strict=True)
