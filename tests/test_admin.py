@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from webmentions import model
 from webmentions.app import Service, create_app
+from webmentions.login import LoginThrottle
 from webmentions.receive import RateLimiter
 from webmentions.settings import WebmentionSettings
 from webmentions.store import Store, Target
@@ -87,8 +88,8 @@ def parse(markup: str) -> Any:
     return BeautifulSoup(markup, "html.parser")
 
 
-def serve(service: Service) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(service), threaded=True)
+def serve(service: Service, proxies: int = 0) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(service, proxies), threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     # The Origin check compares with the service's public address: this one.
     service.settings = replace(service.settings, service_url=base)
@@ -220,19 +221,117 @@ def test_log_out_ends_the_session(admin: Admin) -> None:
     assert copy.get(admin.base + "/admin", allow_redirects=False).status_code == 303
 
 
-def test_log_in_attempts_are_rate_limited(store_url: str) -> None:
-    service = make_service(Store.open(store_url), Clock(), limiter=RateLimiter(3))
-    for base in serve(service):
+class Ticks:
+    """A monotonic clock the test moves (the throttle's window)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _log_in_from(
+    base: str,
+    address: str,
+    secret: str,
+    session: requests.Session | None = None,
+) -> requests.Response:
+    """A log-in as relayed by the one proxy in front (X-Forwarded-For)."""
+    return (session or requests.Session()).post(
+        base + "/admin/login",
+        data={"secret": secret},
+        headers={"X-Forwarded-For": address},
+        allow_redirects=False,
+    )
+
+
+def test_failures_from_one_address_wait_longer_but_the_right_secret_gets_in(
+    store_url: str,
+) -> None:
+    throttle = LoginThrottle(per_address=3, global_failures=100, clock=Ticks())
+    service = make_service(Store.open(store_url), Clock(), login_throttle=throttle)
+    for base in serve(service, proxies=1):
+        answers = [_log_in_from(base, "198.51.100.7", "guess") for _ in range(6)]
+        assert [a.status_code for a in answers] == [403, 403, 403, 429, 429, 429]
+        # A doubling delay, said in the header and on the page.
+        assert [a.headers.get("Retry-After") for a in answers[3:]] == ["1", "2", "4"]
+        assert "Wait 4 seconds" in answers[5].text
+        # The right secret from that same address is not refused: whoever
+        # shares the address (an office, a proxy) cannot lock us out.
+        assert _log_in_from(base, "198.51.100.7", SECRET).status_code == 303
+        # ... and it clears that address's count.
+        assert _log_in_from(base, "198.51.100.7", "guess").status_code == 403
+        # Other addresses were never slowed down.
+        assert _log_in_from(base, "203.0.113.9", "guess").status_code == 403
+
+
+def test_past_the_global_cap_only_known_browsers_get_in(store_url: str) -> None:
+    ticks = Ticks()
+    throttle = LoginThrottle(per_address=2, global_failures=4, window=900, clock=ticks)
+    service = make_service(Store.open(store_url), Clock(), login_throttle=throttle)
+    for base in serve(service, proxies=1):
+        # A moderator's browser logged in once: it holds the device cookie.
+        moderator = requests.Session()
+        assert _log_in_from(base, "192.0.2.1", SECRET, moderator).status_code == 303
+        assert "causerie_admin_device" in moderator.cookies
+        moderator.cookies.pop("causerie_admin")
+        # Guesses spread over many addresses, one each: no address limit.
+        for n in range(4):
+            assert _log_in_from(base, f"10.0.0.{n}", "guess").status_code == 403
+        # The cap is reached: a new browser gets the same 429 whether its
+        # secret is right or wrong, so guessing further teaches nothing.
+        wrong = _log_in_from(base, "10.0.1.1", "guess")
+        right = _log_in_from(base, "10.0.1.2", SECRET)
+        assert wrong.status_code == right.status_code == 429
+        assert wrong.text == right.text and "Too many failed log-ins" in right.text
+        assert "causerie_admin" not in right.cookies
+        assert int(right.headers["Retry-After"]) > 0
+        # The moderator's browser, from an address the guesser shares, gets in.
+        answer = _log_in_from(base, "10.0.0.1", SECRET, moderator)
+        assert answer.status_code == 303 and "causerie_admin" in answer.cookies
+        # A forged device cookie is no key.
+        forged = requests.Session()
+        forged.cookies.set("causerie_admin_device", "9999999999.00.ff")
+        assert _log_in_from(base, "10.0.1.3", SECRET, forged).status_code == 429
+        # A stolen device cookie allows a few guesses only (its own limit).
+        thief = requests.Session()
+        thief.cookies.update(moderator.cookies)
+        thief.cookies.pop("causerie_admin", None)
         codes = [
-            requests.post(base + "/admin/login", data={"secret": "guess"}).status_code
-            for _ in range(4)
+            _log_in_from(base, "10.0.2.1", "guess", thief).status_code for _ in range(3)
         ]
-        assert codes == [403, 403, 403, 429]
-        # Even the right secret waits: guessing must not go faster.
-        right = requests.post(
+        assert codes == [403, 403, 429]
+        assert _log_in_from(base, "10.0.2.1", SECRET, thief).status_code == 429
+        # Once the failures leave the window, new browsers are answered again.
+        ticks.now += 901
+        assert _log_in_from(base, "10.0.1.2", SECRET).status_code == 303
+
+
+def test_the_cookie_is_secure_when_the_public_site_is_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service speaks http behind a TLS proxy; the site is https."""
+    from webmentions import service as mention_service
+
+    monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
+    settings = {
+        "SITEURL": "https://blog.example",
+        "CAUSERIE_SITE_DIR": str(tmp_path),
+        "WEBMENTIONS": {
+            "database": f"sqlite:///{tmp_path / 'm.sqlite3'}",
+            "service_url": "http://127.0.0.1:8081",
+            "notify": False,
+        },
+    }
+    service = mention_service.make_service(settings)
+    assert service.site_url == "https://blog.example"
+    for base in serve(service):
+        answer = requests.post(
             base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
         )
-        assert right.status_code == 429
+        cookies = answer.raw.headers.getlist("Set-Cookie")
+        assert len(cookies) == 2 and all("Secure" in c for c in cookies), cookies
 
 
 # --- the page ----------------------------------------------------------------

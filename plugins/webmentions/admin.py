@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 COOKIE = "causerie_admin"
 SESSION = dt.timedelta(hours=12)
+#: The trusted-device cookie: this browser logged in before (see .login).
+DEVICE_COOKIE = "causerie_admin_device"
+DEVICE = dt.timedelta(days=365)
 PENDING_SHOWN, DECIDED_SHOWN, FAILED_SHOWN = 100, 20, 20
 EXCERPT = 300
 
@@ -197,14 +200,16 @@ def _redirect(location: str) -> Response:
     return Response("", status=303, headers={"Location": location})
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
+def _page(
+    title: str, body: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     doc = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} — Causerie</title><style>{_STYLE}</style>"
         f"</head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
     )
-    return Response(doc, status=status, mimetype="text/html")
+    return Response(doc, status=status, mimetype="text/html", headers=headers)
 
 
 # --- log in, log out -------------------------------------------------------
@@ -228,36 +233,98 @@ def login_get(service: Service, request: Request) -> Response:
     return _page("Moderation: log in", flash(request.args) + _LOGIN_FORM)
 
 
+def _secure_cookies(service: Service) -> bool:
+    """Cookies only over https when the public address is https: the
+    service's own, or the site's (the service behind a TLS proxy that
+    speaks http to it still has readers on https)."""
+    return any(
+        urlsplit(url or "").scheme == "https"
+        for url in (service.settings.service_url, service.site_url)
+    )
+
+
+def new_device(secret: str, now: dt.datetime) -> str:
+    """A trusted-device token: "expiry.nonce.signature" (see .login)."""
+    expiry = int((now + DEVICE).timestamp())
+    nonce = secrets.token_hex(8)
+    signature = hmac.new(
+        _key(secret, "device"), f"{expiry}|{nonce}".encode(), "sha256"
+    ).hexdigest()
+    return f"{expiry}.{nonce}.{signature}"
+
+
+def valid_device(secret: str, token: str | None, now: dt.datetime) -> str | None:
+    """The device's id (its nonce) if ``token`` is a live device token."""
+    if not token or token.count(".") != 2:
+        return None
+    expiry, nonce, signature = token.split(".")
+    expected = hmac.new(
+        _key(secret, "device"), f"{expiry}|{nonce}".encode(), "sha256"
+    ).hexdigest()
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    return nonce if expiry.isdigit() and int(expiry) > now.timestamp() else None
+
+
 @_guard(session=False)
 def login_post(service: Service, request: Request) -> Response:
     secret = service.admin_secret
-    assert secret
+    assert secret and service.login_throttle
     client = client_of(request)
-    # A dedicated, stricter limiter if the service has one; else the shared one.
-    limiter = service.login_limiter or service.limiter
-    if not limiter.allow(f"admin-login:{client}"):
-        log.warning("admin: too many log-in attempts from %s", client)
-        return text(429, "too many attempts: wait a minute", {"Retry-After": "60"})
     given = request.form.get("secret", "")
-    # Compare digests: equal length, so the time taken tells nothing either.
-    if not hmac.compare_digest(
+    # Compared first, whatever the limits say (issue 13 item 7): they only
+    # decide how a failure is answered, never whether the right secret
+    # counts. Digests: equal length, so the time taken tells nothing.
+    right = hmac.compare_digest(
         hashlib.sha256(given.encode()).digest(),
         hashlib.sha256(secret.encode()).digest(),
-    ):
-        log.warning("admin: wrong secret from %s", client)
+    )
+    now = service.clock()
+    device = valid_device(secret, request.cookies.get(DEVICE_COOKIE), now)
+    answer = service.login_throttle.judge(client, right, device)
+    if answer.refused:
+        # The same answer for the right secret and a wrong one: past the
+        # global cap, a browser that never logged in learns nothing.
+        log.warning("admin: log-in from %s not answered: too many failures", client)
         return _page(
             "Moderation: log in",
-            '<p role="alert">That is not the secret.</p>' + _LOGIN_FORM,
-            403,
+            '<p role="alert">Too many failed log-ins on this site just now: '
+            f"try again in {answer.retry_after} seconds. (A browser that logged "
+            "in here before is let in meanwhile.)</p>" + _LOGIN_FORM,
+            429,
+            {"Retry-After": str(answer.retry_after)},
         )
-    now = service.clock()
+    if not right:
+        log.warning("admin: wrong secret from %s", client)
+        wait = (
+            f" Wait {answer.retry_after} seconds before the next try."
+            if answer.retry_after
+            else ""
+        )
+        return _page(
+            "Moderation: log in",
+            f'<p role="alert">That is not the secret.{wait}</p>' + _LOGIN_FORM,
+            429 if answer.retry_after else 403,
+            {"Retry-After": str(answer.retry_after)} if answer.retry_after else None,
+        )
     response = _redirect("/admin")
+    secure = _secure_cookies(service)
     response.set_cookie(
         COOKIE,
         new_session(secret, now),
         max_age=int(SESSION.total_seconds()),
         path="/admin",
-        secure=urlsplit(service.settings.service_url).scheme == "https",
+        secure=secure,
+        httponly=True,
+        samesite="Strict",
+    )
+    # Renewed at each log-in; only the log-in form reads it.
+    response.set_cookie(
+        DEVICE_COOKIE,
+        new_device(secret, now),
+        max_age=int(DEVICE.total_seconds()),
+        path="/admin/login",
+        secure=secure,
         httponly=True,
         samesite="Strict",
     )

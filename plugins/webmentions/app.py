@@ -25,6 +25,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .groupcommit import GroupCommit
+from .login import LoginThrottle
 from .receive import Accepted, RateLimiter, check_request
 from .settings import WebmentionSettings
 from .store import Store
@@ -99,8 +100,11 @@ class Service:
     snapshot: Snapshot | None = None
     #: Where cached avatars live (deleted with a blocked domain's mentions).
     avatars_dir: Path | None = None
-    #: Login attempts on /admin (default: the shared limiter).
-    login_limiter: RateLimiter | None = None
+    #: Failed log-ins on /admin (see .login); made from the settings if None.
+    login_throttle: LoginThrottle | None = None
+    #: The public site's address (Pelican's SITEURL): the admin's cookies
+    #: are Secure when it or service_url is https (a TLS proxy in front).
+    site_url: str | None = None
     #: What stores the endpoint's mentions (anything with GroupCommit's
     #: ``enqueue``): ``publish mentions serve`` on SQLite gives a
     #: :class:`.writer.WriterClient`; by default, a group commit here.
@@ -109,6 +113,12 @@ class Service:
     def __post_init__(self) -> None:
         if self.snapshot is None:
             self.snapshot = Snapshot(self.store)
+        if self.login_throttle is None:
+            self.login_throttle = LoginThrottle(
+                self.settings.login_address_failures,
+                self.settings.login_global_failures,
+                self.settings.login_window,
+            )
         # No thread of its own: creating it up front costs nothing.
         self._writer = self.writer or GroupCommit(self.store, on_commit=_log_queued)
 

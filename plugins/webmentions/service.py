@@ -87,8 +87,7 @@ def make_service(
         on_approve=approval_hook(cfg, settings),
         clock=store.clock,
         avatars_dir=Path(var_dir(settings)) / "avatars",
-        # Ten wrong passwords in five minutes from one address is enough.
-        login_limiter=RateLimiter(10, window=300),
+        site_url=settings.get("SITEURL") or None,
         writer=writer,
     )
 

@@ -75,6 +75,15 @@ class WebmentionSettings:
     #: send_retry_delay seconds (doubled each time), at most send_max_runs runs.
     send_retry_delay: int = 600
     send_max_runs: int = 6
+    #: Failed /admin log-ins (docs/webmentions.md, "Log-in limits"): after
+    #: login_address_failures failures from one address within login_window
+    #: seconds its further failures wait (429, a doubling Retry-After); past
+    #: login_global_failures failures in all, only browsers that logged in
+    #: before are answered. The right secret is never refused by the
+    #: per-address limit.
+    login_address_failures: int = 5
+    login_global_failures: int = 100
+    login_window: int = 900
 
     def __post_init__(self) -> None:
         if self.moderation not in ("hold", "open"):
@@ -100,6 +109,9 @@ class WebmentionSettings:
             "send_per_host",
             "send_tries",
             "send_max_runs",
+            "login_address_failures",
+            "login_global_failures",
+            "login_window",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
