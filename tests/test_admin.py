@@ -170,7 +170,7 @@ def test_a_wrong_secret_is_refused(admin: Admin) -> None:
         admin.base + "/admin/login", data={"secret": "guess"}, allow_redirects=False
     )
     assert answer.status_code == 403
-    assert "not the secret" in answer.text
+    assert "name and secret do not match" in answer.text
     assert not session.cookies
     assert session.get(admin.base + "/admin", allow_redirects=False).status_code == 303
 
@@ -579,3 +579,118 @@ def test_flash_messages_from_the_query_string_are_escaped(admin: Admin) -> None:
     soup = parse(answer.text)
     assert soup.find_all("script") == []
     assert soup.find(attrs={"role": "status"}).get_text().startswith(SCRIPT)
+
+
+# --- named moderators ----------------------------------------------------------
+
+ALICE, BOB = "alice's long secret", "bob's long secret"
+
+
+def _moderator(admin: Admin, name: str, secret: str) -> requests.Session:
+    session = requests.Session()
+    answer = session.post(
+        admin.base + "/admin/login",
+        data={"name": name, "secret": secret},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return session
+
+
+def test_each_moderator_has_a_secret_and_signs_decisions(admin: Admin) -> None:
+    admin.service.moderators.update({"alice": ALICE, "bob": BOB})
+    first = reply(admin.store, "https://alice.example/1")
+    second = reply(admin.store, "https://b.example/2")
+    reply(admin.store, "https://spam.example/3")
+    for name, secret in [("alice", BOB), ("nobody", ALICE), ("", ALICE)]:
+        answer = requests.post(
+            admin.base + "/admin/login",
+            data={"name": name, "secret": secret},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 403, (name, answer.text)
+    alice = _moderator(admin, "Alice", ALICE)  # names are not case-sensitive
+    assert "Logged in as" in admin.page(alice).text
+    assert admin.submit(alice, f"/admin/mentions/{first}/approve").status_code == 303
+    bob = _moderator(admin, "bob", BOB)
+    assert admin.submit(bob, f"/admin/mentions/{second}/reject").status_code == 303
+    assert admin.submit(bob, "/admin/domains/block", "spam.example").status_code == 303
+    answer = admin.submit(bob, "/admin/domains/unblock", "spam.example")
+    assert answer.status_code == 303
+    assert admin.submit(bob, f"/admin/mentions/{first}/pending").status_code == 303
+    assert admin.store.get(first).decided_by == "bob"  # type: ignore[union-attr]
+    log = [
+        (d["moderator"], d["action"], d["mention_id"] or d["domain"])
+        for d in reversed(admin.store.latest_decisions())
+    ]
+    assert log == [
+        ("alice", "approve", first),
+        ("bob", "reject", second),
+        ("bob", "block", "spam.example"),
+        ("bob", "unblock", "spam.example"),
+        ("bob", "undo", first),
+    ]
+    page = admin.page(alice)
+    moderators_log = page.find("h2", string="Moderators’ log").find_parent("section")
+    cells = [td.text for td in moderators_log.find_all("td")]
+    assert "alice" in cells and "bob" in cells and "approve" in cells
+
+
+def test_a_session_is_its_moderators_own(admin: Admin) -> None:
+    admin.service.moderators.update({"alice": ALICE, "bob": BOB})
+    alice = _moderator(admin, "alice", ALICE)
+    bob = _moderator(admin, "bob", BOB)
+    # A session cookie renamed to another moderator is not theirs.
+    token = alice.cookies["causerie_admin"]
+    expiry, _name, nonce, signature = token.split(".")
+    forged = requests.Session()
+    forged.cookies.set("causerie_admin", f"{expiry}.bob.{nonce}.{signature}")
+    assert forged.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+    # A new secret for Alice ends her sessions, not Bob's.
+    admin.service.moderators["alice"] = "alice's new secret"
+    assert alice.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+    assert bob.get(admin.base + "/admin", allow_redirects=False).status_code == 200
+
+
+def test_moderators_come_from_settings_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from causerie_settings import SettingsError
+    from webmentions.settings import moderator_secrets
+
+    monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
+    monkeypatch.setenv("CAUSERIE_MODERATOR_MARIE_CLAIRE_SECRET", ALICE)
+    monkeypatch.delenv("CAUSERIE_MODERATOR_BOB_SECRET", raising=False)
+    cfg = WebmentionSettings(moderators=("marie-claire", "bob"))
+    # Bob has no secret yet: he cannot log in (and the log says what to set).
+    assert moderator_secrets(cfg) == {"admin": SECRET, "marie-claire": ALICE}
+    for bad in ("Alice", "a b", "admin", "-x", "x" * 33):
+        with pytest.raises(SettingsError, match="moderators"):
+            WebmentionSettings(moderators=(bad,))
+
+
+def test_mentions_list_says_who_decided(tmp_path: Path) -> None:
+    from conftest import run_publish
+    from receiver_kit import POST as SITE_POST
+    from receiver_kit import write_site
+
+    settings = write_site(tmp_path)
+    (tmp_path / "var").mkdir()
+    store = Store.open(f"sqlite:///{tmp_path / 'var' / 'mentions.sqlite3'}")
+    store.replace_targets("http://blog.test", [Target(SITE_POST, "Nos clients")])
+    values = {"kind": "reply", "author_name": "Alice", "content_text": "Bravo"}
+    first = store.add_verified(
+        "https://a.example/1", SITE_POST, model.WEBMENTION, values
+    )
+    second = store.add_verified(
+        "https://b.example/2", SITE_POST, model.WEBMENTION, values
+    )
+    store.moderate(first, model.APPROVED, by="alice")
+    done = run_publish(
+        "--settings", str(settings), "mentions", "reject", str(second), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    listed = run_publish("--settings", str(settings), "mentions", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "approved by alice" in listed.stdout
+    assert "rejected by " in listed.stdout and "(command line)" in listed.stdout

@@ -33,7 +33,7 @@ from . import model
 from .app import Service, client_of, text
 from .avatars import remove_avatars
 from .model import Mention, domain_of
-from .schema import domains, mentions, targets
+from .schema import mentions, targets
 
 log = logging.getLogger(__name__)
 
@@ -105,29 +105,70 @@ def _key(secret: str, purpose: str) -> bytes:
     ).digest()
 
 
-def _sign(secret: str, payload: str) -> str:
-    return hmac.new(_key(secret, "session"), payload.encode(), "sha256").hexdigest()
+def _sign(secret: str, purpose: str, payload: str) -> str:
+    return hmac.new(_key(secret, purpose), payload.encode(), "sha256").hexdigest()
 
 
-def new_session(secret: str, now: dt.datetime) -> str:
-    """A session token: "expiry.nonce.signature" (the nonce tells sessions apart)."""
-    expiry = int((now + SESSION).timestamp())
+def _token(
+    secret: str, purpose: str, name: str, lifetime: dt.timedelta, now: dt.datetime
+) -> str:
+    """A signed token "expiry.name.nonce.signature" for moderator ``name``,
+    signed with their own secret (changing it ends their sessions only)."""
+    expiry = int((now + lifetime).timestamp())
     nonce = secrets.token_hex(8)
-    return f"{expiry}.{nonce}.{_sign(secret, f'admin|{expiry}|{nonce}')}"
+    return (
+        f"{expiry}.{name}.{nonce}.{_sign(secret, purpose, f'{name}|{expiry}|{nonce}')}"
+    )
 
 
-def valid_session(secret: str, token: str | None, now: dt.datetime) -> bool:
-    if not token or token.count(".") != 2:
-        return False
-    expiry, nonce, signature = token.split(".")
+def _check(
+    moderators: dict[str, str], purpose: str, token: str | None, now: dt.datetime
+) -> tuple[str, str] | None:
+    """(name, nonce) of a live, well-signed token, else None."""
+    if not token or token.count(".") != 3:
+        return None
+    expiry, name, nonce, signature = token.split(".")
+    secret = moderators.get(name)
+    if secret is None:
+        return None
     # Bytes: compare_digest refuses str with non-ASCII (a forged cookie's).
-    expected = _sign(secret, f"admin|{expiry}|{nonce}").encode()
+    expected = _sign(secret, purpose, f"{name}|{expiry}|{nonce}").encode()
     if not hmac.compare_digest(signature.encode(), expected):
-        return False
+        return None
+    if not (expiry.isdigit() and int(expiry) > now.timestamp()):
+        return None
+    return name, nonce
+
+
+def new_session(name: str, secret: str, now: dt.datetime) -> str:
+    """A session token of moderator ``name`` (the nonce tells sessions apart)."""
+    return _token(secret, "session", name, SESSION, now)
+
+
+def valid_session(
+    moderators: dict[str, str], token: str | None, now: dt.datetime
+) -> str | None:
+    """The moderator whose live session ``token`` is, else None."""
+    checked = _check(moderators, "session", token, now)
+    if checked is None:
+        return None
     with _revoked_lock:
         if token in _revoked:
-            return False
-    return expiry.isdigit() and int(expiry) > now.timestamp()
+            return None
+    return checked[0]
+
+
+def new_device(name: str, secret: str, now: dt.datetime) -> str:
+    """A trusted-device token: this browser logged in as ``name`` (see .login)."""
+    return _token(secret, "device", name, DEVICE, now)
+
+
+def valid_device(
+    moderators: dict[str, str], name: str, token: str | None, now: dt.datetime
+) -> str | None:
+    """The device's id if ``token`` is a live device token of ``name``."""
+    checked = _check(moderators, "device", token, now)
+    return checked[1] if checked and checked[0] == name else None
 
 
 def csrf_token(secret: str, session: str) -> str:
@@ -149,13 +190,26 @@ def _origin(url: str) -> str:
 # --- the guard every /admin handler goes through --------------------------
 
 
+#: Where the guard leaves the logged-in moderator's name for the handlers.
+_MODERATOR = "causerie.moderator"
+
+
+def moderator(request: Request) -> str:
+    """The name of the moderator making this (guarded) request."""
+    return str(request.environ[_MODERATOR])
+
+
 def _refusal(service: Service, request: Request, session: bool) -> Response | None:
-    """Why this request may not go on, if it may not: no secret (503), a POST
-    from another origin (403), no valid session (to the login form), a POST
-    without this session's CSRF token (403)."""
-    secret, post = service.admin_secret, request.method == "POST"
-    if not secret:
-        return text(503, "set CAUSERIE_ADMIN_SECRET to use the moderation pages")
+    """Why this request may not go on, if it may not: no moderator (503), a
+    POST from another origin (403), no valid session (to the login form), a
+    POST without this session's CSRF token (403)."""
+    post = request.method == "POST"
+    if not service.moderators:
+        return text(
+            503,
+            "set CAUSERIE_ADMIN_SECRET (or WEBMENTIONS['moderators'] and their "
+            "CAUSERIE_MODERATOR_<NAME>_SECRET) to use the moderation pages",
+        )
     origin = request.headers.get("Origin")
     if post and origin and origin.lower() != _origin(service.settings.service_url):
         log.warning("admin: POST from foreign origin %r refused", origin)
@@ -167,11 +221,13 @@ def _refusal(service: Service, request: Request, session: bool) -> Response | No
     if not session:
         return None
     token = request.cookies.get(COOKIE)
-    if token is None or not valid_session(secret, token, service.clock()):
+    name = valid_session(service.moderators, token, service.clock())
+    if token is None or name is None:
         return _redirect("/admin/login")
+    request.environ[_MODERATOR] = name
     given = request.form.get("csrf", "")
     if post and not hmac.compare_digest(
-        given.encode(), csrf_token(secret, token).encode()
+        given.encode(), csrf_token(service.moderators[name], token).encode()
     ):
         log.warning("admin: POST %s without a valid CSRF token", request.path)
         return text(403, "refused: missing or invalid form token; reload /admin")
@@ -216,19 +272,22 @@ def _page(
 
 _LOGIN_FORM = (
     '<form method="post" action="/admin/login">'
-    '<p><label for="secret">Moderators’ secret</label><br>'
+    '<p><label for="name">Your moderator name</label><br>'
+    '<input type="text" id="name" name="name" required autocomplete="username" '
+    'autocapitalize="none" spellcheck="false" maxlength="32" autofocus></p>'
+    '<p><label for="secret">Your secret</label><br>'
     '<input type="password" id="secret" name="secret" required '
-    'autocomplete="current-password" autofocus></p>'
+    'autocomplete="current-password"></p>'
     '<p><button type="submit">Log in</button></p></form>'
 )
+#: What an unknown name's attempt is compared with: as long as a real
+#: comparison, so the time taken does not tell which names exist.
+_NOBODY = secrets.token_hex(32)
 
 
 @_guard(session=False)
 def login_get(service: Service, request: Request) -> Response:
-    assert service.admin_secret
-    if valid_session(
-        service.admin_secret, request.cookies.get(COOKIE), service.clock()
-    ):
+    if valid_session(service.moderators, request.cookies.get(COOKIE), service.clock()):
         return _redirect("/admin")
     return _page("Moderation: log in", flash(request.args) + _LOGIN_FORM)
 
@@ -243,44 +302,30 @@ def _secure_cookies(service: Service) -> bool:
     )
 
 
-def new_device(secret: str, now: dt.datetime) -> str:
-    """A trusted-device token: "expiry.nonce.signature" (see .login)."""
-    expiry = int((now + DEVICE).timestamp())
-    nonce = secrets.token_hex(8)
-    signature = hmac.new(
-        _key(secret, "device"), f"{expiry}|{nonce}".encode(), "sha256"
-    ).hexdigest()
-    return f"{expiry}.{nonce}.{signature}"
-
-
-def valid_device(secret: str, token: str | None, now: dt.datetime) -> str | None:
-    """The device's id (its nonce) if ``token`` is a live device token."""
-    if not token or token.count(".") != 2:
-        return None
-    expiry, nonce, signature = token.split(".")
-    expected = hmac.new(
-        _key(secret, "device"), f"{expiry}|{nonce}".encode(), "sha256"
-    ).hexdigest()
-    if not hmac.compare_digest(signature.encode(), expected.encode()):
-        return None
-    return nonce if expiry.isdigit() and int(expiry) > now.timestamp() else None
-
-
 @_guard(session=False)
 def login_post(service: Service, request: Request) -> Response:
-    secret = service.admin_secret
-    assert secret and service.login_throttle
+    assert service.login_throttle
     client = client_of(request)
+    # A single moderator ("admin" only) may leave the name out (scripts
+    # written for the one shared secret keep working).
+    only = next(iter(service.moderators)) if len(service.moderators) == 1 else None
+    name = (request.form.get("name") or only or "").strip().lower()
     given = request.form.get("secret", "")
+    secret = service.moderators.get(name)
     # Compared first, whatever the limits say (issue 13 item 7): they only
     # decide how a failure is answered, never whether the right secret
     # counts. Digests: equal length, so the time taken tells nothing.
-    right = hmac.compare_digest(
-        hashlib.sha256(given.encode()).digest(),
-        hashlib.sha256(secret.encode()).digest(),
+    right = (
+        hmac.compare_digest(
+            hashlib.sha256(given.encode()).digest(),
+            hashlib.sha256((secret or _NOBODY).encode()).digest(),
+        )
+        and secret is not None
     )
     now = service.clock()
-    device = valid_device(secret, request.cookies.get(DEVICE_COOKIE), now)
+    device = valid_device(
+        service.moderators, name, request.cookies.get(DEVICE_COOKIE), now
+    )
     answer = service.login_throttle.judge(client, right, device)
     if answer.refused:
         # The same answer for the right secret and a wrong one: past the
@@ -294,8 +339,8 @@ def login_post(service: Service, request: Request) -> Response:
             429,
             {"Retry-After": str(answer.retry_after)},
         )
-    if not right:
-        log.warning("admin: wrong secret from %s", client)
+    if not right or secret is None:
+        log.warning("admin: wrong name or secret from %s", client)
         wait = (
             f" Wait {answer.retry_after} seconds before the next try."
             if answer.retry_after
@@ -303,7 +348,8 @@ def login_post(service: Service, request: Request) -> Response:
         )
         return _page(
             "Moderation: log in",
-            f'<p role="alert">That is not the secret.{wait}</p>' + _LOGIN_FORM,
+            f'<p role="alert">That name and secret do not match.{wait}</p>'
+            + _LOGIN_FORM,
             429 if answer.retry_after else 403,
             {"Retry-After": str(answer.retry_after)} if answer.retry_after else None,
         )
@@ -311,7 +357,7 @@ def login_post(service: Service, request: Request) -> Response:
     secure = _secure_cookies(service)
     response.set_cookie(
         COOKIE,
-        new_session(secret, now),
+        new_session(name, secret, now),
         max_age=int(SESSION.total_seconds()),
         path="/admin",
         secure=secure,
@@ -321,14 +367,14 @@ def login_post(service: Service, request: Request) -> Response:
     # Renewed at each log-in; only the log-in form reads it.
     response.set_cookie(
         DEVICE_COOKIE,
-        new_device(secret, now),
+        new_device(name, secret, now),
         max_age=int(DEVICE.total_seconds()),
         path="/admin/login",
         secure=secure,
         httponly=True,
         samesite="Strict",
     )
-    log.info("admin: moderator logged in from %s", client)
+    log.info("admin: moderator %s logged in from %s", name, client)
     return response
 
 
@@ -366,9 +412,12 @@ def mention_post(
 ) -> Response:
     state = _STATES[action]
     before = service.store.get(mention_id)
-    if before is None or not service.store.moderate(mention_id, state):
+    who = moderator(request)
+    if before is None or not service.store.moderate(mention_id, state, by=who):
         return _back("missing", id=mention_id)
-    log.info("admin: mention %s %s (was %s)", mention_id, state, before.moderation)
+    log.info(
+        "admin: mention %s %s by %s (was %s)", mention_id, state, who, before.moderation
+    )
     # Rebuild when what the site shows changes: shown now, or no longer shown.
     if before.visible != (
         before.verification == model.VERIFIED and state == model.APPROVED
@@ -393,22 +442,28 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
     domain = _domain(request)
     if domain is None:
         return text(400, "give a domain name such as alice.example")
+    who = moderator(request)
     if action == "unblock":
         # Forget the block only (an allow is left alone); what it deleted is gone.
         if service.store.domain_policy(domain) == "block":
-            service.store.set_domain_policy(domain, None)
+            service.store.set_domain_policy(domain, None, by=who)
             service.policies_changed()
-            log.info("admin: %s unblocked", domain)
+            log.info("admin: %s unblocked by %s", domain, who)
         return _back("unblocked", domain=domain)
     if action == "allow":
-        approved = service.store.approve_domain(domain)
+        approved = service.store.approve_domain(domain, by=who)
         service.policies_changed()
-        log.info("admin: %s always allowed; %s mention(s) approved", domain, approved)
+        log.info(
+            "admin: %s always allowed by %s; %s mention(s) approved",
+            domain,
+            who,
+            approved,
+        )
         if approved:
             _changed_site(service)
         return _back("allowed", domain=domain, n=approved)
     shown = count_visible(service.store.engine, domain)
-    removed = service.store.block_domain(domain)
+    removed = service.store.block_domain(domain, by=who)
     service.policies_changed()
     if service.avatars_dir is not None:
         remove_avatars(service.avatars_dir, removed)
@@ -418,7 +473,7 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
             len(removed),
             domain,
         )
-    log.info("admin: %s blocked", domain)
+    log.info("admin: %s blocked by %s", domain, who)
     if shown:
         _changed_site(service)
     return _back("blocked", domain=domain)
@@ -472,18 +527,6 @@ class Dashboard:
 
     def title(self, mention: Mention) -> str:
         return self.titles.get(mention.target, mention.target)
-
-
-def blocked_domains(engine: sa.Engine, limit: int = 200) -> list[str]:
-    """The blocked domains, most recently blocked first (bounded)."""
-    query = (
-        sa.select(domains.c.domain)
-        .where(domains.c.policy == "block")
-        .order_by(domains.c.updated_at.desc(), domains.c.domain)
-        .limit(limit)
-    )
-    with engine.connect() as conn:
-        return [str(d) for d in conn.execute(query).scalars()]
 
 
 def count_visible(engine: sa.Engine, domain: str) -> int:
@@ -583,7 +626,16 @@ def _decided_row(m: Mention, title: str, csrf: str) -> str:
     undo = _button(f"/admin/mentions/{m.id}/pending", "Undo", csrf, f"d{m.id}")
     return (
         f'<tr><td id="d{m.id}">{e(m.moderation)}: {e(m.kind)} #{m.id} by {who}</td>'
-        f"<td>{_link(m.target, title)}</td><td>{_when(m.updated_at)}</td><td>{undo}</td></tr>"
+        f"<td>{_link(m.target, title)}</td><td>{e(m.decided_by or 'the policy')}</td>"
+        f"<td>{_when(m.updated_at)}</td><td>{undo}</td></tr>"
+    )
+
+
+def _decision_row(d: dict[str, Any]) -> str:
+    about = f"mention #{d['mention_id']}" if d["mention_id"] else e(d["domain"] or "")
+    return (
+        f"<tr><td>{_when(d['at'])}</td><td>{e(d['moderator'])}</td>"
+        f"<td>{e(d['action'])}</td><td>{about}</td></tr>"
     )
 
 
@@ -614,8 +666,8 @@ def flash(args: Any) -> str:
 
 @_guard()
 def dashboard(service: Service, request: Request) -> Response:
-    assert service.admin_secret
-    csrf = csrf_token(service.admin_secret, request.cookies[COOKIE])
+    who = moderator(request)
+    csrf = csrf_token(service.moderators[who], request.cookies[COOKIE])
     data = Dashboard.read(service.store.engine)
     pending = "".join(_pending_item(m, data.title(m), csrf) for m in data.pending)
     if data.waiting > PENDING_SHOWN:
@@ -623,21 +675,32 @@ def dashboard(service: Service, request: Request) -> Response:
     decided = [_decided_row(m, data.title(m), csrf) for m in data.decided]
     failed = [_failed_row(m, data.title(m)) for m in data.failed]
     blocked = [
-        f'<tr><td id="b{n}">{e(domain)}</td><td>'
-        + _button("/admin/domains/unblock", "Unblock", csrf, f"b{n}", domain)
+        f'<tr><td id="b{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td><td>'
+        + _button("/admin/domains/unblock", "Unblock", csrf, f"b{n}", row["domain"])
         + "</td></tr>"
-        for n, domain in enumerate(blocked_domains(service.store.engine))
+        for n, row in enumerate(service.store.domain_list("block"))
     ]
+    log_rows = [_decision_row(d) for d in service.store.latest_decisions(20)]
     sections = [
         (
             f"Waiting for moderation ({data.waiting})",
             f"<ol>{pending}</ol>" if pending else "<p>Nothing is waiting.</p>",
         ),
-        ("Last decisions", _table(["Decision", "Post", "When", "Undo"], decided)),
+        (
+            "Last decisions",
+            _table(["Decision", "Post", "By", "When", "Undo"], decided),
+        ),
         ("Failed verifications", _table(["Source", "Post", "Reason", "When"], failed)),
-        ("Blocked domains", _table(["Domain", "Unblock"], blocked)),
+        ("Blocked domains", _table(["Domain", "Blocked by", "Unblock"], blocked)),
+        (
+            "Moderators’ log",
+            _table(["When", "Moderator", "Decision", "About"], log_rows),
+        ),
     ]
-    body = flash(request.args) + f"<p>{_button('/admin/logout', 'Log out', csrf)}</p>"
+    body = flash(request.args) + (
+        f"<p>Logged in as <strong>{e(who)}</strong>. "
+        f"{_button('/admin/logout', 'Log out', csrf)}</p>"
+    )
     for n, (heading, content) in enumerate(sections):
         body += f'<section aria-labelledby="h{n}"><h2 id="h{n}">{heading}</h2>{content}</section>'
     return _page("Moderation", body)

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request, Response
 from .groupcommit import GroupCommit
 from .login import LoginThrottle
 from .receive import Accepted, RateLimiter, check_request
-from .settings import WebmentionSettings
+from .settings import ADMIN_NAME, WebmentionSettings
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class Service:
     store: Store
     settings: WebmentionSettings
     limiter: RateLimiter
+    #: The one shared secret of older set-ups: the moderator "admin".
     admin_secret: str | None = None
     notify: Notifier | None = None
     on_approve: Callable[[], None] | None = None
@@ -109,8 +110,12 @@ class Service:
     #: ``enqueue``): ``publish mentions serve`` on SQLite gives a
     #: :class:`.writer.WriterClient`; by default, a group commit here.
     writer: Any = None
+    #: Moderator name -> secret (see settings.moderator_secrets).
+    moderators: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.admin_secret and ADMIN_NAME not in self.moderators:
+            self.moderators = {ADMIN_NAME: self.admin_secret, **self.moderators}
         if self.snapshot is None:
             self.snapshot = Snapshot(self.store)
         if self.login_throttle is None:

@@ -49,6 +49,8 @@ class Mention:
     attempts: int = 0
     received_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    #: The moderator who last set ``moderation`` (None: the policy did).
+    decided_by: str | None = None
 
     @property
     def source_domain(self) -> str:
