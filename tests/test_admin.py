@@ -641,7 +641,7 @@ def test_a_session_is_its_moderators_own(admin: Admin) -> None:
     alice = _moderator(admin, "alice", ALICE)
     bob = _moderator(admin, "bob", BOB)
     # A session cookie renamed to another moderator is not theirs.
-    token = alice.cookies["causerie_admin"]
+    token = str(alice.cookies["causerie_admin"])
     expiry, _name, nonce, signature = token.split(".")
     forged = requests.Session()
     forged.cookies.set("causerie_admin", f"{expiry}.bob.{nonce}.{signature}")
