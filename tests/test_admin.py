@@ -694,3 +694,112 @@ def test_mentions_list_says_who_decided(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert "approved by alice" in listed.stdout
     assert "rejected by " in listed.stdout and "(command line)" in listed.stdout
+
+
+# --- a page a community manager lives in --------------------------------------
+
+
+def test_every_item_names_its_author(admin: Admin) -> None:
+    named = reply(admin.store, "https://alice.example/1")
+    plain = reply(
+        admin.store,
+        "https://www.bob.example/links",
+        kind="mention",
+        author_name=None,
+        author_url=None,
+    )
+    anonymous = admin.store.add_verified(
+        "urn:causerie:form:1",
+        POST,
+        model.FORM,
+        {"kind": "reply", "content_text": "Merci"},
+    )
+    page = admin.page(admin.login())
+    heads = {h["id"]: " ".join(h.text.split()) for h in page.find_all("h3")}
+    assert heads[f"m{named}"] == f"reply #{named} by Alice (alice.example)"
+    assert heads[f"m{plain}"] == f"mention #{plain} by bob.example"
+    assert heads[f"m{anonymous}"] == f"reply #{anonymous} by an anonymous reader"
+    assert "someone" not in page.text
+
+
+def test_an_approved_mention_is_rejected_in_one_step(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/1")
+    session = admin.login()
+    admin.submit(session, f"/admin/mentions/{mention_id}/approve")
+    rebuilds = len(admin.rebuilds)
+    answer = admin.submit(session, f"/admin/mentions/{mention_id}/reject")
+    assert answer.status_code == 303
+    assert admin.store.get(mention_id).moderation == model.REJECTED  # type: ignore[union-attr]
+    assert len(admin.rebuilds) == rebuilds + 1  # it was shown: the site changes
+    # And a rejected one is approved in one step too.
+    admin.submit(session, f"/admin/mentions/{mention_id}/approve")
+    assert admin.store.get(mention_id).moderation == model.APPROVED  # type: ignore[union-attr]
+
+
+def test_allowed_domains_are_listed_and_can_stop_being_allowed(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/1")
+    session = admin.login()
+    admin.submit(session, "/admin/domains/allow", "alice.example")
+    section = admin.page(session).find("h2", string="Always allowed domains")
+    row = section.find_parent("section").find("tbody").find("tr")
+    assert "alice.example" in row.text and "admin" in row.text
+    answer = admin.submit(session, "/admin/domains/unallow", "alice.example")
+    assert "unallowed" in answer.headers["Location"]
+    assert admin.store.domain_policy("alice.example") is None
+    # What the allow approved stays approved.
+    assert admin.store.get(mention_id).moderation == model.APPROVED  # type: ignore[union-attr]
+    page = parse(session.get(admin.base + answer.headers["Location"]).text)
+    assert "Stop allowing" not in page.text
+    assert "alice.example is no longer always allowed" in page.text
+
+
+def _waiting(store: Store, count: int) -> None:
+    """``count`` waiting mentions, in bulk; seven share each second, so page
+    boundaries fall inside a run of equal timestamps."""
+    from webmentions.schema import mentions
+
+    rows = [
+        {
+            "source": f"https://s{n}.example/r",
+            "target": POST,
+            "source_domain": f"s{n}.example",
+            "origin": model.WEBMENTION,
+            "verification": model.VERIFIED,
+            "moderation": model.PENDING,
+            "kind": "reply",
+            "author_name": f"Reader {n}",
+            "received_at": T0 + dt.timedelta(seconds=n // 7),
+            "updated_at": T0,
+        }
+        for n in range(count)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(mentions.insert(), rows)
+
+
+def _listed(page: Any) -> list[int]:
+    return [int(h["id"][1:]) for h in page.find_all("h3")]
+
+
+def test_ten_thousand_waiting_mentions_are_paged(admin: Admin) -> None:
+    _waiting(admin.store, 10_000)
+    session = admin.login()
+    first = admin.page(session)
+    assert "Waiting for moderation (10000)" in first.text
+    assert "Showing 1–50 of 10000" in first.text
+    # Newest first: ids 10000, 9999, … (ties on the time broken by id).
+    assert _listed(first) == list(range(10_000, 9_950, -1))
+    older = first.find("a", string="Older")["href"]
+    second = parse(session.get(admin.base + older).text)
+    assert "Showing 51–100 of 10000" in second.text
+    assert _listed(second) == list(range(9_950, 9_900, -1))
+    oldest = parse(session.get(admin.base + "/admin?page=oldest").text)
+    assert "Showing 9951–10000 of 10000" in oldest.text
+    assert _listed(oldest) == list(range(50, 0, -1))
+    assert oldest.find("a", string="Older") is None
+    assert oldest.find("a", string="Newest") is not None
+    # A cursor from the query string is anyone's: a bad one is page 1.
+    for bad in ["x", "1.", "9" * 30 + ".1", "-5.3"]:
+        answer = session.get(admin.base + "/admin", params={"older": bad})
+        assert answer.status_code == 200
+        assert _listed(parse(answer.text))[0] == 10_000

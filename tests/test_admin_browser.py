@@ -63,6 +63,24 @@ def _axe(driver: Any, source: str) -> None:
     assert not result, f"axe on {driver.current_url}: {result}"
 
 
+def _replaced(driver: Any, element: Any) -> None:
+    """Wait until the page holding ``element`` is replaced by the answer to
+    its form, and that answer has loaded."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    def gone(_driver: Any) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # stale, or "does not belong to the document"
+            return True
+        return False
+
+    wait = WebDriverWait(driver, 20)
+    wait.until(gone)
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def _click(
     driver: Any,
     label: str,
@@ -74,27 +92,20 @@ def _click(
     xpath = f"//button[normalize-space()={label!r}]"
     if about:
         xpath = f"//button[normalize-space()={label!r} and @aria-describedby={about!r}]"
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.wait import WebDriverWait
-
     button = driver.find_element(By.XPATH, xpath)
     button.click()
-    # Each button posts a form: wait until its page is replaced.
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(button))
+    _replaced(driver, button)
 
 
 def _log_in(driver: Any, name: str, secret: str) -> None:
     """Fill the log-in form as a person does: type, then Enter."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.wait import WebDriverWait
 
     field = driver.find_element(By.ID, "name")
     field.send_keys(name)
     driver.find_element(By.ID, "secret").send_keys(secret + Keys.ENTER)
-    # Enter starts the form's navigation; wait until this page is gone.
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(field))
+    _replaced(driver, field)
 
 
 def _status(driver: Any) -> str:
@@ -196,3 +207,77 @@ def test_two_moderators_each_see_who_decided(
     assert any("alice" in r and "approve" in r and "mention #1" in r for r in rows), (
         rows
     )
+
+
+def test_every_admin_page_passes_axe_and_works_from_the_keyboard(
+    driver: Any,
+    axe_source: str,
+    receiver: tuple[Receiver, Store],
+) -> None:
+    import datetime as dt
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from webmentions.schema import mentions
+
+    server, store = receiver
+    t0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    with store.engine.begin() as conn:  # enough waiting ones for three pages
+        conn.execute(
+            mentions.insert(),
+            [
+                {
+                    "source": f"https://r{n}.example/p",
+                    "target": POST,
+                    "source_domain": f"r{n}.example",
+                    "origin": model.WEBMENTION,
+                    "verification": model.VERIFIED,
+                    "moderation": model.PENDING,
+                    "kind": "mention",
+                    "received_at": t0 + dt.timedelta(minutes=n),
+                    "updated_at": t0,
+                }
+                for n in range(120)
+            ],
+        )
+    driver.delete_all_cookies()
+    driver.get(server.url + "/admin/login")
+    _log_in(driver, "alice", "not her secret")
+    assert "do not match" in driver.find_element(By.TAG_NAME, "body").text
+    _axe(driver, axe_source)  # the refusal page
+    _log_in(driver, "alice", ALICE)
+    _axe(driver, axe_source)
+    _click(driver, "Approve", "m1")
+    _axe(driver, axe_source)  # with a message, a decision and the log
+    for label in ("Older", "Oldest", "Newest"):
+        link = driver.find_element(By.LINK_TEXT, label)
+        link.click()
+        _replaced(driver, link)
+        assert "Showing" in driver.find_element(By.TAG_NAME, "body").text
+        _axe(driver, axe_source)
+
+    # The keyboard alone: Tab through the page to "Reject" for mention 2.
+    driver.get(server.url + "/admin")  # mention 2 is among the newest
+    body = driver.find_element(By.TAG_NAME, "body")
+    for _ in range(200):
+        body = driver.switch_to.active_element
+        if (
+            body.tag_name == "button"
+            and body.text == "Reject"
+            and body.get_attribute("aria-describedby") == "m2"
+        ):
+            break
+        body.send_keys(Keys.TAB)
+    else:
+        raise AssertionError("Tab never reached Reject for mention 2")
+    outline = driver.execute_script(
+        "return getComputedStyle(arguments[0]).outlineStyle", body
+    )
+    assert outline != "none", "the focused button shows no focus ring"
+    body.send_keys(Keys.ENTER)
+    _replaced(driver, body)
+    assert "Mention 2 rejected." in _status(driver)
+    assert store.get(2).moderation == model.REJECTED  # type: ignore[union-attr]
+    _click(driver, "Log out")
+    _axe(driver, axe_source)

@@ -42,7 +42,7 @@ SESSION = dt.timedelta(hours=12)
 #: The trusted-device cookie: this browser logged in before (see .login).
 DEVICE_COOKIE = "causerie_admin_device"
 DEVICE = dt.timedelta(days=365)
-PENDING_SHOWN, DECIDED_SHOWN, FAILED_SHOWN = 100, 20, 20
+PENDING_SHOWN, DECIDED_SHOWN, FAILED_SHOWN = 50, 20, 20
 EXCERPT = 300
 
 Handler = Callable[..., Response]
@@ -52,7 +52,14 @@ _STYLE = (
     "padding:0 1rem;color:#1f1a17;background:#fffdf9}a{color:#8a3b12}"
     "article{border-top:1px solid #d8cfc6;padding:.5rem 0}"
     "blockquote{margin:.5rem 0;padding-left:1rem;border-left:3px solid #d8cfc6}"
-    "form.inline{display:inline}button{margin:.2rem .3rem .2rem 0}"
+    "form.inline{display:inline}"
+    "button{margin:.2rem .3rem .2rem 0;font:inherit;padding:.35rem .8rem;"
+    "border:1px solid #8a3b12;border-radius:.3rem;background:#fff;color:#8a3b12;"
+    "cursor:pointer}button:hover{background:#f6e7dc}"
+    "button.primary{background:#8a3b12;color:#fff}button.primary:hover{background:#6d2e0e}"
+    "input{font:inherit;padding:.3rem;border:1px solid #6b625b;border-radius:.3rem}"
+    ":focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}"
+    "nav.pages a{margin-right:1rem}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;"
     "padding:.3rem;border-bottom:1px solid #eee;vertical-align:top}"
     "[role=status]{background:#eef6e9;padding:.5rem}"
@@ -84,6 +91,7 @@ FLASH = {
     "allowed": "{domain} is always allowed now; {n} pending mention(s) approved.",
     "blocked": "{domain} is blocked; its mentions were deleted.",
     "unblocked": "{domain} is no longer blocked (its deleted mentions stay deleted).",
+    "unallowed": "{domain} is no longer always allowed (its approved mentions stay approved).",
     "missing": "There is no mention {id}.",
     "loggedout": "Logged out.",
 }
@@ -443,6 +451,14 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
     if domain is None:
         return text(400, "give a domain name such as alice.example")
     who = moderator(request)
+    if action == "unallow":
+        # Forget the allow only; what it approved stays approved (one click
+        # each on "Reject" below, if some should go).
+        if service.store.domain_policy(domain) == "allow":
+            service.store.set_domain_policy(domain, None, by=who)
+            service.policies_changed()
+            log.info("admin: %s no longer always allowed, by %s", domain, who)
+        return _back("unallowed", domain=domain)
     if action == "unblock":
         # Forget the block only (an allow is left alone); what it deleted is gone.
         if service.store.domain_policy(domain) == "block":
@@ -498,9 +514,16 @@ class Dashboard:
     decided: list[Mention]
     failed: list[Mention]
     titles: dict[str, str]
+    #: How many waiting mentions are newer than this page's first one.
+    newer: int = 0
+    #: The cursor of the next (older) page, if there is one.
+    older: str | None = None
 
     @classmethod
-    def read(cls, engine: sa.Engine) -> Dashboard:
+    def read(cls, engine: sa.Engine, page: str | None = None) -> Dashboard:
+        """``page``: a cursor (:func:`cursor`) for the waiting mentions older
+        than it, or "oldest" for the oldest page; None: the newest."""
+
         def latest(where: Any, order: Any, limit: int) -> list[Mention]:
             query = sa.select(mentions).where(where).order_by(*order).limit(limit)
             rows = conn.execute(query).mappings()
@@ -509,7 +532,32 @@ class Dashboard:
         with engine.connect() as conn:
             waiting = conn.execute(sa.select(sa.func.count()).where(_WAITING)).scalar()
             newest = (mentions.c.received_at.desc(), mentions.c.id.desc())
-            pending = latest(_WAITING, newest, PENDING_SHOWN)
+            # Keyset pagination, not OFFSET: each page is one index range
+            # read (mentions_waiting), as fast on page 200 as on page 1.
+            if page == "oldest":
+                oldest = (mentions.c.received_at.asc(), mentions.c.id.asc())
+                pending = latest(_WAITING, oldest, PENDING_SHOWN)[::-1]
+            else:
+                after = parse_cursor(page)
+                where = _WAITING if after is None else sa.and_(_WAITING, _older(*after))
+                pending = latest(where, newest, PENDING_SHOWN + 1)
+            older = None
+            if len(pending) > PENDING_SHOWN:
+                pending = pending[:PENDING_SHOWN]
+                older = cursor(pending[-1])
+            newer = 0
+            if pending and (page is not None):
+                first = pending[0]
+                assert first.received_at is not None
+                newer_than = sa.not_(_older(first.received_at, first.id))
+                newer = int(
+                    conn.execute(
+                        sa.select(sa.func.count()).where(
+                            _WAITING, newer_than, mentions.c.id != first.id
+                        )
+                    ).scalar()
+                    or 0
+                )
             decided = latest(
                 mentions.c.moderation.in_([model.APPROVED, model.REJECTED]),
                 _LATEST,
@@ -523,10 +571,43 @@ class Dashboard:
                 targets.c.url.in_(urls)
             )
             titles = {url: title for url, title in conn.execute(query)} if urls else {}
-        return cls(int(waiting or 0), pending, decided, failed, titles)
+        return cls(int(waiting or 0), pending, decided, failed, titles, newer, older)
 
     def title(self, mention: Mention) -> str:
         return self.titles.get(mention.target, mention.target)
+
+
+def _older(received_at: dt.datetime, mention_id: int) -> Any:
+    """Waiting mentions after (received_at, id) in newest-first order."""
+    return sa.or_(
+        mentions.c.received_at < received_at,
+        sa.and_(mentions.c.received_at == received_at, mentions.c.id < mention_id),
+    )
+
+
+def cursor(mention: Mention) -> str:
+    """Where a page of waiting mentions ends: "<µs since epoch>.<id>"."""
+    assert mention.received_at is not None
+    moment = mention.received_at.astimezone(dt.UTC)
+    micros = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(
+        microseconds=1
+    )
+    return f"{micros}.{mention.id}"
+
+
+def parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
+    """The (received_at, id) of a cursor; None for a missing or bad one
+    (the query string is anyone's: a bad one shows the first page)."""
+    micros, _, ident = (value or "").partition(".")
+    if not (micros.isdigit() and ident.isdigit() and len(micros) <= 20):
+        return None
+    try:
+        moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
+            microseconds=int(micros)
+        )
+    except OverflowError:
+        return None
+    return moment, int(ident)
 
 
 def count_visible(engine: sa.Engine, domain: str) -> int:
@@ -576,15 +657,18 @@ def _button(
     csrf: str,
     about: str | None = None,
     domain: str | None = None,
+    primary: bool = False,
 ) -> str:
     """A one-button POST form; ``about``: the id of what it acts on (for
     screen readers, which otherwise hear many identical "Approve")."""
     field = f'<input type="hidden" name="domain" value="{e(domain)}">' if domain else ""
     described = f' aria-describedby="{about}"' if about else ""
+    style = ' class="primary"' if primary else ""
     return (
         f'<form class="inline" method="post" action="{e(action)}">'
         f'<input type="hidden" name="csrf" value="{csrf}">{field}'
-        f'<button type="submit"{described}>{e(label)}</button></form>'
+        f'<button type="submit"{described}{style}>'
+        f"{e(label)}</button></form>"
     )
 
 
@@ -594,13 +678,26 @@ def _domain_of(mention: Mention) -> str:
     return mention.source_domain or domain_of(mention.author_url)
 
 
+def author_label(m: Mention) -> str:
+    """Who wrote it, never "someone": their name, else their website's
+    domain, else the source's domain; a form comment without a name is a
+    reader's (unescaped)."""
+    name = " ".join((m.author_name or "").split())
+    domain = domain_of(m.author_url) or (
+        "" if m.origin == model.FORM else m.source_domain
+    )
+    if name and domain:
+        return f"{name} ({domain})"
+    return name or domain or "an anonymous reader"
+
+
 def _pending_item(m: Mention, title: str, csrf: str) -> str:
     head = f"m{m.id}"
-    author = _link(m.author_url, m.author_name or m.author_url or "someone")
+    author = _link(m.author_url, author_label(m))
     source = "the comment form" if m.origin == model.FORM else _link(m.source)
     domain = _domain_of(m)
     buttons = [
-        _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, head),
+        _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, head, primary=True),
         _button(f"/admin/mentions/{m.id}/reject", "Reject", csrf, head),
     ]
     if domain:
@@ -622,8 +719,15 @@ def _pending_item(m: Mention, title: str, csrf: str) -> str:
 
 
 def _decided_row(m: Mention, title: str, csrf: str) -> str:
-    who = e(m.author_name or m.author_url or m.source)
-    undo = _button(f"/admin/mentions/{m.id}/pending", "Undo", csrf, f"d{m.id}")
+    who = e(author_label(m))
+    # One step to the other decision (an approved one rejected at once), or
+    # back to pending.
+    other = (
+        _button(f"/admin/mentions/{m.id}/reject", "Reject", csrf, f"d{m.id}")
+        if m.moderation == model.APPROVED
+        else _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, f"d{m.id}")
+    )
+    undo = other + _button(f"/admin/mentions/{m.id}/pending", "Undo", csrf, f"d{m.id}")
     return (
         f'<tr><td id="d{m.id}">{e(m.moderation)}: {e(m.kind)} #{m.id} by {who}</td>'
         f"<td>{_link(m.target, title)}</td><td>{e(m.decided_by or 'the policy')}</td>"
@@ -668,30 +772,63 @@ def flash(args: Any) -> str:
 def dashboard(service: Service, request: Request) -> Response:
     who = moderator(request)
     csrf = csrf_token(service.moderators[who], request.cookies[COOKIE])
-    data = Dashboard.read(service.store.engine)
-    pending = "".join(_pending_item(m, data.title(m), csrf) for m in data.pending)
-    if data.waiting > PENDING_SHOWN:
-        pending = f"<p>The newest {PENDING_SHOWN} of {data.waiting}:</p>" + pending
+    page = request.args.get("older") or (
+        "oldest" if request.args.get("page") == "oldest" else None
+    )
+    data = Dashboard.read(service.store.engine, page)
+    items = "".join(_pending_item(m, data.title(m), csrf) for m in data.pending)
+    pending = f'<ol start="{data.newer + 1}">{items}</ol>' if items else ""
+    if data.waiting > PENDING_SHOWN and data.pending:
+        first = data.newer + 1
+        shown = (
+            f"<p>Showing {first}–{first + len(data.pending) - 1} of {data.waiting}, "
+            "newest first.</p>"
+        )
+        links = []
+        if page is not None:
+            links.append('<a href="/admin">Newest</a>')
+        if data.older:
+            links.append(f'<a href="/admin?older={e(data.older)}">Older</a>')
+            links.append('<a href="/admin?page=oldest">Oldest</a>')
+        nav = f'<nav class="pages" aria-label="Pages of waiting mentions">{"".join(links)}</nav>'
+        pending = shown + nav + pending + nav
     decided = [_decided_row(m, data.title(m), csrf) for m in data.decided]
     failed = [_failed_row(m, data.title(m)) for m in data.failed]
     blocked = [
-        f'<tr><td id="b{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td><td>'
+        f'<tr><td id="b{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td>'
+        f"<td>{_when(row['updated_at'])}</td><td>"
         + _button("/admin/domains/unblock", "Unblock", csrf, f"b{n}", row["domain"])
         + "</td></tr>"
         for n, row in enumerate(service.store.domain_list("block"))
+    ]
+    allowed = [
+        f'<tr><td id="a{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td>'
+        f"<td>{_when(row['updated_at'])}</td><td>"
+        + _button(
+            "/admin/domains/unallow", "Stop allowing", csrf, f"a{n}", row["domain"]
+        )
+        + "</td></tr>"
+        for n, row in enumerate(service.store.domain_list("allow"))
     ]
     log_rows = [_decision_row(d) for d in service.store.latest_decisions(20)]
     sections = [
         (
             f"Waiting for moderation ({data.waiting})",
-            f"<ol>{pending}</ol>" if pending else "<p>Nothing is waiting.</p>",
+            pending or "<p>Nothing is waiting.</p>",
         ),
         (
             "Last decisions",
-            _table(["Decision", "Post", "By", "When", "Undo"], decided),
+            _table(["Decision", "Post", "By", "When", "Change"], decided),
         ),
         ("Failed verifications", _table(["Source", "Post", "Reason", "When"], failed)),
-        ("Blocked domains", _table(["Domain", "Blocked by", "Unblock"], blocked)),
+        (
+            "Always allowed domains",
+            _table(["Domain", "Allowed by", "Since", "Undo"], allowed),
+        ),
+        (
+            "Blocked domains",
+            _table(["Domain", "Blocked by", "Since", "Undo"], blocked),
+        ),
         (
             "Moderators’ log",
             _table(["When", "Moderator", "Decision", "About"], log_rows),
@@ -714,7 +851,11 @@ def routes() -> list[tuple[Rule, Handler]]:
         ("/admin/login", ["POST"], login_post),
         ("/admin/logout", ["POST"], logout_post),
         (mention, ["POST"], mention_post),
-        ("/admin/domains/<any(allow,block,unblock):action>", ["POST"], domain_post),
+        (
+            "/admin/domains/<any(allow,block,unblock,unallow):action>",
+            ["POST"],
+            domain_post,
+        ),
     ]
     return [
         (Rule(path, methods=methods, endpoint=f"admin_{i}"), handler)

@@ -84,6 +84,8 @@ mentions = sa.Table(
     sa.UniqueConstraint("source", "target", name="mentions_source_target"),
     sa.Index("mentions_queue", "verification", "next_attempt_at"),
     sa.Index("mentions_target", "target"),
+    # The admin's pages of waiting mentions (keyset pagination).
+    sa.Index("mentions_waiting", "moderation", "verification", "received_at", "id"),
 )
 
 #: Domain policies: "allow" (approved once, always allowed) or "block".
@@ -282,6 +284,12 @@ def _v3(conn: sa.Connection) -> None:
     # frozen here too, as this migration created it.
     conn.execute(sa.text("ALTER TABLE mentions ADD COLUMN decided_by VARCHAR(64)"))
     conn.execute(sa.text("ALTER TABLE domains ADD COLUMN decided_by VARCHAR(64)"))
+    conn.execute(
+        sa.text(
+            "CREATE INDEX mentions_waiting ON mentions"
+            " (moderation, verification, received_at, id)"
+        )
+    )
     meta = sa.MetaData()
     sa.Table(
         "decisions",
