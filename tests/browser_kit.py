@@ -47,8 +47,9 @@ def require(available: bool, what: str, install: str) -> None:
     pytest.skip(message)
 
 
-def new_driver(profile: Path) -> Any:
-    """Headless Chromium through chromedriver (never Selenium Manager)."""
+def new_driver(profile: Path, lang: str | None = None) -> Any:
+    """Headless Chromium through chromedriver (never Selenium Manager);
+    ``lang``: the languages it asks for (Accept-Language), e.g. "fr-FR,fr"."""
     require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", INSTALL_BROWSER)
     require(CHROMEDRIVER.exists(), f"chromedriver ({CHROMEDRIVER})", INSTALL_BROWSER)
     from selenium import webdriver
@@ -70,6 +71,9 @@ def new_driver(profile: Path) -> Any:
         "--window-size=1280,900",
     ):
         options.add_argument(arg)
+    if lang:
+        options.add_argument(f"--lang={lang.split(',')[0]}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": lang})
     # The console, to see Content-Security-Policy violations (Chromium logs
     # each one as an error).
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -803,3 +803,77 @@ def test_ten_thousand_waiting_mentions_are_paged(admin: Admin) -> None:
         answer = session.get(admin.base + "/admin", params={"older": bad})
         assert answer.status_code == 200
         assert _listed(parse(answer.text))[0] == 10_000
+
+
+# --- French and English ----------------------------------------------------------
+
+
+def test_the_pages_speak_the_browsers_language(admin: Admin) -> None:
+    reply(admin.store, "https://alice.example/1")
+    french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+    login = requests.get(admin.base + "/admin/login", headers=french)
+    page = parse(login.text)
+    assert page.html["lang"] == "fr"
+    assert page.find("label", attrs={"for": "name"}).text == "Votre nom de modérateur"
+    session = requests.Session()
+    session.headers.update(french)
+    answer = session.post(
+        admin.base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
+    )
+    assert answer.status_code == 303
+    page = admin.page(session)
+    assert "En attente de modération (1)" in page.text
+    assert page.find("h3").text == "réponse n° 1 de Alice (alice.example)"
+    answer = admin.submit(session, "/admin/mentions/1/approve")
+    done = parse(session.get(admin.base + answer.headers["Location"]).text)
+    assert done.find(attrs={"role": "status"}).text == "Mention 1 approuvée."
+    wrong = session.post(admin.base + "/admin/login", data={"secret": "x"})
+    assert "Ce nom et ce secret ne correspondent pas." in wrong.text
+    # An English browser on the same site gets English.
+    english = requests.get(
+        admin.base + "/admin/login", headers={"Accept-Language": "en-GB"}
+    )
+    assert parse(english.text).html["lang"] == "en"
+
+
+def test_without_a_language_we_have_the_site_language_is_used(
+    store_url: str,
+) -> None:
+    service = make_service(Store.open(store_url), Clock(), default_lang="fr")
+    for base in serve(service):
+        for header in ({}, {"Accept-Language": "de-DE,de;q=0.9"}):
+            page = parse(requests.get(base + "/admin/login", headers=header).text)
+            assert page.html["lang"] == "fr" and "Modération" in page.title.text
+
+
+def test_the_french_catalog_is_complete_and_current(tmp_path: Path) -> None:
+    """Every string of admin.py is in the template, and translated: a string
+    added without `make translations` fails here."""
+    import subprocess
+    import sys
+
+    from babel.messages.pofile import read_po
+    from conftest import ROOT
+
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable, "-m", "babel.messages.frontend", "extract",
+            "-F", str(ROOT / "babel-admin.cfg"), "-k", "N_", "-o", str(pot),
+            "--no-location", str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    with pot.open("rb") as fp:
+        wanted = {m.id for m in read_po(fp) if m.id}
+    po = ROOT / "plugins/webmentions/translations/fr/LC_MESSAGES/messages.po"
+    with po.open("rb") as fp:
+        french = {m.id: m.string for m in read_po(fp, locale="fr") if m.id}
+    assert wanted, "nothing extracted from admin.py"
+    missing = sorted(m for m in wanted if not french.get(m))
+    assert not missing, f"untranslated in {po}: {missing} (run make translations)"
+    for msgid, text in french.items():  # the same {placeholders} both ways
+        assert set(re.findall(r"{\w+}", str(msgid))) == set(
+            re.findall(r"{\w+}", str(text))
+        ), msgid

@@ -281,3 +281,31 @@ def test_every_admin_page_passes_axe_and_works_from_the_keyboard(
     assert store.get(2).moderation == model.REJECTED  # type: ignore[union-attr]
     _click(driver, "Log out")
     _axe(driver, axe_source)
+
+
+def test_a_french_browser_gets_french_pages(
+    tmp_path_factory: pytest.TempPathFactory,
+    axe_source: str,
+    receiver: tuple[Receiver, Store],
+) -> None:
+    from browser_kit import new_driver
+    from selenium.webdriver.common.by import By
+
+    server, store = receiver
+    french = new_driver(tmp_path_factory.mktemp("chromium-fr"), "fr-FR,fr")
+    try:
+        french.get(server.url + "/admin")
+        assert french.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+        assert "Votre nom de modérateur" in french.page_source
+        _axe(french, axe_source)
+        _log_in(french, "bob", BOB)
+        body = french.find_element(By.TAG_NAME, "body").text
+        assert "En attente de modération (3)" in body, body
+        _click(french, "Approuver", "m1")
+        assert _status(french) == "Mention 1 approuvée."
+        assert store.get(1).decided_by == "bob"  # type: ignore[union-attr]
+        _axe(french, axe_source)
+        _click(french, "Se déconnecter")
+        assert _status(french) == "Déconnecté."
+    finally:
+        french.quit()

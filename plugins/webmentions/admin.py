@@ -21,13 +21,17 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
+
+from theme_i18n.catalogs import load_catalogs
 
 from . import model
 from .app import Service, client_of, text
@@ -83,17 +87,80 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined (babel: -k N_);
+    it is translated where it is shown, in that request's language."""
+    return message
+
+
+#: The languages of the moderation pages (catalogs in translations/).
+LANGUAGES = ("en", "fr")
+_TRANSLATIONS = Path(__file__).parent / "translations"
+_CATALOGS = load_catalogs(_TRANSLATIONS, LANGUAGES)
+#: This request's language (set by the guard every page goes through).
+_LANG: ContextVar[str] = ContextVar("admin_lang", default="en")
+
+
+def _(message: str, **values: object) -> str:
+    """``message`` in this request's language, with ``values`` filled in
+    (they are already escaped by the caller)."""
+    translated = _CATALOGS[_LANG.get()].gettext(message)
+    return translated.format(**values) if values else translated
+
+
+def choose_language(accept: Any, default: str | None) -> str:
+    """The moderator's browser's language if we have it (Accept-Language),
+    else the site's DEFAULT_LANG if we have it, else English."""
+    best = accept.best_match(LANGUAGES) if accept else None
+    if best:
+        return str(best)
+    if default and default.split("-")[0].lower() in LANGUAGES:
+        return default.split("-")[0].lower()
+    return "en"
+
+
+#: Kinds, states and logged actions as shown.
+KIND_LABEL = {
+    "reply": N_("reply"),
+    "like": N_("like"),
+    "repost": N_("repost"),
+    "bookmark": N_("bookmark"),
+    "rsvp": N_("RSVP"),
+    "mention": N_("mention"),
+}
+STATE_LABEL = {"approved": N_("approved"), "rejected": N_("rejected")}
+ACTION_LABEL = {
+    "approve": N_("approve"),
+    "reject": N_("reject"),
+    "undo": N_("undo"),
+    "allow": N_("always allow"),
+    "block": N_("block"),
+    "unblock": N_("unblock"),
+    "unallow": N_("stop allowing"),
+}
+
+
+def _label(table: dict[str, str], key: str) -> str:
+    return _(table[key]) if key in table else key
+
+
 #: The short messages shown after an action (?done=…), filled with escaped values.
 FLASH = {
-    "approved": "Mention {id} approved.",
-    "rejected": "Mention {id} rejected.",
-    "pending": "Mention {id} is pending again.",
-    "allowed": "{domain} is always allowed now; {n} pending mention(s) approved.",
-    "blocked": "{domain} is blocked; its mentions were deleted.",
-    "unblocked": "{domain} is no longer blocked (its deleted mentions stay deleted).",
-    "unallowed": "{domain} is no longer always allowed (its approved mentions stay approved).",
-    "missing": "There is no mention {id}.",
-    "loggedout": "Logged out.",
+    "approved": N_("Mention {id} approved."),
+    "rejected": N_("Mention {id} rejected."),
+    "pending": N_("Mention {id} is pending again."),
+    "allowed": N_("{domain} is always allowed now; {n} pending mention(s) approved."),
+    "blocked": N_("{domain} is blocked; its mentions were deleted."),
+    "unblocked": N_(
+        "{domain} is no longer blocked (its deleted mentions stay deleted)."
+    ),
+    "unallowed": N_(
+        "{domain} is no longer always allowed (its approved mentions stay approved)."
+    ),
+    "missing": N_("There is no mention {id}."),
+    "loggedout": N_("Logged out."),
 }
 
 # Logged-out sessions, until they expire (this process only: a stolen cookie
@@ -247,6 +314,7 @@ def _guard(*, session: bool = True) -> Callable[[Handler], Handler]:
 
     def wrap(handler: Handler) -> Handler:
         def guarded(service: Service, request: Request, **args: Any) -> Response:
+            _LANG.set(choose_language(request.accept_languages, service.default_lang))
             refused = _refusal(service, request, session)
             return _secure(refused or handler(service, request, **args))
 
@@ -268,7 +336,7 @@ def _page(
     title: str, body: str, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     doc = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{_LANG.get()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} — Causerie</title><style>{_STYLE}</style>"
         f"</head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
@@ -278,16 +346,22 @@ def _page(
 
 # --- log in, log out -------------------------------------------------------
 
-_LOGIN_FORM = (
-    '<form method="post" action="/admin/login">'
-    '<p><label for="name">Your moderator name</label><br>'
-    '<input type="text" id="name" name="name" required autocomplete="username" '
-    'autocapitalize="none" spellcheck="false" maxlength="32" autofocus></p>'
-    '<p><label for="secret">Your secret</label><br>'
-    '<input type="password" id="secret" name="secret" required '
-    'autocomplete="current-password"></p>'
-    '<p><button type="submit">Log in</button></p></form>'
-)
+
+def _login_form() -> str:
+    return (
+        '<form method="post" action="/admin/login">'
+        '<p><label for="name">' + _("Your moderator name") + "</label><br>"
+        '<input type="text" id="name" name="name" required autocomplete="username" '
+        'autocapitalize="none" spellcheck="false" maxlength="32" autofocus></p>'
+        '<p><label for="secret">' + _("Your secret") + "</label><br>"
+        '<input type="password" id="secret" name="secret" required '
+        'autocomplete="current-password"></p>'
+        '<p><button type="submit" class="primary">'
+        + _("Log in")
+        + "</button></p></form>"
+    )
+
+
 #: What an unknown name's attempt is compared with: as long as a real
 #: comparison, so the time taken does not tell which names exist.
 _NOBODY = secrets.token_hex(32)
@@ -297,7 +371,7 @@ _NOBODY = secrets.token_hex(32)
 def login_get(service: Service, request: Request) -> Response:
     if valid_session(service.moderators, request.cookies.get(COOKIE), service.clock()):
         return _redirect("/admin")
-    return _page("Moderation: log in", flash(request.args) + _LOGIN_FORM)
+    return _page(_("Moderation: log in"), flash(request.args) + _login_form())
 
 
 def _secure_cookies(service: Service) -> bool:
@@ -340,24 +414,36 @@ def login_post(service: Service, request: Request) -> Response:
         # global cap, a browser that never logged in learns nothing.
         log.warning("admin: log-in from %s not answered: too many failures", client)
         return _page(
-            "Moderation: log in",
-            '<p role="alert">Too many failed log-ins on this site just now: '
-            f"try again in {answer.retry_after} seconds. (A browser that logged "
-            "in here before is let in meanwhile.)</p>" + _LOGIN_FORM,
+            _("Moderation: log in"),
+            '<p role="alert">'
+            + _(
+                "Too many failed log-ins on this site just now: try again in "
+                "{seconds} seconds. (A browser that logged in here before is "
+                "let in meanwhile.)",
+                seconds=answer.retry_after,
+            )
+            + "</p>"
+            + _login_form(),
             429,
             {"Retry-After": str(answer.retry_after)},
         )
     if not right or secret is None:
         log.warning("admin: wrong name or secret from %s", client)
         wait = (
-            f" Wait {answer.retry_after} seconds before the next try."
+            " "
+            + _(
+                "Wait {seconds} seconds before the next try.",
+                seconds=answer.retry_after,
+            )
             if answer.retry_after
             else ""
         )
         return _page(
-            "Moderation: log in",
-            f'<p role="alert">That name and secret do not match.{wait}</p>'
-            + _LOGIN_FORM,
+            _("Moderation: log in"),
+            '<p role="alert">'
+            + _("That name and secret do not match.")
+            + f"{wait}</p>"
+            + _login_form(),
             429 if answer.retry_after else 403,
             {"Retry-After": str(answer.retry_after)} if answer.retry_after else None,
         )
@@ -598,7 +684,7 @@ def cursor(mention: Mention) -> str:
 def parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
     """The (received_at, id) of a cursor; None for a missing or bad one
     (the query string is anyone's: a bad one shows the first page)."""
-    micros, _, ident = (value or "").partition(".")
+    micros, _dot, ident = (value or "").partition(".")
     if not (micros.isdigit() and ident.isdigit() and len(micros) <= 20):
         return None
     try:
@@ -688,58 +774,94 @@ def author_label(m: Mention) -> str:
     )
     if name and domain:
         return f"{name} ({domain})"
-    return name or domain or "an anonymous reader"
+    return name or domain or _("an anonymous reader")
 
 
 def _pending_item(m: Mention, title: str, csrf: str) -> str:
     head = f"m{m.id}"
     author = _link(m.author_url, author_label(m))
-    source = "the comment form" if m.origin == model.FORM else _link(m.source)
+    source = _("the comment form") if m.origin == model.FORM else _link(m.source)
     domain = _domain_of(m)
     buttons = [
-        _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, head, primary=True),
-        _button(f"/admin/mentions/{m.id}/reject", "Reject", csrf, head),
+        _button(
+            f"/admin/mentions/{m.id}/approve", _("Approve"), csrf, head, primary=True
+        ),
+        _button(f"/admin/mentions/{m.id}/reject", _("Reject"), csrf, head),
     ]
     if domain:
         buttons += [
             _button(
                 "/admin/domains/allow",
-                f"Approve and always allow {domain}",
+                _("Approve and always allow {domain}", domain=domain),
                 csrf,
                 head,
                 domain,
             ),
-            _button("/admin/domains/block", f"Block {domain}", csrf, head, domain),
+            _button(
+                "/admin/domains/block",
+                _("Block {domain}", domain=domain),
+                csrf,
+                head,
+                domain,
+            ),
         ]
     return (
-        f'<li><article><h3 id="{head}">{e(m.kind)} #{m.id} by {author}</h3>'
-        f"<p>On {_link(m.target, title)}, received {_when(m.received_at)}<br>Source: {source}</p>"
+        f'<li><article><h3 id="{head}">'
+        + _(
+            "{kind} #{id} by {author}",
+            kind=e(_label(KIND_LABEL, m.kind)),
+            id=m.id,
+            author=author,
+        )
+        + "</h3><p>"
+        + _(
+            "On {post}, received {when}",
+            post=_link(m.target, title),
+            when=_when(m.received_at),
+        )
+        + "<br>"
+        + _("Source:")
+        + f" {source}</p>"
         f"<blockquote>{e(excerpt(m))}</blockquote><p>{''.join(buttons)}</p></article></li>"
     )
 
 
 def _decided_row(m: Mention, title: str, csrf: str) -> str:
     who = e(author_label(m))
+    by = m.decided_by or _("the policy")
     # One step to the other decision (an approved one rejected at once), or
     # back to pending.
     other = (
-        _button(f"/admin/mentions/{m.id}/reject", "Reject", csrf, f"d{m.id}")
+        _button(f"/admin/mentions/{m.id}/reject", _("Reject"), csrf, f"d{m.id}")
         if m.moderation == model.APPROVED
-        else _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, f"d{m.id}")
+        else _button(f"/admin/mentions/{m.id}/approve", _("Approve"), csrf, f"d{m.id}")
     )
-    undo = other + _button(f"/admin/mentions/{m.id}/pending", "Undo", csrf, f"d{m.id}")
+    undo = other + _button(
+        f"/admin/mentions/{m.id}/pending", _("Undo"), csrf, f"d{m.id}"
+    )
     return (
-        f'<tr><td id="d{m.id}">{e(m.moderation)}: {e(m.kind)} #{m.id} by {who}</td>'
-        f"<td>{_link(m.target, title)}</td><td>{e(m.decided_by or 'the policy')}</td>"
+        f'<tr><td id="d{m.id}">{e(_label(STATE_LABEL, m.moderation))}: '
+        + _(
+            "{kind} #{id} by {author}",
+            kind=e(_label(KIND_LABEL, m.kind)),
+            id=m.id,
+            author=who,
+        )
+        + "</td>"
+        f"<td>{_link(m.target, title)}</td><td>{e(by)}</td>"
         f"<td>{_when(m.updated_at)}</td><td>{undo}</td></tr>"
     )
 
 
 def _decision_row(d: dict[str, Any]) -> str:
-    about = f"mention #{d['mention_id']}" if d["mention_id"] else e(d["domain"] or "")
+    about = (
+        _("mention #{id}", id=d["mention_id"])
+        if d["mention_id"]
+        else e(d["domain"] or "")
+    )
     return (
         f"<tr><td>{_when(d['at'])}</td><td>{e(d['moderator'])}</td>"
-        f"<td>{e(d['action'])}</td><td>{about}</td></tr>"
+        f"<td>{e(_label(ACTION_LABEL, d['action']))}</td><td>{about}</td></tr>"
     )
 
 
@@ -752,8 +874,8 @@ def _failed_row(m: Mention, title: str) -> str:
 
 def _table(headers: Sequence[str], rows: list[str]) -> str:
     if not rows:
-        return "<p>None.</p>"
-    head = "".join(f'<th scope="col">{h}</th>' for h in headers)
+        return "<p>" + _("None.") + "</p>"
+    head = "".join(f'<th scope="col">{_(h)}</th>' for h in headers)
     return (
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
@@ -765,7 +887,7 @@ def flash(args: Any) -> str:
     if not template:
         return ""
     values = {k: e(args.get(k, "")[:255]) for k in ("id", "domain", "n")}
-    return f'<p role="status">{template.format(**values)}</p>'
+    return f'<p role="status">{_(template, **values)}</p>'
 
 
 @_guard()
@@ -781,23 +903,32 @@ def dashboard(service: Service, request: Request) -> Response:
     if data.waiting > PENDING_SHOWN and data.pending:
         first = data.newer + 1
         shown = (
-            f"<p>Showing {first}–{first + len(data.pending) - 1} of {data.waiting}, "
-            "newest first.</p>"
+            "<p>"
+            + _(
+                "Showing {first}–{last} of {total}, newest first.",
+                first=first,
+                last=first + len(data.pending) - 1,
+                total=data.waiting,
+            )
+            + "</p>"
         )
         links = []
         if page is not None:
-            links.append('<a href="/admin">Newest</a>')
+            links.append('<a href="/admin">' + _("Newest") + "</a>")
         if data.older:
-            links.append(f'<a href="/admin?older={e(data.older)}">Older</a>')
-            links.append('<a href="/admin?page=oldest">Oldest</a>')
-        nav = f'<nav class="pages" aria-label="Pages of waiting mentions">{"".join(links)}</nav>'
+            links.append(
+                f'<a href="/admin?older={e(data.older)}">' + _("Older") + "</a>"
+            )
+            links.append('<a href="/admin?page=oldest">' + _("Oldest") + "</a>")
+        label = e(_("Pages of waiting mentions"))
+        nav = f'<nav class="pages" aria-label="{label}">{"".join(links)}</nav>'
         pending = shown + nav + pending + nav
     decided = [_decided_row(m, data.title(m), csrf) for m in data.decided]
     failed = [_failed_row(m, data.title(m)) for m in data.failed]
     blocked = [
         f'<tr><td id="b{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td>'
         f"<td>{_when(row['updated_at'])}</td><td>"
-        + _button("/admin/domains/unblock", "Unblock", csrf, f"b{n}", row["domain"])
+        + _button("/admin/domains/unblock", _("Unblock"), csrf, f"b{n}", row["domain"])
         + "</td></tr>"
         for n, row in enumerate(service.store.domain_list("block"))
     ]
@@ -805,7 +936,7 @@ def dashboard(service: Service, request: Request) -> Response:
         f'<tr><td id="a{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td>'
         f"<td>{_when(row['updated_at'])}</td><td>"
         + _button(
-            "/admin/domains/unallow", "Stop allowing", csrf, f"a{n}", row["domain"]
+            "/admin/domains/unallow", _("Stop allowing"), csrf, f"a{n}", row["domain"]
         )
         + "</td></tr>"
         for n, row in enumerate(service.store.domain_list("allow"))
@@ -813,34 +944,45 @@ def dashboard(service: Service, request: Request) -> Response:
     log_rows = [_decision_row(d) for d in service.store.latest_decisions(20)]
     sections = [
         (
-            f"Waiting for moderation ({data.waiting})",
-            pending or "<p>Nothing is waiting.</p>",
+            _("Waiting for moderation ({n})", n=data.waiting),
+            pending or "<p>" + _("Nothing is waiting.") + "</p>",
         ),
         (
-            "Last decisions",
-            _table(["Decision", "Post", "By", "When", "Change"], decided),
-        ),
-        ("Failed verifications", _table(["Source", "Post", "Reason", "When"], failed)),
-        (
-            "Always allowed domains",
-            _table(["Domain", "Allowed by", "Since", "Undo"], allowed),
+            _("Last decisions"),
+            _table(
+                [N_("Decision"), N_("Post"), N_("By"), N_("When"), N_("Change")],
+                decided,
+            ),
         ),
         (
-            "Blocked domains",
-            _table(["Domain", "Blocked by", "Since", "Undo"], blocked),
+            _("Failed verifications"),
+            _table([N_("Source"), N_("Post"), N_("Reason"), N_("When")], failed),
         ),
         (
-            "Moderators’ log",
-            _table(["When", "Moderator", "Decision", "About"], log_rows),
+            _("Always allowed domains"),
+            _table([N_("Domain"), N_("Allowed by"), N_("Since"), N_("Undo")], allowed),
+        ),
+        (
+            _("Blocked domains"),
+            _table([N_("Domain"), N_("Blocked by"), N_("Since"), N_("Undo")], blocked),
+        ),
+        (
+            _("Moderators’ log"),
+            _table(
+                [N_("When"), N_("Moderator"), N_("Decision"), N_("About")], log_rows
+            ),
         ),
     ]
     body = flash(request.args) + (
-        f"<p>Logged in as <strong>{e(who)}</strong>. "
-        f"{_button('/admin/logout', 'Log out', csrf)}</p>"
+        "<p>"
+        + _("Logged in as {name}.", name=f"<strong>{e(who)}</strong>")
+        + " "
+        + _button("/admin/logout", _("Log out"), csrf)
+        + "</p>"
     )
     for n, (heading, content) in enumerate(sections):
         body += f'<section aria-labelledby="h{n}"><h2 id="h{n}">{heading}</h2>{content}</section>'
-    return _page("Moderation", body)
+    return _page(_("Moderation"), body)
 
 
 def routes() -> list[tuple[Rule, Handler]]:

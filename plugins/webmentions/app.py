@@ -106,6 +106,9 @@ class Service:
     #: The public site's address (Pelican's SITEURL): the admin's cookies
     #: are Secure when it or service_url is https (a TLS proxy in front).
     site_url: str | None = None
+    #: The site's DEFAULT_LANG: /admin's language when the browser asks for
+    #: none we have.
+    default_lang: str = "en"
     #: What stores the endpoint's mentions (anything with GroupCommit's
     #: ``enqueue``): ``publish mentions serve`` on SQLite gives a
     #: :class:`.writer.WriterClient`; by default, a group commit here.

@@ -87,6 +87,7 @@ def make_service(
         clock=store.clock,
         avatars_dir=Path(var_dir(settings)) / "avatars",
         site_url=settings.get("SITEURL") or None,
+        default_lang=str(settings.get("DEFAULT_LANG") or "en"),
         writer=writer,
     )
 
