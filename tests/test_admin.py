@@ -877,3 +877,41 @@ def test_the_french_catalog_is_complete_and_current(tmp_path: Path) -> None:
         assert set(re.findall(r"{\w+}", str(msgid))) == set(
             re.findall(r"{\w+}", str(text))
         ), msgid
+
+
+def test_the_limits_and_cookies_of_publish_mentions_serve(tmp_path: Path) -> None:
+    """The same rules in the real service, read from the site's settings."""
+    from receiver_kit import Receiver, write_site
+
+    receiver = Receiver(
+        tmp_path / "pelicanconf.py",
+        {"CAUSERIE_ADMIN_SECRET": SECRET, "CAUSERIE_MODERATOR_ALICE_SECRET": ALICE},
+    )
+    write_site(
+        tmp_path,
+        service_url="https://mentions.blog.example",  # behind a TLS proxy
+        moderators=["alice"],
+        login_address_failures=2,
+    )
+    (tmp_path / "var").mkdir()
+    receiver.start()
+    try:
+        url = receiver.url + "/admin/login"
+        wrong = [
+            requests.post(url, data={"name": "alice", "secret": "guess"}, timeout=10)
+            for _ in range(3)
+        ]
+        assert [a.status_code for a in wrong] == [403, 403, 429]
+        assert wrong[2].headers["Retry-After"] == "1"
+        right = requests.post(
+            url,
+            data={"name": "alice", "secret": ALICE},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert right.status_code == 303
+        cookies = right.raw.headers.getlist("Set-Cookie")
+        assert len(cookies) == 2 and all("Secure" in c for c in cookies), cookies
+    finally:
+        receiver.stop()
+    assert "moderator alice logged in" in receiver.describe()
