@@ -15,7 +15,7 @@ help:
 	@echo "make html           build the site into output/"
 	@echo "make serve          serve output/ as it is (no rebuild)"
 	@echo "make check          lint the content (publish check)"
-	@echo "make translations   re-extract the theme's UI strings and update the .po files"
+	@echo "make translations   re-extract the theme's and /admin's UI strings and update the .po files"
 	@echo "make browser-tools  install axe-core and vnu-jar (npm) for the browser tests"
 
 $(VENV)/bin/python:
@@ -63,6 +63,8 @@ test: lint typecheck pytest
 translations: $(TEST)
 	$(BIN)/pybabel extract -F babel.cfg -o theme/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i theme/translations/messages.pot -d theme/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel-admin.cfg -k N_ -o plugins/webmentions/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i plugins/webmentions/translations/messages.pot -d plugins/webmentions/translations --no-fuzzy-matching
 
 browser-tools:
 	npm install --prefix .tools --no-audit --no-fund axe-core vnu-jar

@@ -160,3 +160,26 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         drop_postgres_schema(schema)
+
+
+# --- the browser (tests/browser_kit.py) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium, one per test module."""
+    from browser_kit import new_driver
+
+    browser = new_driver(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core's script, to inject into pages."""
+    from browser_kit import axe_source
+
+    return axe_source()

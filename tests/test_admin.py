@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from webmentions import model
 from webmentions.app import Service, create_app
+from webmentions.login import LoginThrottle
 from webmentions.receive import RateLimiter
 from webmentions.settings import WebmentionSettings
 from webmentions.store import Store, Target
@@ -87,8 +88,8 @@ def parse(markup: str) -> Any:
     return BeautifulSoup(markup, "html.parser")
 
 
-def serve(service: Service) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(service), threaded=True)
+def serve(service: Service, proxies: int = 0) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(service, proxies), threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     # The Origin check compares with the service's public address: this one.
     service.settings = replace(service.settings, service_url=base)
@@ -169,7 +170,7 @@ def test_a_wrong_secret_is_refused(admin: Admin) -> None:
         admin.base + "/admin/login", data={"secret": "guess"}, allow_redirects=False
     )
     assert answer.status_code == 403
-    assert "not the secret" in answer.text
+    assert "name and secret do not match" in answer.text
     assert not session.cookies
     assert session.get(admin.base + "/admin", allow_redirects=False).status_code == 303
 
@@ -220,19 +221,117 @@ def test_log_out_ends_the_session(admin: Admin) -> None:
     assert copy.get(admin.base + "/admin", allow_redirects=False).status_code == 303
 
 
-def test_log_in_attempts_are_rate_limited(store_url: str) -> None:
-    service = make_service(Store.open(store_url), Clock(), limiter=RateLimiter(3))
-    for base in serve(service):
+class Ticks:
+    """A monotonic clock the test moves (the throttle's window)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _log_in_from(
+    base: str,
+    address: str,
+    secret: str,
+    session: requests.Session | None = None,
+) -> requests.Response:
+    """A log-in as relayed by the one proxy in front (X-Forwarded-For)."""
+    return (session or requests.Session()).post(
+        base + "/admin/login",
+        data={"secret": secret},
+        headers={"X-Forwarded-For": address},
+        allow_redirects=False,
+    )
+
+
+def test_failures_from_one_address_wait_longer_but_the_right_secret_gets_in(
+    store_url: str,
+) -> None:
+    throttle = LoginThrottle(per_address=3, global_failures=100, clock=Ticks())
+    service = make_service(Store.open(store_url), Clock(), login_throttle=throttle)
+    for base in serve(service, proxies=1):
+        answers = [_log_in_from(base, "198.51.100.7", "guess") for _ in range(6)]
+        assert [a.status_code for a in answers] == [403, 403, 403, 429, 429, 429]
+        # A doubling delay, said in the header and on the page.
+        assert [a.headers.get("Retry-After") for a in answers[3:]] == ["1", "2", "4"]
+        assert "Wait 4 seconds" in answers[5].text
+        # The right secret from that same address is not refused: whoever
+        # shares the address (an office, a proxy) cannot lock us out.
+        assert _log_in_from(base, "198.51.100.7", SECRET).status_code == 303
+        # ... and it clears that address's count.
+        assert _log_in_from(base, "198.51.100.7", "guess").status_code == 403
+        # Other addresses were never slowed down.
+        assert _log_in_from(base, "203.0.113.9", "guess").status_code == 403
+
+
+def test_past_the_global_cap_only_known_browsers_get_in(store_url: str) -> None:
+    ticks = Ticks()
+    throttle = LoginThrottle(per_address=2, global_failures=4, window=900, clock=ticks)
+    service = make_service(Store.open(store_url), Clock(), login_throttle=throttle)
+    for base in serve(service, proxies=1):
+        # A moderator's browser logged in once: it holds the device cookie.
+        moderator = requests.Session()
+        assert _log_in_from(base, "192.0.2.1", SECRET, moderator).status_code == 303
+        assert "causerie_admin_device" in moderator.cookies
+        moderator.cookies.pop("causerie_admin")
+        # Guesses spread over many addresses, one each: no address limit.
+        for n in range(4):
+            assert _log_in_from(base, f"10.0.0.{n}", "guess").status_code == 403
+        # The cap is reached: a new browser gets the same 429 whether its
+        # secret is right or wrong, so guessing further teaches nothing.
+        wrong = _log_in_from(base, "10.0.1.1", "guess")
+        right = _log_in_from(base, "10.0.1.2", SECRET)
+        assert wrong.status_code == right.status_code == 429
+        assert wrong.text == right.text and "Too many failed log-ins" in right.text
+        assert "causerie_admin" not in right.cookies
+        assert int(right.headers["Retry-After"]) > 0
+        # The moderator's browser, from an address the guesser shares, gets in.
+        answer = _log_in_from(base, "10.0.0.1", SECRET, moderator)
+        assert answer.status_code == 303 and "causerie_admin" in answer.cookies
+        # A forged device cookie is no key.
+        forged = requests.Session()
+        forged.cookies.set("causerie_admin_device", "9999999999.00.ff")
+        assert _log_in_from(base, "10.0.1.3", SECRET, forged).status_code == 429
+        # A stolen device cookie allows a few guesses only (its own limit).
+        thief = requests.Session()
+        thief.cookies.update(moderator.cookies)
+        thief.cookies.pop("causerie_admin", None)
         codes = [
-            requests.post(base + "/admin/login", data={"secret": "guess"}).status_code
-            for _ in range(4)
+            _log_in_from(base, "10.0.2.1", "guess", thief).status_code for _ in range(3)
         ]
-        assert codes == [403, 403, 403, 429]
-        # Even the right secret waits: guessing must not go faster.
-        right = requests.post(
+        assert codes == [403, 403, 429]
+        assert _log_in_from(base, "10.0.2.1", SECRET, thief).status_code == 429
+        # Once the failures leave the window, new browsers are answered again.
+        ticks.now += 901
+        assert _log_in_from(base, "10.0.1.2", SECRET).status_code == 303
+
+
+def test_the_cookie_is_secure_when_the_public_site_is_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service speaks http behind a TLS proxy; the site is https."""
+    from webmentions import service as mention_service
+
+    monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
+    settings = {
+        "SITEURL": "https://blog.example",
+        "CAUSERIE_SITE_DIR": str(tmp_path),
+        "WEBMENTIONS": {
+            "database": f"sqlite:///{tmp_path / 'm.sqlite3'}",
+            "service_url": "http://127.0.0.1:8081",
+            "notify": False,
+        },
+    }
+    service = mention_service.make_service(settings)
+    assert service.site_url == "https://blog.example"
+    for base in serve(service):
+        answer = requests.post(
             base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
         )
-        assert right.status_code == 429
+        cookies = answer.raw.headers.getlist("Set-Cookie")
+        assert len(cookies) == 2 and all("Secure" in c for c in cookies), cookies
 
 
 # --- the page ----------------------------------------------------------------
@@ -480,3 +579,339 @@ def test_flash_messages_from_the_query_string_are_escaped(admin: Admin) -> None:
     soup = parse(answer.text)
     assert soup.find_all("script") == []
     assert soup.find(attrs={"role": "status"}).get_text().startswith(SCRIPT)
+
+
+# --- named moderators ----------------------------------------------------------
+
+ALICE, BOB = "alice's long secret", "bob's long secret"
+
+
+def _moderator(admin: Admin, name: str, secret: str) -> requests.Session:
+    session = requests.Session()
+    answer = session.post(
+        admin.base + "/admin/login",
+        data={"name": name, "secret": secret},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return session
+
+
+def test_each_moderator_has_a_secret_and_signs_decisions(admin: Admin) -> None:
+    admin.service.moderators.update({"alice": ALICE, "bob": BOB})
+    first = reply(admin.store, "https://alice.example/1")
+    second = reply(admin.store, "https://b.example/2")
+    reply(admin.store, "https://spam.example/3")
+    for name, secret in [("alice", BOB), ("nobody", ALICE), ("", ALICE)]:
+        answer = requests.post(
+            admin.base + "/admin/login",
+            data={"name": name, "secret": secret},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 403, (name, answer.text)
+    alice = _moderator(admin, "Alice", ALICE)  # names are not case-sensitive
+    assert "Logged in as" in admin.page(alice).text
+    assert admin.submit(alice, f"/admin/mentions/{first}/approve").status_code == 303
+    bob = _moderator(admin, "bob", BOB)
+    assert admin.submit(bob, f"/admin/mentions/{second}/reject").status_code == 303
+    assert admin.submit(bob, "/admin/domains/block", "spam.example").status_code == 303
+    answer = admin.submit(bob, "/admin/domains/unblock", "spam.example")
+    assert answer.status_code == 303
+    assert admin.submit(bob, f"/admin/mentions/{first}/pending").status_code == 303
+    assert admin.store.get(first).decided_by == "bob"  # type: ignore[union-attr]
+    log = [
+        (d["moderator"], d["action"], d["mention_id"] or d["domain"])
+        for d in reversed(admin.store.latest_decisions())
+    ]
+    assert log == [
+        ("alice", "approve", first),
+        ("bob", "reject", second),
+        ("bob", "block", "spam.example"),
+        ("bob", "unblock", "spam.example"),
+        ("bob", "undo", first),
+    ]
+    page = admin.page(alice)
+    moderators_log = page.find("h2", string="Moderators’ log").find_parent("section")
+    cells = [td.text for td in moderators_log.find_all("td")]
+    assert "alice" in cells and "bob" in cells and "approve" in cells
+
+
+def test_a_session_is_its_moderators_own(admin: Admin) -> None:
+    admin.service.moderators.update({"alice": ALICE, "bob": BOB})
+    alice = _moderator(admin, "alice", ALICE)
+    bob = _moderator(admin, "bob", BOB)
+    # A session cookie renamed to another moderator is not theirs.
+    token = str(alice.cookies["causerie_admin"])
+    expiry, _name, nonce, signature = token.split(".")
+    forged = requests.Session()
+    forged.cookies.set("causerie_admin", f"{expiry}.bob.{nonce}.{signature}")
+    assert forged.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+    # A new secret for Alice ends her sessions, not Bob's.
+    admin.service.moderators["alice"] = "alice's new secret"
+    assert alice.get(admin.base + "/admin", allow_redirects=False).status_code == 303
+    assert bob.get(admin.base + "/admin", allow_redirects=False).status_code == 200
+
+
+def test_moderators_come_from_settings_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from causerie_settings import SettingsError
+    from webmentions.settings import moderator_secrets
+
+    monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
+    monkeypatch.setenv("CAUSERIE_MODERATOR_MARIE_CLAIRE_SECRET", ALICE)
+    monkeypatch.delenv("CAUSERIE_MODERATOR_BOB_SECRET", raising=False)
+    cfg = WebmentionSettings(moderators=("marie-claire", "bob"))
+    # Bob has no secret yet: he cannot log in (and the log says what to set).
+    assert moderator_secrets(cfg) == {"admin": SECRET, "marie-claire": ALICE}
+    for bad in ("Alice", "a b", "admin", "-x", "x" * 33):
+        with pytest.raises(SettingsError, match="moderators"):
+            WebmentionSettings(moderators=(bad,))
+
+
+def test_mentions_list_says_who_decided(tmp_path: Path) -> None:
+    from conftest import run_publish
+    from receiver_kit import POST as SITE_POST
+    from receiver_kit import write_site
+
+    settings = write_site(tmp_path)
+    (tmp_path / "var").mkdir()
+    store = Store.open(f"sqlite:///{tmp_path / 'var' / 'mentions.sqlite3'}")
+    store.replace_targets("http://blog.test", [Target(SITE_POST, "Nos clients")])
+    values = {"kind": "reply", "author_name": "Alice", "content_text": "Bravo"}
+    first = store.add_verified(
+        "https://a.example/1", SITE_POST, model.WEBMENTION, values
+    )
+    second = store.add_verified(
+        "https://b.example/2", SITE_POST, model.WEBMENTION, values
+    )
+    store.moderate(first, model.APPROVED, by="alice")
+    done = run_publish(
+        "--settings", str(settings), "mentions", "reject", str(second), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    listed = run_publish("--settings", str(settings), "mentions", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "approved by alice" in listed.stdout
+    assert "rejected by " in listed.stdout and "(command line)" in listed.stdout
+
+
+# --- a page a community manager lives in --------------------------------------
+
+
+def test_every_item_names_its_author(admin: Admin) -> None:
+    named = reply(admin.store, "https://alice.example/1")
+    plain = reply(
+        admin.store,
+        "https://www.bob.example/links",
+        kind="mention",
+        author_name=None,
+        author_url=None,
+    )
+    anonymous = admin.store.add_verified(
+        "urn:causerie:form:1",
+        POST,
+        model.FORM,
+        {"kind": "reply", "content_text": "Merci"},
+    )
+    page = admin.page(admin.login())
+    heads = {h["id"]: " ".join(h.text.split()) for h in page.find_all("h3")}
+    assert heads[f"m{named}"] == f"reply #{named} by Alice (alice.example)"
+    assert heads[f"m{plain}"] == f"mention #{plain} by bob.example"
+    assert heads[f"m{anonymous}"] == f"reply #{anonymous} by an anonymous reader"
+    assert "someone" not in page.text
+
+
+def test_an_approved_mention_is_rejected_in_one_step(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/1")
+    session = admin.login()
+    admin.submit(session, f"/admin/mentions/{mention_id}/approve")
+    rebuilds = len(admin.rebuilds)
+    answer = admin.submit(session, f"/admin/mentions/{mention_id}/reject")
+    assert answer.status_code == 303
+    assert admin.store.get(mention_id).moderation == model.REJECTED  # type: ignore[union-attr]
+    assert len(admin.rebuilds) == rebuilds + 1  # it was shown: the site changes
+    # And a rejected one is approved in one step too.
+    admin.submit(session, f"/admin/mentions/{mention_id}/approve")
+    assert admin.store.get(mention_id).moderation == model.APPROVED  # type: ignore[union-attr]
+
+
+def test_allowed_domains_are_listed_and_can_stop_being_allowed(admin: Admin) -> None:
+    mention_id = reply(admin.store, "https://alice.example/1")
+    session = admin.login()
+    admin.submit(session, "/admin/domains/allow", "alice.example")
+    section = admin.page(session).find("h2", string="Always allowed domains")
+    row = section.find_parent("section").find("tbody").find("tr")
+    assert "alice.example" in row.text and "admin" in row.text
+    answer = admin.submit(session, "/admin/domains/unallow", "alice.example")
+    assert "unallowed" in answer.headers["Location"]
+    assert admin.store.domain_policy("alice.example") is None
+    # What the allow approved stays approved.
+    assert admin.store.get(mention_id).moderation == model.APPROVED  # type: ignore[union-attr]
+    page = parse(session.get(admin.base + answer.headers["Location"]).text)
+    assert "Stop allowing" not in page.text
+    assert "alice.example is no longer always allowed" in page.text
+
+
+def _waiting(store: Store, count: int) -> None:
+    """``count`` waiting mentions, in bulk; seven share each second, so page
+    boundaries fall inside a run of equal timestamps."""
+    from webmentions.schema import mentions
+
+    rows = [
+        {
+            "source": f"https://s{n}.example/r",
+            "target": POST,
+            "source_domain": f"s{n}.example",
+            "origin": model.WEBMENTION,
+            "verification": model.VERIFIED,
+            "moderation": model.PENDING,
+            "kind": "reply",
+            "author_name": f"Reader {n}",
+            "received_at": T0 + dt.timedelta(seconds=n // 7),
+            "updated_at": T0,
+        }
+        for n in range(count)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(mentions.insert(), rows)
+
+
+def _listed(page: Any) -> list[int]:
+    return [int(h["id"][1:]) for h in page.find_all("h3")]
+
+
+def test_ten_thousand_waiting_mentions_are_paged(admin: Admin) -> None:
+    _waiting(admin.store, 10_000)
+    session = admin.login()
+    first = admin.page(session)
+    assert "Waiting for moderation (10000)" in first.text
+    assert "Showing 1–50 of 10000" in first.text
+    # Newest first: ids 10000, 9999, … (ties on the time broken by id).
+    assert _listed(first) == list(range(10_000, 9_950, -1))
+    older = first.find("a", string="Older")["href"]
+    second = parse(session.get(admin.base + older).text)
+    assert "Showing 51–100 of 10000" in second.text
+    assert _listed(second) == list(range(9_950, 9_900, -1))
+    oldest = parse(session.get(admin.base + "/admin?page=oldest").text)
+    assert "Showing 9951–10000 of 10000" in oldest.text
+    assert _listed(oldest) == list(range(50, 0, -1))
+    assert oldest.find("a", string="Older") is None
+    assert oldest.find("a", string="Newest") is not None
+    # A cursor from the query string is anyone's: a bad one is page 1.
+    for bad in ["x", "1.", "9" * 30 + ".1", "-5.3"]:
+        answer = session.get(admin.base + "/admin", params={"older": bad})
+        assert answer.status_code == 200
+        assert _listed(parse(answer.text))[0] == 10_000
+
+
+# --- French and English ----------------------------------------------------------
+
+
+def test_the_pages_speak_the_browsers_language(admin: Admin) -> None:
+    reply(admin.store, "https://alice.example/1")
+    french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+    login = requests.get(admin.base + "/admin/login", headers=french)
+    page = parse(login.text)
+    assert page.html["lang"] == "fr"
+    assert page.find("label", attrs={"for": "name"}).text == "Votre nom de modérateur"
+    session = requests.Session()
+    session.headers.update(french)
+    answer = session.post(
+        admin.base + "/admin/login", data={"secret": SECRET}, allow_redirects=False
+    )
+    assert answer.status_code == 303
+    page = admin.page(session)
+    assert "En attente de modération (1)" in page.text
+    assert page.find("h3").text == "réponse n° 1 de Alice (alice.example)"
+    answer = admin.submit(session, "/admin/mentions/1/approve")
+    done = parse(session.get(admin.base + answer.headers["Location"]).text)
+    assert done.find(attrs={"role": "status"}).text == "Mention 1 approuvée."
+    wrong = session.post(admin.base + "/admin/login", data={"secret": "x"})
+    assert "Ce nom et ce secret ne correspondent pas." in wrong.text
+    # An English browser on the same site gets English.
+    english = requests.get(
+        admin.base + "/admin/login", headers={"Accept-Language": "en-GB"}
+    )
+    assert parse(english.text).html["lang"] == "en"
+
+
+def test_without_a_language_we_have_the_site_language_is_used(
+    store_url: str,
+) -> None:
+    service = make_service(Store.open(store_url), Clock(), default_lang="fr")
+    for base in serve(service):
+        for header in ({}, {"Accept-Language": "de-DE,de;q=0.9"}):
+            page = parse(requests.get(base + "/admin/login", headers=header).text)
+            assert page.html["lang"] == "fr" and "Modération" in page.title.text
+
+
+def test_the_french_catalog_is_complete_and_current(tmp_path: Path) -> None:
+    """Every string of admin.py is in the template, and translated: a string
+    added without `make translations` fails here."""
+    import subprocess
+    import sys
+
+    from babel.messages.pofile import read_po
+    from conftest import ROOT
+
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable, "-m", "babel.messages.frontend", "extract",
+            "-F", str(ROOT / "babel-admin.cfg"), "-k", "N_", "-o", str(pot),
+            "--no-location", str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    with pot.open("rb") as fp:
+        wanted = {m.id for m in read_po(fp) if m.id}
+    po = ROOT / "plugins/webmentions/translations/fr/LC_MESSAGES/messages.po"
+    with po.open("rb") as fp:
+        french = {m.id: m.string for m in read_po(fp, locale="fr") if m.id}
+    assert wanted, "nothing extracted from admin.py"
+    missing = sorted(m for m in wanted if not french.get(m))
+    assert not missing, f"untranslated in {po}: {missing} (run make translations)"
+    for msgid, text in french.items():  # the same {placeholders} both ways
+        assert set(re.findall(r"{\w+}", str(msgid))) == set(
+            re.findall(r"{\w+}", str(text))
+        ), msgid
+
+
+def test_the_limits_and_cookies_of_publish_mentions_serve(tmp_path: Path) -> None:
+    """The same rules in the real service, read from the site's settings."""
+    from receiver_kit import Receiver, write_site
+
+    receiver = Receiver(
+        tmp_path / "pelicanconf.py",
+        {"CAUSERIE_ADMIN_SECRET": SECRET, "CAUSERIE_MODERATOR_ALICE_SECRET": ALICE},
+    )
+    write_site(
+        tmp_path,
+        service_url="https://mentions.blog.example",  # behind a TLS proxy
+        moderators=["alice"],
+        login_address_failures=2,
+    )
+    (tmp_path / "var").mkdir()
+    receiver.start()
+    try:
+        url = receiver.url + "/admin/login"
+        wrong = [
+            requests.post(url, data={"name": "alice", "secret": "guess"}, timeout=10)
+            for _ in range(3)
+        ]
+        assert [a.status_code for a in wrong] == [403, 403, 429]
+        assert wrong[2].headers["Retry-After"] == "1"
+        right = requests.post(
+            url,
+            data={"name": "alice", "secret": ALICE},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert right.status_code == 303
+        cookies = right.raw.headers.getlist("Set-Cookie")
+        assert len(cookies) == 2 and all("Secure" in c for c in cookies), cookies
+    finally:
+        receiver.stop()
+    assert "moderator alice logged in" in receiver.describe()

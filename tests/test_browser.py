@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import socket
@@ -32,33 +31,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_kit import (
+    AXE_RUN,
+    AXE_TAGS,
+    INSTALL_JAVA,
+    INSTALL_TOOLS,
+    VNU_JAR,
+    require,
+)
 from conftest import ROOT, build, post_pages, stop_process
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-AXE_JS = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
-VNU_JAR = ROOT / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
-INSTALL_BROWSER = "apt-get install chromium chromium-driver"
-INSTALL_TOOLS = "make browser-tools (npm install --prefix .tools axe-core vnu-jar)"
-INSTALL_JAVA = "apt-get install default-jre-headless"
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (375, 1280)
 SCHEMES = ("light", "dark")
-
-
-def require(available: bool, what: str, install: str) -> None:
-    """Skip when a tool is missing, but fail under CI, which must have it."""
-    if available:
-        return
-    message = f"{what} is missing; install it with: {install}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI=true: a missing tool is a failure, not a skip)")
-    pytest.skip(message)
 
 
 # --- the served demo site ------------------------------------------------------
@@ -184,43 +172,6 @@ def pages(site: Site) -> dict[str, str]:
 # --- the browser ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", INSTALL_BROWSER)
-    require(CHROMEDRIVER.exists(), f"chromedriver ({CHROMEDRIVER})", INSTALL_BROWSER)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(arg)
-    # The console, to see Content-Security-Policy violations (Chromium logs
-    # each one as an error).
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(
-        options=options, service=Service(executable_path=str(CHROMEDRIVER))
-    )
-    browser.set_script_timeout(120)
-    browser.set_page_load_timeout(30)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-
-
 def _emulate(driver: Any, width: int, scheme: str) -> None:
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
@@ -306,23 +257,6 @@ def test_skip_link_is_the_first_focusable_element(
 
 
 # --- accessibility: axe-core ---------------------------------------------------------
-
-
-AXE_RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})
-  .then(result => done(JSON.stringify(result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(' ')).slice(0, 8),
-  })))))
-  .catch(error => done(JSON.stringify({error: String(error)})));
-"""
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    require(AXE_JS.exists(), f"axe-core ({AXE_JS.relative_to(ROOT)})", INSTALL_TOOLS)
-    return AXE_JS.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

@@ -23,7 +23,6 @@ import feedparser
 import mf2py
 import pytest
 import sqlalchemy as sa
-import test_browser
 from bs4 import BeautifulSoup
 from conftest import (
     ROOT,
@@ -39,11 +38,6 @@ from sitebuild.build import BuildReport, load_settings
 from webmentions import model
 from webmentions.schema import targets
 from webmentions.store import Store
-
-# The browser and axe-core fixtures of the theme's own browser tests (pytest
-# finds fixtures among a module's attributes).
-driver = test_browser.driver
-axe_source = test_browser.axe_source
 
 SERVICE = "https://mentions.blog.test"
 ENDPOINT = f"{SERVICE}/webmention"

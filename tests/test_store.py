@@ -368,3 +368,39 @@ def test_a_failed_block_changes_nothing(store: Store) -> None:
     store._delete = original  # type: ignore[method-assign]
     assert store.domain_policy("bob.example") is None
     assert len(store.list_mentions()) == 1
+
+
+def test_migration_3_adds_who_decided_to_an_older_store(store_url: str) -> None:
+    """A store made by migrations 1 and 2 only (as before named moderators)
+    is brought to the same shape as a new one, its rows kept."""
+    from webmentions import schema
+
+    engine = sa.create_engine(store_url)
+    old = schema.MIGRATIONS
+    try:
+        schema.MIGRATIONS = old[:2]
+        schema.migrate(engine, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    finally:
+        schema.MIGRATIONS = old
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("mentions")}
+    assert "decided_by" not in columns  # migration 1 made the old shape
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO mentions (source, target, source_domain, origin,"
+                " verification, moderation, received_at, updated_at) VALUES"
+                " ('https://a.example/1', :t, 'a.example', 'webmention',"
+                " 'verified', 'approved', :now, :now)"
+            ),
+            {"t": POST, "now": dt.datetime(2026, 1, 1)},
+        )
+    store = Store.open(store_url)
+    (kept,) = store.list_mentions()
+    assert kept.moderation == model.APPROVED and kept.decided_by is None
+    assert store.moderate(kept.id, model.REJECTED, by="alice")
+    assert store.get(kept.id).decided_by == "alice"  # type: ignore[union-attr]
+    inspector = sa.inspect(store.engine)
+    for table in ("mentions", "domains", "decisions"):
+        got = {c["name"] for c in inspector.get_columns(table)}
+        assert got == set(schema.metadata.tables[table].columns.keys()), table

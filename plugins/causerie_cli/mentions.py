@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 import threading
 from pathlib import Path
@@ -32,6 +34,16 @@ def _store(site: Site) -> Any:
         return webmentions.open_store(site.settings())
     except UserError as exc:
         fail(exc)
+
+
+def _cli_moderator() -> str:
+    """Who decides from the command line: the system user, marked as such
+    (the decisions log tells it from a /admin moderator's name)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        user = f"uid {os.getuid()}"
+    return f"{user} (command line)"
 
 
 def _rebuild_after_approval(site: Site) -> None:
@@ -151,6 +163,8 @@ def mentions_list(site: Site, pending: bool) -> None:
         click.echo(
             f"{m.id:>5}  {m.moderation:<8} {m.verification:<8} {m.kind:<8} {who[:30]:<30} {m.target}"
         )
+        if m.decided_by:
+            click.echo(f"       {m.moderation} by {m.decided_by}")
         detail = m.content_text or m.title or m.reason
         if detail:
             click.echo(f"       {' '.join(detail.split())[:100]}")
@@ -175,14 +189,14 @@ def mentions_approve(site: Site, ids: tuple[int, ...], domain: str | None) -> No
         raise click.UsageError("give mention IDs or --domain DOMAIN")
     store = _store(site)
     for mention_id in ids:
-        if not store.moderate(mention_id, "approved"):
+        if not store.moderate(mention_id, "approved", by=_cli_moderator()):
             raise click.ClickException(
                 f"no mention {mention_id}; see `publish mentions list`"
             )
         click.echo(f"Approved {mention_id}.")
     if domain:
         click.echo(
-            f"Approved {store.approve_domain(domain)} mention(s) from {domain}; its next ones will be approved too."
+            f"Approved {store.approve_domain(domain, by=_cli_moderator())} mention(s) from {domain}; its next ones will be approved too."
         )
     _rebuild_after_approval(site)
 
@@ -199,7 +213,7 @@ def mentions_reject(site: Site, ids: tuple[int, ...]) -> None:
     """
     store = _store(site)
     for mention_id in ids:
-        if not store.moderate(mention_id, "rejected"):
+        if not store.moderate(mention_id, "rejected", by=_cli_moderator()):
             raise click.ClickException(
                 f"no mention {mention_id}; see `publish mentions list`"
             )
@@ -219,7 +233,7 @@ def mentions_block(site: Site, domain: str) -> None:
     from webmentions import avatars
 
     store = _store(site)
-    removed = store.block_domain(domain)
+    removed = store.block_domain(domain, by=_cli_moderator())
     avatars.remove_avatars(
         Path(webmentions.var_dir(site.settings())) / "avatars", removed
     )

@@ -21,7 +21,9 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -29,17 +31,22 @@ import sqlalchemy as sa
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from theme_i18n.catalogs import load_catalogs
+
 from . import model
 from .app import Service, client_of, text
 from .avatars import remove_avatars
 from .model import Mention, domain_of
-from .schema import domains, mentions, targets
+from .schema import mentions, targets
 
 log = logging.getLogger(__name__)
 
 COOKIE = "causerie_admin"
 SESSION = dt.timedelta(hours=12)
-PENDING_SHOWN, DECIDED_SHOWN, FAILED_SHOWN = 100, 20, 20
+#: The trusted-device cookie: this browser logged in before (see .login).
+DEVICE_COOKIE = "causerie_admin_device"
+DEVICE = dt.timedelta(days=365)
+PENDING_SHOWN, DECIDED_SHOWN, FAILED_SHOWN = 50, 20, 20
 EXCERPT = 300
 
 Handler = Callable[..., Response]
@@ -49,7 +56,14 @@ _STYLE = (
     "padding:0 1rem;color:#1f1a17;background:#fffdf9}a{color:#8a3b12}"
     "article{border-top:1px solid #d8cfc6;padding:.5rem 0}"
     "blockquote{margin:.5rem 0;padding-left:1rem;border-left:3px solid #d8cfc6}"
-    "form.inline{display:inline}button{margin:.2rem .3rem .2rem 0}"
+    "form.inline{display:inline}"
+    "button{margin:.2rem .3rem .2rem 0;font:inherit;padding:.35rem .8rem;"
+    "border:1px solid #8a3b12;border-radius:.3rem;background:#fff;color:#8a3b12;"
+    "cursor:pointer}button:hover{background:#f6e7dc}"
+    "button.primary{background:#8a3b12;color:#fff}button.primary:hover{background:#6d2e0e}"
+    "input{font:inherit;padding:.3rem;border:1px solid #6b625b;border-radius:.3rem}"
+    ":focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}"
+    "nav.pages a{margin-right:1rem}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;"
     "padding:.3rem;border-bottom:1px solid #eee;vertical-align:top}"
     "[role=status]{background:#eef6e9;padding:.5rem}"
@@ -73,16 +87,80 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined (babel: -k N_);
+    it is translated where it is shown, in that request's language."""
+    return message
+
+
+#: The languages of the moderation pages (catalogs in translations/).
+LANGUAGES = ("en", "fr")
+_TRANSLATIONS = Path(__file__).parent / "translations"
+_CATALOGS = load_catalogs(_TRANSLATIONS, LANGUAGES)
+#: This request's language (set by the guard every page goes through).
+_LANG: ContextVar[str] = ContextVar("admin_lang", default="en")
+
+
+def _(message: str, **values: object) -> str:
+    """``message`` in this request's language, with ``values`` filled in
+    (they are already escaped by the caller)."""
+    translated = _CATALOGS[_LANG.get()].gettext(message)
+    return translated.format(**values) if values else translated
+
+
+def choose_language(accept: Any, default: str | None) -> str:
+    """The moderator's browser's language if we have it (Accept-Language),
+    else the site's DEFAULT_LANG if we have it, else English."""
+    best = accept.best_match(LANGUAGES) if accept else None
+    if best:
+        return str(best)
+    if default and default.split("-")[0].lower() in LANGUAGES:
+        return default.split("-")[0].lower()
+    return "en"
+
+
+#: Kinds, states and logged actions as shown.
+KIND_LABEL = {
+    "reply": N_("reply"),
+    "like": N_("like"),
+    "repost": N_("repost"),
+    "bookmark": N_("bookmark"),
+    "rsvp": N_("RSVP"),
+    "mention": N_("mention"),
+}
+STATE_LABEL = {"approved": N_("approved"), "rejected": N_("rejected")}
+ACTION_LABEL = {
+    "approve": N_("approve"),
+    "reject": N_("reject"),
+    "undo": N_("undo"),
+    "allow": N_("always allow"),
+    "block": N_("block"),
+    "unblock": N_("unblock"),
+    "unallow": N_("stop allowing"),
+}
+
+
+def _label(table: dict[str, str], key: str) -> str:
+    return _(table[key]) if key in table else key
+
+
 #: The short messages shown after an action (?done=…), filled with escaped values.
 FLASH = {
-    "approved": "Mention {id} approved.",
-    "rejected": "Mention {id} rejected.",
-    "pending": "Mention {id} is pending again.",
-    "allowed": "{domain} is always allowed now; {n} pending mention(s) approved.",
-    "blocked": "{domain} is blocked; its mentions were deleted.",
-    "unblocked": "{domain} is no longer blocked (its deleted mentions stay deleted).",
-    "missing": "There is no mention {id}.",
-    "loggedout": "Logged out.",
+    "approved": N_("Mention {id} approved."),
+    "rejected": N_("Mention {id} rejected."),
+    "pending": N_("Mention {id} is pending again."),
+    "allowed": N_("{domain} is always allowed now; {n} pending mention(s) approved."),
+    "blocked": N_("{domain} is blocked; its mentions were deleted."),
+    "unblocked": N_(
+        "{domain} is no longer blocked (its deleted mentions stay deleted)."
+    ),
+    "unallowed": N_(
+        "{domain} is no longer always allowed (its approved mentions stay approved)."
+    ),
+    "missing": N_("There is no mention {id}."),
+    "loggedout": N_("Logged out."),
 }
 
 # Logged-out sessions, until they expire (this process only: a stolen cookie
@@ -102,29 +180,70 @@ def _key(secret: str, purpose: str) -> bytes:
     ).digest()
 
 
-def _sign(secret: str, payload: str) -> str:
-    return hmac.new(_key(secret, "session"), payload.encode(), "sha256").hexdigest()
+def _sign(secret: str, purpose: str, payload: str) -> str:
+    return hmac.new(_key(secret, purpose), payload.encode(), "sha256").hexdigest()
 
 
-def new_session(secret: str, now: dt.datetime) -> str:
-    """A session token: "expiry.nonce.signature" (the nonce tells sessions apart)."""
-    expiry = int((now + SESSION).timestamp())
+def _token(
+    secret: str, purpose: str, name: str, lifetime: dt.timedelta, now: dt.datetime
+) -> str:
+    """A signed token "expiry.name.nonce.signature" for moderator ``name``,
+    signed with their own secret (changing it ends their sessions only)."""
+    expiry = int((now + lifetime).timestamp())
     nonce = secrets.token_hex(8)
-    return f"{expiry}.{nonce}.{_sign(secret, f'admin|{expiry}|{nonce}')}"
+    return (
+        f"{expiry}.{name}.{nonce}.{_sign(secret, purpose, f'{name}|{expiry}|{nonce}')}"
+    )
 
 
-def valid_session(secret: str, token: str | None, now: dt.datetime) -> bool:
-    if not token or token.count(".") != 2:
-        return False
-    expiry, nonce, signature = token.split(".")
+def _check(
+    moderators: dict[str, str], purpose: str, token: str | None, now: dt.datetime
+) -> tuple[str, str] | None:
+    """(name, nonce) of a live, well-signed token, else None."""
+    if not token or token.count(".") != 3:
+        return None
+    expiry, name, nonce, signature = token.split(".")
+    secret = moderators.get(name)
+    if secret is None:
+        return None
     # Bytes: compare_digest refuses str with non-ASCII (a forged cookie's).
-    expected = _sign(secret, f"admin|{expiry}|{nonce}").encode()
+    expected = _sign(secret, purpose, f"{name}|{expiry}|{nonce}").encode()
     if not hmac.compare_digest(signature.encode(), expected):
-        return False
+        return None
+    if not (expiry.isdigit() and int(expiry) > now.timestamp()):
+        return None
+    return name, nonce
+
+
+def new_session(name: str, secret: str, now: dt.datetime) -> str:
+    """A session token of moderator ``name`` (the nonce tells sessions apart)."""
+    return _token(secret, "session", name, SESSION, now)
+
+
+def valid_session(
+    moderators: dict[str, str], token: str | None, now: dt.datetime
+) -> str | None:
+    """The moderator whose live session ``token`` is, else None."""
+    checked = _check(moderators, "session", token, now)
+    if checked is None:
+        return None
     with _revoked_lock:
         if token in _revoked:
-            return False
-    return expiry.isdigit() and int(expiry) > now.timestamp()
+            return None
+    return checked[0]
+
+
+def new_device(name: str, secret: str, now: dt.datetime) -> str:
+    """A trusted-device token: this browser logged in as ``name`` (see .login)."""
+    return _token(secret, "device", name, DEVICE, now)
+
+
+def valid_device(
+    moderators: dict[str, str], name: str, token: str | None, now: dt.datetime
+) -> str | None:
+    """The device's id if ``token`` is a live device token of ``name``."""
+    checked = _check(moderators, "device", token, now)
+    return checked[1] if checked and checked[0] == name else None
 
 
 def csrf_token(secret: str, session: str) -> str:
@@ -146,13 +265,26 @@ def _origin(url: str) -> str:
 # --- the guard every /admin handler goes through --------------------------
 
 
+#: Where the guard leaves the logged-in moderator's name for the handlers.
+_MODERATOR = "causerie.moderator"
+
+
+def moderator(request: Request) -> str:
+    """The name of the moderator making this (guarded) request."""
+    return str(request.environ[_MODERATOR])
+
+
 def _refusal(service: Service, request: Request, session: bool) -> Response | None:
-    """Why this request may not go on, if it may not: no secret (503), a POST
-    from another origin (403), no valid session (to the login form), a POST
-    without this session's CSRF token (403)."""
-    secret, post = service.admin_secret, request.method == "POST"
-    if not secret:
-        return text(503, "set CAUSERIE_ADMIN_SECRET to use the moderation pages")
+    """Why this request may not go on, if it may not: no moderator (503), a
+    POST from another origin (403), no valid session (to the login form), a
+    POST without this session's CSRF token (403)."""
+    post = request.method == "POST"
+    if not service.moderators:
+        return text(
+            503,
+            "set CAUSERIE_ADMIN_SECRET (or WEBMENTIONS['moderators'] and their "
+            "CAUSERIE_MODERATOR_<NAME>_SECRET) to use the moderation pages",
+        )
     origin = request.headers.get("Origin")
     if post and origin and origin.lower() != _origin(service.settings.service_url):
         log.warning("admin: POST from foreign origin %r refused", origin)
@@ -164,11 +296,13 @@ def _refusal(service: Service, request: Request, session: bool) -> Response | No
     if not session:
         return None
     token = request.cookies.get(COOKIE)
-    if token is None or not valid_session(secret, token, service.clock()):
+    name = valid_session(service.moderators, token, service.clock())
+    if token is None or name is None:
         return _redirect("/admin/login")
+    request.environ[_MODERATOR] = name
     given = request.form.get("csrf", "")
     if post and not hmac.compare_digest(
-        given.encode(), csrf_token(secret, token).encode()
+        given.encode(), csrf_token(service.moderators[name], token).encode()
     ):
         log.warning("admin: POST %s without a valid CSRF token", request.path)
         return text(403, "refused: missing or invalid form token; reload /admin")
@@ -180,6 +314,7 @@ def _guard(*, session: bool = True) -> Callable[[Handler], Handler]:
 
     def wrap(handler: Handler) -> Handler:
         def guarded(service: Service, request: Request, **args: Any) -> Response:
+            _LANG.set(choose_language(request.accept_languages, service.default_lang))
             refused = _refusal(service, request, session)
             return _secure(refused or handler(service, request, **args))
 
@@ -197,71 +332,143 @@ def _redirect(location: str) -> Response:
     return Response("", status=303, headers={"Location": location})
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
+def _page(
+    title: str, body: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     doc = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{_LANG.get()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} — Causerie</title><style>{_STYLE}</style>"
         f"</head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
     )
-    return Response(doc, status=status, mimetype="text/html")
+    return Response(doc, status=status, mimetype="text/html", headers=headers)
 
 
 # --- log in, log out -------------------------------------------------------
 
-_LOGIN_FORM = (
-    '<form method="post" action="/admin/login">'
-    '<p><label for="secret">Moderators’ secret</label><br>'
-    '<input type="password" id="secret" name="secret" required '
-    'autocomplete="current-password" autofocus></p>'
-    '<p><button type="submit">Log in</button></p></form>'
-)
+
+def _login_form() -> str:
+    return (
+        '<form method="post" action="/admin/login">'
+        '<p><label for="name">' + _("Your moderator name") + "</label><br>"
+        '<input type="text" id="name" name="name" required autocomplete="username" '
+        'autocapitalize="none" spellcheck="false" maxlength="32" autofocus></p>'
+        '<p><label for="secret">' + _("Your secret") + "</label><br>"
+        '<input type="password" id="secret" name="secret" required '
+        'autocomplete="current-password"></p>'
+        '<p><button type="submit" class="primary">'
+        + _("Log in")
+        + "</button></p></form>"
+    )
+
+
+#: What an unknown name's attempt is compared with: as long as a real
+#: comparison, so the time taken does not tell which names exist.
+_NOBODY = secrets.token_hex(32)
 
 
 @_guard(session=False)
 def login_get(service: Service, request: Request) -> Response:
-    assert service.admin_secret
-    if valid_session(
-        service.admin_secret, request.cookies.get(COOKIE), service.clock()
-    ):
+    if valid_session(service.moderators, request.cookies.get(COOKIE), service.clock()):
         return _redirect("/admin")
-    return _page("Moderation: log in", flash(request.args) + _LOGIN_FORM)
+    return _page(_("Moderation: log in"), flash(request.args) + _login_form())
+
+
+def _secure_cookies(service: Service) -> bool:
+    """Cookies only over https when the public address is https: the
+    service's own, or the site's (the service behind a TLS proxy that
+    speaks http to it still has readers on https)."""
+    return any(
+        urlsplit(url or "").scheme == "https"
+        for url in (service.settings.service_url, service.site_url)
+    )
 
 
 @_guard(session=False)
 def login_post(service: Service, request: Request) -> Response:
-    secret = service.admin_secret
-    assert secret
+    assert service.login_throttle
     client = client_of(request)
-    # A dedicated, stricter limiter if the service has one; else the shared one.
-    limiter = service.login_limiter or service.limiter
-    if not limiter.allow(f"admin-login:{client}"):
-        log.warning("admin: too many log-in attempts from %s", client)
-        return text(429, "too many attempts: wait a minute", {"Retry-After": "60"})
+    # A single moderator ("admin" only) may leave the name out (scripts
+    # written for the one shared secret keep working).
+    only = next(iter(service.moderators)) if len(service.moderators) == 1 else None
+    name = (request.form.get("name") or only or "").strip().lower()
     given = request.form.get("secret", "")
-    # Compare digests: equal length, so the time taken tells nothing either.
-    if not hmac.compare_digest(
-        hashlib.sha256(given.encode()).digest(),
-        hashlib.sha256(secret.encode()).digest(),
-    ):
-        log.warning("admin: wrong secret from %s", client)
-        return _page(
-            "Moderation: log in",
-            '<p role="alert">That is not the secret.</p>' + _LOGIN_FORM,
-            403,
+    secret = service.moderators.get(name)
+    # Compared first, whatever the limits say (issue 13 item 7): they only
+    # decide how a failure is answered, never whether the right secret
+    # counts. Digests: equal length, so the time taken tells nothing.
+    right = (
+        hmac.compare_digest(
+            hashlib.sha256(given.encode()).digest(),
+            hashlib.sha256((secret or _NOBODY).encode()).digest(),
         )
+        and secret is not None
+    )
     now = service.clock()
+    device = valid_device(
+        service.moderators, name, request.cookies.get(DEVICE_COOKIE), now
+    )
+    answer = service.login_throttle.judge(client, right, device)
+    if answer.refused:
+        # The same answer for the right secret and a wrong one: past the
+        # global cap, a browser that never logged in learns nothing.
+        log.warning("admin: log-in from %s not answered: too many failures", client)
+        return _page(
+            _("Moderation: log in"),
+            '<p role="alert">'
+            + _(
+                "Too many failed log-ins on this site just now: try again in "
+                "{seconds} seconds. (A browser that logged in here before is "
+                "let in meanwhile.)",
+                seconds=answer.retry_after,
+            )
+            + "</p>"
+            + _login_form(),
+            429,
+            {"Retry-After": str(answer.retry_after)},
+        )
+    if not right or secret is None:
+        log.warning("admin: wrong name or secret from %s", client)
+        wait = (
+            " "
+            + _(
+                "Wait {seconds} seconds before the next try.",
+                seconds=answer.retry_after,
+            )
+            if answer.retry_after
+            else ""
+        )
+        return _page(
+            _("Moderation: log in"),
+            '<p role="alert">'
+            + _("That name and secret do not match.")
+            + f"{wait}</p>"
+            + _login_form(),
+            429 if answer.retry_after else 403,
+            {"Retry-After": str(answer.retry_after)} if answer.retry_after else None,
+        )
     response = _redirect("/admin")
+    secure = _secure_cookies(service)
     response.set_cookie(
         COOKIE,
-        new_session(secret, now),
+        new_session(name, secret, now),
         max_age=int(SESSION.total_seconds()),
         path="/admin",
-        secure=urlsplit(service.settings.service_url).scheme == "https",
+        secure=secure,
         httponly=True,
         samesite="Strict",
     )
-    log.info("admin: moderator logged in from %s", client)
+    # Renewed at each log-in; only the log-in form reads it.
+    response.set_cookie(
+        DEVICE_COOKIE,
+        new_device(name, secret, now),
+        max_age=int(DEVICE.total_seconds()),
+        path="/admin/login",
+        secure=secure,
+        httponly=True,
+        samesite="Strict",
+    )
+    log.info("admin: moderator %s logged in from %s", name, client)
     return response
 
 
@@ -299,9 +506,12 @@ def mention_post(
 ) -> Response:
     state = _STATES[action]
     before = service.store.get(mention_id)
-    if before is None or not service.store.moderate(mention_id, state):
+    who = moderator(request)
+    if before is None or not service.store.moderate(mention_id, state, by=who):
         return _back("missing", id=mention_id)
-    log.info("admin: mention %s %s (was %s)", mention_id, state, before.moderation)
+    log.info(
+        "admin: mention %s %s by %s (was %s)", mention_id, state, who, before.moderation
+    )
     # Rebuild when what the site shows changes: shown now, or no longer shown.
     if before.visible != (
         before.verification == model.VERIFIED and state == model.APPROVED
@@ -326,22 +536,36 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
     domain = _domain(request)
     if domain is None:
         return text(400, "give a domain name such as alice.example")
+    who = moderator(request)
+    if action == "unallow":
+        # Forget the allow only; what it approved stays approved (one click
+        # each on "Reject" below, if some should go).
+        if service.store.domain_policy(domain) == "allow":
+            service.store.set_domain_policy(domain, None, by=who)
+            service.policies_changed()
+            log.info("admin: %s no longer always allowed, by %s", domain, who)
+        return _back("unallowed", domain=domain)
     if action == "unblock":
         # Forget the block only (an allow is left alone); what it deleted is gone.
         if service.store.domain_policy(domain) == "block":
-            service.store.set_domain_policy(domain, None)
+            service.store.set_domain_policy(domain, None, by=who)
             service.policies_changed()
-            log.info("admin: %s unblocked", domain)
+            log.info("admin: %s unblocked by %s", domain, who)
         return _back("unblocked", domain=domain)
     if action == "allow":
-        approved = service.store.approve_domain(domain)
+        approved = service.store.approve_domain(domain, by=who)
         service.policies_changed()
-        log.info("admin: %s always allowed; %s mention(s) approved", domain, approved)
+        log.info(
+            "admin: %s always allowed by %s; %s mention(s) approved",
+            domain,
+            who,
+            approved,
+        )
         if approved:
             _changed_site(service)
         return _back("allowed", domain=domain, n=approved)
     shown = count_visible(service.store.engine, domain)
-    removed = service.store.block_domain(domain)
+    removed = service.store.block_domain(domain, by=who)
     service.policies_changed()
     if service.avatars_dir is not None:
         remove_avatars(service.avatars_dir, removed)
@@ -351,7 +575,7 @@ def domain_post(service: Service, request: Request, action: str) -> Response:
             len(removed),
             domain,
         )
-    log.info("admin: %s blocked", domain)
+    log.info("admin: %s blocked by %s", domain, who)
     if shown:
         _changed_site(service)
     return _back("blocked", domain=domain)
@@ -376,9 +600,16 @@ class Dashboard:
     decided: list[Mention]
     failed: list[Mention]
     titles: dict[str, str]
+    #: How many waiting mentions are newer than this page's first one.
+    newer: int = 0
+    #: The cursor of the next (older) page, if there is one.
+    older: str | None = None
 
     @classmethod
-    def read(cls, engine: sa.Engine) -> Dashboard:
+    def read(cls, engine: sa.Engine, page: str | None = None) -> Dashboard:
+        """``page``: a cursor (:func:`cursor`) for the waiting mentions older
+        than it, or "oldest" for the oldest page; None: the newest."""
+
         def latest(where: Any, order: Any, limit: int) -> list[Mention]:
             query = sa.select(mentions).where(where).order_by(*order).limit(limit)
             rows = conn.execute(query).mappings()
@@ -387,7 +618,32 @@ class Dashboard:
         with engine.connect() as conn:
             waiting = conn.execute(sa.select(sa.func.count()).where(_WAITING)).scalar()
             newest = (mentions.c.received_at.desc(), mentions.c.id.desc())
-            pending = latest(_WAITING, newest, PENDING_SHOWN)
+            # Keyset pagination, not OFFSET: each page is one index range
+            # read (mentions_waiting), as fast on page 200 as on page 1.
+            if page == "oldest":
+                oldest = (mentions.c.received_at.asc(), mentions.c.id.asc())
+                pending = latest(_WAITING, oldest, PENDING_SHOWN)[::-1]
+            else:
+                after = parse_cursor(page)
+                where = _WAITING if after is None else sa.and_(_WAITING, _older(*after))
+                pending = latest(where, newest, PENDING_SHOWN + 1)
+            older = None
+            if len(pending) > PENDING_SHOWN:
+                pending = pending[:PENDING_SHOWN]
+                older = cursor(pending[-1])
+            newer = 0
+            if pending and (page is not None):
+                first = pending[0]
+                assert first.received_at is not None
+                newer_than = sa.not_(_older(first.received_at, first.id))
+                newer = int(
+                    conn.execute(
+                        sa.select(sa.func.count()).where(
+                            _WAITING, newer_than, mentions.c.id != first.id
+                        )
+                    ).scalar()
+                    or 0
+                )
             decided = latest(
                 mentions.c.moderation.in_([model.APPROVED, model.REJECTED]),
                 _LATEST,
@@ -401,22 +657,43 @@ class Dashboard:
                 targets.c.url.in_(urls)
             )
             titles = {url: title for url, title in conn.execute(query)} if urls else {}
-        return cls(int(waiting or 0), pending, decided, failed, titles)
+        return cls(int(waiting or 0), pending, decided, failed, titles, newer, older)
 
     def title(self, mention: Mention) -> str:
         return self.titles.get(mention.target, mention.target)
 
 
-def blocked_domains(engine: sa.Engine, limit: int = 200) -> list[str]:
-    """The blocked domains, most recently blocked first (bounded)."""
-    query = (
-        sa.select(domains.c.domain)
-        .where(domains.c.policy == "block")
-        .order_by(domains.c.updated_at.desc(), domains.c.domain)
-        .limit(limit)
+def _older(received_at: dt.datetime, mention_id: int) -> Any:
+    """Waiting mentions after (received_at, id) in newest-first order."""
+    return sa.or_(
+        mentions.c.received_at < received_at,
+        sa.and_(mentions.c.received_at == received_at, mentions.c.id < mention_id),
     )
-    with engine.connect() as conn:
-        return [str(d) for d in conn.execute(query).scalars()]
+
+
+def cursor(mention: Mention) -> str:
+    """Where a page of waiting mentions ends: "<µs since epoch>.<id>"."""
+    assert mention.received_at is not None
+    moment = mention.received_at.astimezone(dt.UTC)
+    micros = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(
+        microseconds=1
+    )
+    return f"{micros}.{mention.id}"
+
+
+def parse_cursor(value: str | None) -> tuple[dt.datetime, int] | None:
+    """The (received_at, id) of a cursor; None for a missing or bad one
+    (the query string is anyone's: a bad one shows the first page)."""
+    micros, _dot, ident = (value or "").partition(".")
+    if not (micros.isdigit() and ident.isdigit() and len(micros) <= 20):
+        return None
+    try:
+        moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
+            microseconds=int(micros)
+        )
+    except OverflowError:
+        return None
+    return moment, int(ident)
 
 
 def count_visible(engine: sa.Engine, domain: str) -> int:
@@ -466,15 +743,18 @@ def _button(
     csrf: str,
     about: str | None = None,
     domain: str | None = None,
+    primary: bool = False,
 ) -> str:
     """A one-button POST form; ``about``: the id of what it acts on (for
     screen readers, which otherwise hear many identical "Approve")."""
     field = f'<input type="hidden" name="domain" value="{e(domain)}">' if domain else ""
     described = f' aria-describedby="{about}"' if about else ""
+    style = ' class="primary"' if primary else ""
     return (
         f'<form class="inline" method="post" action="{e(action)}">'
         f'<input type="hidden" name="csrf" value="{csrf}">{field}'
-        f'<button type="submit"{described}>{e(label)}</button></form>'
+        f'<button type="submit"{described}{style}>'
+        f"{e(label)}</button></form>"
     )
 
 
@@ -484,39 +764,104 @@ def _domain_of(mention: Mention) -> str:
     return mention.source_domain or domain_of(mention.author_url)
 
 
+def author_label(m: Mention) -> str:
+    """Who wrote it, never "someone": their name, else their website's
+    domain, else the source's domain; a form comment without a name is a
+    reader's (unescaped)."""
+    name = " ".join((m.author_name or "").split())
+    domain = domain_of(m.author_url) or (
+        "" if m.origin == model.FORM else m.source_domain
+    )
+    if name and domain:
+        return f"{name} ({domain})"
+    return name or domain or _("an anonymous reader")
+
+
 def _pending_item(m: Mention, title: str, csrf: str) -> str:
     head = f"m{m.id}"
-    author = _link(m.author_url, m.author_name or m.author_url or "someone")
-    source = "the comment form" if m.origin == model.FORM else _link(m.source)
+    author = _link(m.author_url, author_label(m))
+    source = _("the comment form") if m.origin == model.FORM else _link(m.source)
     domain = _domain_of(m)
     buttons = [
-        _button(f"/admin/mentions/{m.id}/approve", "Approve", csrf, head),
-        _button(f"/admin/mentions/{m.id}/reject", "Reject", csrf, head),
+        _button(
+            f"/admin/mentions/{m.id}/approve", _("Approve"), csrf, head, primary=True
+        ),
+        _button(f"/admin/mentions/{m.id}/reject", _("Reject"), csrf, head),
     ]
     if domain:
         buttons += [
             _button(
                 "/admin/domains/allow",
-                f"Approve and always allow {domain}",
+                _("Approve and always allow {domain}", domain=domain),
                 csrf,
                 head,
                 domain,
             ),
-            _button("/admin/domains/block", f"Block {domain}", csrf, head, domain),
+            _button(
+                "/admin/domains/block",
+                _("Block {domain}", domain=domain),
+                csrf,
+                head,
+                domain,
+            ),
         ]
     return (
-        f'<li><article><h3 id="{head}">{e(m.kind)} #{m.id} by {author}</h3>'
-        f"<p>On {_link(m.target, title)}, received {_when(m.received_at)}<br>Source: {source}</p>"
+        f'<li><article><h3 id="{head}">'
+        + _(
+            "{kind} #{id} by {author}",
+            kind=e(_label(KIND_LABEL, m.kind)),
+            id=m.id,
+            author=author,
+        )
+        + "</h3><p>"
+        + _(
+            "On {post}, received {when}",
+            post=_link(m.target, title),
+            when=_when(m.received_at),
+        )
+        + "<br>"
+        + _("Source:")
+        + f" {source}</p>"
         f"<blockquote>{e(excerpt(m))}</blockquote><p>{''.join(buttons)}</p></article></li>"
     )
 
 
 def _decided_row(m: Mention, title: str, csrf: str) -> str:
-    who = e(m.author_name or m.author_url or m.source)
-    undo = _button(f"/admin/mentions/{m.id}/pending", "Undo", csrf, f"d{m.id}")
+    who = e(author_label(m))
+    by = m.decided_by or _("the policy")
+    # One step to the other decision (an approved one rejected at once), or
+    # back to pending.
+    other = (
+        _button(f"/admin/mentions/{m.id}/reject", _("Reject"), csrf, f"d{m.id}")
+        if m.moderation == model.APPROVED
+        else _button(f"/admin/mentions/{m.id}/approve", _("Approve"), csrf, f"d{m.id}")
+    )
+    undo = other + _button(
+        f"/admin/mentions/{m.id}/pending", _("Undo"), csrf, f"d{m.id}"
+    )
     return (
-        f'<tr><td id="d{m.id}">{e(m.moderation)}: {e(m.kind)} #{m.id} by {who}</td>'
-        f"<td>{_link(m.target, title)}</td><td>{_when(m.updated_at)}</td><td>{undo}</td></tr>"
+        f'<tr><td id="d{m.id}">{e(_label(STATE_LABEL, m.moderation))}: '
+        + _(
+            "{kind} #{id} by {author}",
+            kind=e(_label(KIND_LABEL, m.kind)),
+            id=m.id,
+            author=who,
+        )
+        + "</td>"
+        f"<td>{_link(m.target, title)}</td><td>{e(by)}</td>"
+        f"<td>{_when(m.updated_at)}</td><td>{undo}</td></tr>"
+    )
+
+
+def _decision_row(d: dict[str, Any]) -> str:
+    about = (
+        _("mention #{id}", id=d["mention_id"])
+        if d["mention_id"]
+        else e(d["domain"] or "")
+    )
+    return (
+        f"<tr><td>{_when(d['at'])}</td><td>{e(d['moderator'])}</td>"
+        f"<td>{e(_label(ACTION_LABEL, d['action']))}</td><td>{about}</td></tr>"
     )
 
 
@@ -529,8 +874,8 @@ def _failed_row(m: Mention, title: str) -> str:
 
 def _table(headers: Sequence[str], rows: list[str]) -> str:
     if not rows:
-        return "<p>None.</p>"
-    head = "".join(f'<th scope="col">{h}</th>' for h in headers)
+        return "<p>" + _("None.") + "</p>"
+    head = "".join(f'<th scope="col">{_(h)}</th>' for h in headers)
     return (
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
@@ -542,38 +887,102 @@ def flash(args: Any) -> str:
     if not template:
         return ""
     values = {k: e(args.get(k, "")[:255]) for k in ("id", "domain", "n")}
-    return f'<p role="status">{template.format(**values)}</p>'
+    return f'<p role="status">{_(template, **values)}</p>'
 
 
 @_guard()
 def dashboard(service: Service, request: Request) -> Response:
-    assert service.admin_secret
-    csrf = csrf_token(service.admin_secret, request.cookies[COOKIE])
-    data = Dashboard.read(service.store.engine)
-    pending = "".join(_pending_item(m, data.title(m), csrf) for m in data.pending)
-    if data.waiting > PENDING_SHOWN:
-        pending = f"<p>The newest {PENDING_SHOWN} of {data.waiting}:</p>" + pending
+    who = moderator(request)
+    csrf = csrf_token(service.moderators[who], request.cookies[COOKIE])
+    page = request.args.get("older") or (
+        "oldest" if request.args.get("page") == "oldest" else None
+    )
+    data = Dashboard.read(service.store.engine, page)
+    items = "".join(_pending_item(m, data.title(m), csrf) for m in data.pending)
+    pending = f'<ol start="{data.newer + 1}">{items}</ol>' if items else ""
+    if data.waiting > PENDING_SHOWN and data.pending:
+        first = data.newer + 1
+        shown = (
+            "<p>"
+            + _(
+                "Showing {first}–{last} of {total}, newest first.",
+                first=first,
+                last=first + len(data.pending) - 1,
+                total=data.waiting,
+            )
+            + "</p>"
+        )
+        links = []
+        if page is not None:
+            links.append('<a href="/admin">' + _("Newest") + "</a>")
+        if data.older:
+            links.append(
+                f'<a href="/admin?older={e(data.older)}">' + _("Older") + "</a>"
+            )
+            links.append('<a href="/admin?page=oldest">' + _("Oldest") + "</a>")
+        label = e(_("Pages of waiting mentions"))
+        nav = f'<nav class="pages" aria-label="{label}">{"".join(links)}</nav>'
+        pending = shown + nav + pending + nav
     decided = [_decided_row(m, data.title(m), csrf) for m in data.decided]
     failed = [_failed_row(m, data.title(m)) for m in data.failed]
     blocked = [
-        f'<tr><td id="b{n}">{e(domain)}</td><td>'
-        + _button("/admin/domains/unblock", "Unblock", csrf, f"b{n}", domain)
+        f'<tr><td id="b{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td>'
+        f"<td>{_when(row['updated_at'])}</td><td>"
+        + _button("/admin/domains/unblock", _("Unblock"), csrf, f"b{n}", row["domain"])
         + "</td></tr>"
-        for n, domain in enumerate(blocked_domains(service.store.engine))
+        for n, row in enumerate(service.store.domain_list("block"))
     ]
+    allowed = [
+        f'<tr><td id="a{n}">{e(row["domain"])}</td><td>{e(row["decided_by"] or "")}</td>'
+        f"<td>{_when(row['updated_at'])}</td><td>"
+        + _button(
+            "/admin/domains/unallow", _("Stop allowing"), csrf, f"a{n}", row["domain"]
+        )
+        + "</td></tr>"
+        for n, row in enumerate(service.store.domain_list("allow"))
+    ]
+    log_rows = [_decision_row(d) for d in service.store.latest_decisions(20)]
     sections = [
         (
-            f"Waiting for moderation ({data.waiting})",
-            f"<ol>{pending}</ol>" if pending else "<p>Nothing is waiting.</p>",
+            _("Waiting for moderation ({n})", n=data.waiting),
+            pending or "<p>" + _("Nothing is waiting.") + "</p>",
         ),
-        ("Last decisions", _table(["Decision", "Post", "When", "Undo"], decided)),
-        ("Failed verifications", _table(["Source", "Post", "Reason", "When"], failed)),
-        ("Blocked domains", _table(["Domain", "Unblock"], blocked)),
+        (
+            _("Last decisions"),
+            _table(
+                [N_("Decision"), N_("Post"), N_("By"), N_("When"), N_("Change")],
+                decided,
+            ),
+        ),
+        (
+            _("Failed verifications"),
+            _table([N_("Source"), N_("Post"), N_("Reason"), N_("When")], failed),
+        ),
+        (
+            _("Always allowed domains"),
+            _table([N_("Domain"), N_("Allowed by"), N_("Since"), N_("Undo")], allowed),
+        ),
+        (
+            _("Blocked domains"),
+            _table([N_("Domain"), N_("Blocked by"), N_("Since"), N_("Undo")], blocked),
+        ),
+        (
+            _("Moderators’ log"),
+            _table(
+                [N_("When"), N_("Moderator"), N_("Decision"), N_("About")], log_rows
+            ),
+        ),
     ]
-    body = flash(request.args) + f"<p>{_button('/admin/logout', 'Log out', csrf)}</p>"
+    body = flash(request.args) + (
+        "<p>"
+        + _("Logged in as {name}.", name=f"<strong>{e(who)}</strong>")
+        + " "
+        + _button("/admin/logout", _("Log out"), csrf)
+        + "</p>"
+    )
     for n, (heading, content) in enumerate(sections):
         body += f'<section aria-labelledby="h{n}"><h2 id="h{n}">{heading}</h2>{content}</section>'
-    return _page("Moderation", body)
+    return _page(_("Moderation"), body)
 
 
 def routes() -> list[tuple[Rule, Handler]]:
@@ -584,7 +993,11 @@ def routes() -> list[tuple[Rule, Handler]]:
         ("/admin/login", ["POST"], login_post),
         ("/admin/logout", ["POST"], logout_post),
         (mention, ["POST"], mention_post),
-        ("/admin/domains/<any(allow,block,unblock):action>", ["POST"], domain_post),
+        (
+            "/admin/domains/<any(allow,block,unblock,unallow):action>",
+            ["POST"],
+            domain_post,
+        ),
     ]
     return [
         (Rule(path, methods=methods, endpoint=f"admin_{i}"), handler)

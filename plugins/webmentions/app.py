@@ -25,9 +25,10 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .groupcommit import GroupCommit
+from .login import LoginThrottle
 from .logtext import loggable
 from .receive import Accepted, RateLimiter, check_request
-from .settings import WebmentionSettings
+from .settings import ADMIN_NAME, WebmentionSettings
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class Service:
     store: Store
     settings: WebmentionSettings
     limiter: RateLimiter
+    #: The one shared secret of older set-ups: the moderator "admin".
     admin_secret: str | None = None
     notify: Notifier | None = None
     on_approve: Callable[[], None] | None = None
@@ -100,16 +102,32 @@ class Service:
     snapshot: Snapshot | None = None
     #: Where cached avatars live (deleted with a blocked domain's mentions).
     avatars_dir: Path | None = None
-    #: Login attempts on /admin (default: the shared limiter).
-    login_limiter: RateLimiter | None = None
+    #: Failed log-ins on /admin (see .login); made from the settings if None.
+    login_throttle: LoginThrottle | None = None
+    #: The public site's address (Pelican's SITEURL): the admin's cookies
+    #: are Secure when it or service_url is https (a TLS proxy in front).
+    site_url: str | None = None
+    #: The site's DEFAULT_LANG: /admin's language when the browser asks for
+    #: none we have.
+    default_lang: str = "en"
     #: What stores the endpoint's mentions (anything with GroupCommit's
     #: ``enqueue``): ``publish mentions serve`` on SQLite gives a
     #: :class:`.writer.WriterClient`; by default, a group commit here.
     writer: Any = None
+    #: Moderator name -> secret (see settings.moderator_secrets).
+    moderators: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.admin_secret and ADMIN_NAME not in self.moderators:
+            self.moderators = {ADMIN_NAME: self.admin_secret, **self.moderators}
         if self.snapshot is None:
             self.snapshot = Snapshot(self.store)
+        if self.login_throttle is None:
+            self.login_throttle = LoginThrottle(
+                self.settings.login_address_failures,
+                self.settings.login_global_failures,
+                self.settings.login_window,
+            )
         # No thread of its own: creating it up front costs nothing.
         self._writer = self.writer or GroupCommit(self.store, on_commit=_log_queued)
 

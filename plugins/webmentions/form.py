@@ -37,6 +37,12 @@ TEXTS = {
         "website": "l’adresse du site doit commencer par http:// ou https://",
         "target": "ce billet n’existe pas ou n’accepte pas de commentaires",
         "flood": "trop de commentaires depuis votre adresse : réessayez dans une minute",
+        "kept": "Votre texte est conservé ci-dessous : corrigez-le et renvoyez-le.",
+        "label_name": "Nom",
+        "label_website": "Site web (facultatif)",
+        "label_comment": "Commentaire",
+        "send": "Envoyer le commentaire",
+        "home": "Retour au site",
     },
     "en": {
         "thanks": "Thank you!",
@@ -50,6 +56,12 @@ TEXTS = {
         "website": "the website address must start with http:// or https://",
         "target": "this post does not exist or does not take comments",
         "flood": "too many comments from your address: try again in a minute",
+        "kept": "Your text is kept below: fix it and send it again.",
+        "label_name": "Name",
+        "label_website": "Website (optional)",
+        "label_comment": "Comment",
+        "send": "Send the comment",
+        "home": "Back to the site",
     },
 }
 
@@ -92,6 +104,44 @@ def check_form(form: Any, is_target: Any) -> tuple[dict[str, Any], list[str]]:
     return values, errors
 
 
+def kept_form(form: Any, texts: dict[str, str], lang: str) -> str:
+    """The comment form again, filled with what the reader sent (escaped,
+    as sent: nothing of it is lost to a mistake in one field), posting
+    here again (issue 13 item 10)."""
+    e = html.escape
+
+    def value(name: str, limit: int) -> str:
+        return e((form.get(name) or "")[:limit])
+
+    return (
+        '<form method="post" action="/comment">'
+        f'<input type="hidden" name="target" value="{value("target", 2000)}">'
+        f'<input type="hidden" name="lang" value="{e(lang)}">'
+        f'<p><label for="comment-name">{texts["label_name"]}</label><br>'
+        '<input id="comment-name" name="name" type="text" required maxlength="100" '
+        f'autocomplete="name" value="{value("name", 2 * MAX_NAME)}"></p>'
+        f'<p><label for="comment-website">{texts["label_website"]}</label><br>'
+        '<input id="comment-website" name="website" type="url" maxlength="500" '
+        f'autocomplete="url" value="{value("website", 1000)}"></p>'
+        f'<p><label for="comment-text">{texts["label_comment"]}</label><br>'
+        '<textarea id="comment-text" name="comment" required maxlength="5000" '
+        f'rows="8">{value("comment", 2 * MAX_COMMENT)}</textarea></p>'
+        f'<p><button type="submit">{texts["send"]}</button></p></form>'
+    )
+
+
+def _back_link(service: Any, target: str, texts: dict[str, str]) -> str:
+    """A link back to the post (a known one only: the field is anyone's),
+    else to the site's home page, else nothing."""
+    if target and service.is_target(target):
+        href, label = target + "#comments", texts["back"]
+    elif getattr(service, "site_url", None):
+        href, label = service.site_url.rstrip("/") + "/", texts["home"]
+    else:
+        return ""
+    return f'<p><a href="{html.escape(href)}">{label}</a></p>'
+
+
 def comment_post(service: Any, request: Request) -> Response:
     from .app import client_of, page
 
@@ -103,11 +153,22 @@ def comment_post(service: Any, request: Request) -> Response:
         log.info("comment form: honeypot filled by %s; dropped", request.remote_addr)
         return page(200, texts["thanks"], f"<p>{texts['held']}</p>", lang)
     values, errors = check_form(request.form, service.is_target)
-    if not errors and not service.limiter.allow(f"form:{client_of(request)}"):
-        return page(429, texts["error"], f"<p>{texts['flood']}</p>", lang)
-    if errors:
-        items = "".join(f"<li>{texts[e]}</li>" for e in errors)
-        return page(400, texts["error"], f"<p>{texts['fix']}</p><ul>{items}</ul>", lang)
+    if errors or not service.limiter.allow(f"form:{client_of(request)}"):
+        # Refused: say why, give the reader's text back in the form, and a
+        # way back to the post (issue 13 item 10).
+        if errors:
+            items = "".join(f"<li>{texts[e]}</li>" for e in errors)
+            status, why = 400, f"<p>{texts['fix']}</p><ul>{items}</ul>"
+        else:
+            status, why = 429, f"<p>{texts['flood']}</p>"
+        return page(
+            status,
+            texts["error"],
+            f'<div role="alert">{why}</div><p>{texts["kept"]}</p>'
+            + kept_form(request.form, texts, lang)
+            + _back_link(service, values["target"], texts),
+            lang,
+        )
     target = values.pop("target")
     # The "website" field is whatever the reader typed: nobody checked that
     # the comment comes from that site, so an always-allowed domain must not

@@ -53,6 +53,8 @@ class Mention:
     #: final host after redirects once verified (issue 13 item 2), the
     #: author's website for a form comment; the source's host by default.
     source_domain: str = ""
+    #: The moderator who last set ``moderation`` (None: the policy did).
+    decided_by: str | None = None
 
     def __post_init__(self) -> None:
         if not self.source_domain:

@@ -77,11 +77,15 @@ mentions = sa.Table(
     # lease runs out and another worker takes the mention again.
     sa.Column("lease_until", UTCDateTime),
     sa.Column("client", sa.String(64)),
+    # The moderator who last set ``moderation`` (None: the policy did).
+    sa.Column("decided_by", sa.String(64)),
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("source", "target", name="mentions_source_target"),
     sa.Index("mentions_queue", "verification", "next_attempt_at"),
     sa.Index("mentions_target", "target"),
+    # The admin's pages of waiting mentions (keyset pagination).
+    sa.Index("mentions_waiting", "moderation", "verification", "received_at", "id"),
 )
 
 #: Domain policies: "allow" (approved once, always allowed) or "block".
@@ -91,6 +95,7 @@ domains = sa.Table(
     sa.Column("domain", sa.String(255), primary_key=True),
     sa.Column("policy", sa.String(10), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("decided_by", sa.String(64)),
 )
 
 #: The published posts, written by each build: what may be mentioned, who
@@ -142,21 +147,169 @@ sent_webmentions = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime),
 )
 
+#: Every moderator's decision, oldest first: who did what to which mention
+#: or domain. Kept when what it was about is gone (an unblock, a block's
+#: deleted mentions), so "who did this?" always has an answer.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("moderator", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("mention_id", sa.Integer),
+    sa.Column("domain", sa.String(255)),
+    sa.Index("decisions_at", "at"),
+)
+
 Migration = Callable[[sa.Connection], None]
 
 
+def _frozen_v1_v2(meta: sa.MetaData) -> dict[str, sa.Table]:
+    """The tables as migrations 1 and 2 created them, frozen: those
+    migrations must build the same shape forever, whatever the current
+    definitions above become (a later migration alters them).
+    """
+    sa.Table(
+        "mentions",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("target", sa.Text, nullable=False),
+        sa.Column("source_domain", sa.String(255), nullable=False, index=True),
+        sa.Column("origin", sa.String(20), nullable=False),
+        sa.Column("verification", sa.String(20), nullable=False),
+        sa.Column("moderation", sa.String(20), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False, server_default="mention"),
+        sa.Column("url", sa.Text),
+        sa.Column("author_name", sa.Text),
+        sa.Column("author_url", sa.Text),
+        sa.Column("author_photo", sa.Text),
+        sa.Column("avatar", sa.String(100)),
+        sa.Column("published", UTCDateTime),
+        sa.Column("title", sa.Text),
+        sa.Column("content_html", sa.Text),
+        sa.Column("content_text", sa.Text),
+        sa.Column("rsvp", sa.String(20)),
+        sa.Column("reason", sa.Text),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", UTCDateTime),
+        # A worker holds a claimed mention until lease_until; if it dies, the
+        # lease runs out and another worker takes the mention again.
+        sa.Column("lease_until", UTCDateTime),
+        sa.Column("client", sa.String(64)),
+        sa.Column("received_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.UniqueConstraint("source", "target", name="mentions_source_target"),
+        sa.Index("mentions_queue", "verification", "next_attempt_at"),
+        sa.Index("mentions_target", "target"),
+    )
+
+    #: Domain policies: "allow" (approved once, always allowed) or "block".
+    sa.Table(
+        "domains",
+        meta,
+        sa.Column("domain", sa.String(255), primary_key=True),
+        sa.Column("policy", sa.String(10), nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+    )
+
+    #: The published posts, written by each build: what may be mentioned, who
+    #: wrote it (for notifications), its title (for the moderation page).
+    sa.Table(
+        "targets",
+        meta,
+        sa.Column("url", sa.Text, primary_key=True),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("author_email", sa.Text),
+        sa.Column("lang", sa.String(10)),
+        sa.Column("published", UTCDateTime),
+    )
+
+    #: Our own posts as the latest build saw them, for sending webmentions
+    #: (W3C Webmention §3.1): their outgoing links, a digest that changes when
+    #: the post does, and whether the post still exists (a deleted post keeps its
+    #: row, so its tombstone and its deletion notices can be made).
+    sa.Table(
+        "outbound_posts",
+        meta,
+        sa.Column("url", sa.Text, primary_key=True),
+        sa.Column("source_path", sa.Text, nullable=False),
+        sa.Column("save_as", sa.Text, nullable=False),
+        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("lang", sa.String(10)),
+        sa.Column("links", sa.Text, nullable=False),  # a JSON list of URLs
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),  # published|deleted|held
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("deleted_at", UTCDateTime),
+    )
+
+    #: What was sent for each (our post, their page): the endpoint, the answer,
+    #: and the post's digest at the time, so an unchanged post is not sent again.
+    sa.Table(
+        "sent_webmentions",
+        meta,
+        sa.Column("source", sa.Text, primary_key=True),
+        sa.Column("target", sa.Text, primary_key=True),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("endpoint", sa.Text),
+        sa.Column("http_status", sa.Integer),
+        sa.Column("location", sa.Text),
+        sa.Column("reason", sa.Text),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("sent_at", UTCDateTime, nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime),
+    )
+    return dict(meta.tables)
+
+
 def _v1(conn: sa.Connection) -> None:
-    metadata.create_all(conn, tables=[mentions, domains, targets])
+    meta = sa.MetaData()
+    frozen = _frozen_v1_v2(meta)
+    meta.create_all(
+        conn, tables=[frozen["mentions"], frozen["domains"], frozen["targets"]]
+    )
 
 
 def _v2(conn: sa.Connection) -> None:
-    metadata.create_all(conn, tables=[outbound_posts, sent_webmentions])
+    meta = sa.MetaData()
+    frozen = _frozen_v1_v2(meta)
+    meta.create_all(conn, tables=[frozen["outbound_posts"], frozen["sent_webmentions"]])
+
+
+def _v3(conn: sa.Connection) -> None:
+    # Who decided (issue 13 item 9, named moderators). The new table is
+    # frozen here too, as this migration created it.
+    conn.execute(sa.text("ALTER TABLE mentions ADD COLUMN decided_by VARCHAR(64)"))
+    conn.execute(sa.text("ALTER TABLE domains ADD COLUMN decided_by VARCHAR(64)"))
+    conn.execute(
+        sa.text(
+            "CREATE INDEX mentions_waiting ON mentions"
+            " (moderation, verification, received_at, id)"
+        )
+    )
+    meta = sa.MetaData()
+    sa.Table(
+        "decisions",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("moderator", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(20), nullable=False),
+        sa.Column("mention_id", sa.Integer),
+        sa.Column("domain", sa.String(255)),
+        sa.Index("decisions_at", "at"),
+    )
+    meta.create_all(conn)
 
 
 #: (version, name, function), in order. Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "mentions, domains and targets", _v1),
     (2, "outbound posts and sent webmentions", _v2),
+    (3, "who decided: mentions.decided_by, domains.decided_by, decisions", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from . import config, open_store, site_dir, var_dir
 from .app import Service, create_app
 from .fetch import FetchPolicy
 from .receive import RateLimiter
-from .settings import ENV_ADMIN_SECRET
+from .settings import moderator_secrets
 from .worker import Worker
 from .writer import LOG_FORMAT, WriterClient, WriterProcess
 
@@ -82,13 +81,13 @@ def make_service(
         store=store,
         settings=cfg,
         limiter=RateLimiter(cfg.rate_limit_per_minute),
-        admin_secret=os.environ.get(ENV_ADMIN_SECRET) or None,
+        moderators=moderator_secrets(cfg),
         notify=make_notifier(settings, store),
         on_approve=approval_hook(cfg, settings),
         clock=store.clock,
         avatars_dir=Path(var_dir(settings)) / "avatars",
-        # Ten wrong passwords in five minutes from one address is enough.
-        login_limiter=RateLimiter(10, window=300),
+        site_url=settings.get("SITEURL") or None,
+        default_lang=str(settings.get("DEFAULT_LANG") or "en"),
         writer=writer,
     )
 

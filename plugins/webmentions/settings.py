@@ -3,16 +3,49 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from causerie_settings import SettingsError
 
+log = logging.getLogger(__name__)
+
 #: Environment variables that override settings (secrets live only there).
 ENV_DATABASE = "CAUSERIE_DATABASE_URL"
 ENV_ADMIN_SECRET = "CAUSERIE_ADMIN_SECRET"
 ENV_SMTP_PASSWORD = "CAUSERIE_SMTP_PASSWORD"
+#: Each named moderator's secret: CAUSERIE_MODERATOR_<NAME>_SECRET.
+ENV_MODERATOR_PREFIX = "CAUSERIE_MODERATOR_"
+#: The moderator $CAUSERIE_ADMIN_SECRET logs in.
+ADMIN_NAME = "admin"
+_MODERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def moderator_env(name: str) -> str:
+    """The environment variable holding moderator ``name``'s secret."""
+    return f"{ENV_MODERATOR_PREFIX}{name.upper().replace('-', '_')}_SECRET"
+
+
+def moderator_secrets(cfg: WebmentionSettings) -> dict[str, str]:
+    """Name -> secret of every moderator who has one in the environment:
+    "admin" for $CAUSERIE_ADMIN_SECRET, then WEBMENTIONS["moderators"]."""
+    found: dict[str, str] = {}
+    if os.environ.get(ENV_ADMIN_SECRET):
+        found[ADMIN_NAME] = os.environ[ENV_ADMIN_SECRET]
+    for name in cfg.moderators:
+        secret = os.environ.get(moderator_env(name))
+        if secret:
+            found[name] = secret
+        else:
+            log.warning(
+                "moderator %s cannot log in: set %s to their secret",
+                name,
+                moderator_env(name),
+            )
+    return found
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,19 @@ class WebmentionSettings:
     #: send_retry_delay seconds (doubled each time), at most send_max_runs runs.
     send_retry_delay: int = 600
     send_max_runs: int = 6
+    #: Failed /admin log-ins (docs/webmentions.md, "Log-in limits"): after
+    #: login_address_failures failures from one address within login_window
+    #: seconds its further failures wait (429, a doubling Retry-After); past
+    #: login_global_failures failures in all, only browsers that logged in
+    #: before are answered. The right secret is never refused by the
+    #: per-address limit.
+    #: Named moderators of /admin, each logging in with their own secret from
+    #: $CAUSERIE_MODERATOR_<NAME>_SECRET (lower-case names, digits, - and _;
+    #: "admin" is $CAUSERIE_ADMIN_SECRET's). Every decision records the name.
+    moderators: tuple[str, ...] = ()
+    login_address_failures: int = 5
+    login_global_failures: int = 100
+    login_window: int = 900
 
     def __post_init__(self) -> None:
         if self.moderation not in ("hold", "open"):
@@ -82,6 +128,17 @@ class WebmentionSettings:
         if urlsplit(self.service_url).scheme not in ("http", "https"):
             raise SettingsError(
                 f"service_url {self.service_url!r} must be an http(s) URL"
+            )
+        for name in self.moderators:
+            if not isinstance(name, str) or not _MODERATOR_NAME.fullmatch(name):
+                raise SettingsError(
+                    f"moderators: {name!r} is not a moderator name (lower-case "
+                    "letters, digits, - and _, at most 32, such as 'alice')"
+                )
+        if ADMIN_NAME in self.moderators:
+            raise SettingsError(
+                "moderators: 'admin' is the moderator of $CAUSERIE_ADMIN_SECRET; "
+                "give the others their own names"
             )
         for net in self.fetch_allow_networks:
             try:
@@ -100,6 +157,9 @@ class WebmentionSettings:
             "send_per_host",
             "send_tries",
             "send_max_runs",
+            "login_address_failures",
+            "login_global_failures",
+            "login_window",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")

@@ -22,10 +22,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import model
 from .errors import StoreError
 from .model import Mention, domain_of
-from .schema import LATEST, current_version, domains, mentions, migrate, targets
+from .schema import (
+    LATEST,
+    current_version,
+    decisions,
+    domains,
+    mentions,
+    migrate,
+    targets,
+)
 
 log = logging.getLogger(__name__)
 _MENTION_FIELDS = [f.name for f in fields(Mention)]
+#: The decisions log's name for each moderation state set by a person.
+_ACTIONS = {
+    model.APPROVED: "approve",
+    model.REJECTED: "reject",
+    model.PENDING: "undo",
+}
 _WRITE = "causerie_write"  # Connection.info key: this transaction will write
 # Rows per multi-row upsert: 13 parameters each stays under the 999 that
 # SQLite before 3.32 allows in one statement.
@@ -517,11 +531,46 @@ class Store:
         with self.engine.connect() as conn:
             return [self._mention(r) for r in conn.execute(query).mappings()]
 
-    def moderate(self, mention_id: int, state: str) -> bool:
-        """Approve or reject one mention; False if there is no such mention."""
+    def moderate(self, mention_id: int, state: str, by: str | None = None) -> bool:
+        """Approve, reject or put back to pending one mention, recording who
+        (``by``) did; False if there is no such mention."""
         if state not in (model.APPROVED, model.REJECTED, model.PENDING):
             raise ValueError(state)
-        return self._update(mention_id, moderation=state) == 1
+        with self.batch(), self.tx() as conn:
+            changed = self._update(mention_id, moderation=state, decided_by=by) == 1
+            if changed and by:
+                self._decided(conn, by, _ACTIONS[state], mention_id=mention_id)
+        return changed
+
+    def _decided(
+        self,
+        conn: sa.Connection,
+        by: str,
+        action: str,
+        mention_id: int | None = None,
+        domain: str | None = None,
+    ) -> None:
+        """Append to the decisions log (same transaction as the decision)."""
+        conn.execute(
+            decisions.insert().values(
+                at=self.clock(),
+                moderator=by[:64],
+                action=action,
+                mention_id=mention_id,
+                domain=domain,
+            )
+        )
+
+    def latest_decisions(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest decisions, newest first: at, moderator, action,
+        mention_id, domain."""
+        query = (
+            sa.select(decisions)
+            .order_by(decisions.c.at.desc(), decisions.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
 
     def domain_policy(self, domain: str) -> str | None:
         with self.engine.connect() as conn:
@@ -529,25 +578,38 @@ class Store:
                 sa.select(domains.c.policy).where(domains.c.domain == domain.lower())
             ).scalar()
 
-    def set_domain_policy(self, domain: str, policy: str | None) -> None:
-        """ "allow" (approve and always allow), "block", or None to forget."""
+    def set_domain_policy(
+        self, domain: str, policy: str | None, by: str | None = None
+    ) -> None:
+        """ "allow" (approve and always allow), "block", or None to forget;
+        ``by``: the moderator deciding it."""
         domain = domain.lower().removeprefix("www.")
         with self.tx() as conn:
+            before = conn.execute(
+                sa.select(domains.c.policy).where(domains.c.domain == domain)
+            ).scalar()
             conn.execute(domains.delete().where(domains.c.domain == domain))
             if policy:
                 conn.execute(
                     domains.insert().values(
-                        domain=domain, policy=policy, updated_at=self.clock()
+                        domain=domain,
+                        policy=policy,
+                        updated_at=self.clock(),
+                        decided_by=by,
                     )
                 )
+            if by:
+                # None undoes what was there: "unblock" or "unallow".
+                action = policy or f"un{before or 'block'}"
+                self._decided(conn, by, action, domain=domain)
 
-    def approve_domain(self, domain: str) -> int:
+    def approve_domain(self, domain: str, by: str | None = None) -> int:
         """Allow ``domain`` from now on and approve what it already sent.
 
         One transaction: a crash never leaves the policy without its effect.
         """
         with self.batch(), self.tx() as conn:
-            self.set_domain_policy(domain, "allow")
+            self.set_domain_policy(domain, "allow", by)
             result = conn.execute(
                 mentions.update()
                 .where(
@@ -558,20 +620,34 @@ class Store:
                     # (issue 13 item 2); each is moderated on its own.
                     mentions.c.origin != model.FORM,
                 )
-                .values(moderation=model.APPROVED, updated_at=self.clock())
+                .values(
+                    moderation=model.APPROVED, updated_at=self.clock(), decided_by=by
+                )
             )
         return int(result.rowcount)
 
-    def block_domain(self, domain: str) -> list[str]:
+    def block_domain(self, domain: str, by: str | None = None) -> list[str]:
         """Block ``domain``: drop its mentions; return their cached avatars.
 
         One transaction: a crash never leaves the block without its effect.
         """
         with self.batch():
-            self.set_domain_policy(domain, "block")
+            self.set_domain_policy(domain, "block", by)
             return self._delete(
                 mentions.c.source_domain == domain.lower().removeprefix("www.")
             )
+
+    def domain_list(self, policy: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The domains with ``policy``, latest first (bounded): domain,
+        updated_at, decided_by."""
+        query = (
+            sa.select(domains.c.domain, domains.c.updated_at, domains.c.decided_by)
+            .where(domains.c.policy == policy)
+            .order_by(domains.c.updated_at.desc(), domains.c.domain)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
 
     def erase(self, who: str) -> list[str]:
         """Remove a person's mentions (by their URL or their domain); return
