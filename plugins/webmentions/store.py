@@ -376,7 +376,13 @@ class Store:
         values = {
             "source": source,
             "target": target,
-            "source_domain": domain_of(data.get("author_url") or source),
+            # The host the domain policies judge: a form comment's only name
+            # is the website its author typed; anything else (an import, a
+            # test's webmention) is judged by its source, the verified part,
+            # never by the author URL the page claims (issue 13 item 2).
+            "source_domain": domain_of(
+                (data.get("author_url") if origin == model.FORM else None) or source
+            ),
             "origin": origin,
             "verification": model.VERIFIED,
             "moderation": data.get("moderation", model.PENDING),
