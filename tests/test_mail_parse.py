@@ -572,6 +572,49 @@ def test_cut_quotes(text: str, all_quoted: bool, kept: str) -> None:
     assert cut_quotes(text, all_quoted_lines=all_quoted) == kept
 
 
+# Issue 12 item 7: a Markdown blockquote in a fresh plain-text post is the
+# author's text; only a reply's quote (attribution, forward header, or a
+# message that answers another) is cut.
+BLOCKQUOTE = (
+    "Un client nous a écrit après l’atelier :\n\n"
+    "> Ma lampe de 1962 marche de nouveau.\n"
+    "> Merci à toute l’équipe !\n\n"
+    "Nous en sommes très fiers."
+)
+
+
+def test_a_blockquote_in_a_fresh_plain_text_post_is_kept() -> None:
+    post = post_of(mail(BLOCKQUOTE))
+    assert "Ma lampe de 1962" in post.body and "Merci à toute" in post.body
+    html_out = render(post.body)
+    assert "<blockquote>" in html_out and "très fiers" in html_out
+
+
+def test_a_trailing_blockquote_without_attribution_is_kept() -> None:
+    body = "Le mot du jour :\n\n> La lumière est un métier."
+    post = post_of(mail(body))
+    assert "<blockquote>" in render(post.body)
+
+
+def test_quotes_of_a_reply_are_cut() -> None:
+    post = post_of(
+        mail(
+            "Réponse à la question de Karim : oui, le samedi.\n\n> On ouvre le samedi ?\n",
+            in_reply_to="<q1@maison-lumen.example>",
+        )
+    )
+    assert "On ouvre" not in post.body and "le samedi." in post.body
+
+
+def test_a_quote_under_an_attribution_is_cut_in_a_fresh_post() -> None:
+    body = (
+        BLOCKQUOTE
+        + "\n\nLe 12 mars 2026 à 10:00, Karim <karim@x.fr> a écrit :\n> Ancien texte\n"
+    )
+    post = post_of(mail(body))
+    assert "Ancien texte" not in post.body and "Ma lampe de 1962" in post.body
+
+
 @pytest.mark.parametrize(
     "quoted",
     [

@@ -242,8 +242,22 @@ def _name(part: Message) -> str:
         return ""
 
 
-def render_body(segments: list[Segment]) -> Body:
-    """``segments`` as one Markdown text with image tokens (see module doc)."""
+def is_reply(msg: EmailMessage | Message) -> bool:
+    """Whether ``msg`` answers another message (RFC 5322 §3.6.4: it has
+    In-Reply-To or References): only then are its ">" lines a quote."""
+    return any(
+        str(msg.get(name) or "").strip() for name in ("In-Reply-To", "References")
+    )
+
+
+def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
+    """``segments`` as one Markdown text with image tokens (see module doc).
+
+    In a plain-text part, ">" lines are a quoted reply only when ``reply``
+    (the message answers another, :func:`is_reply`) or when an attribution
+    ("Le … a écrit :", "On … wrote:") or a forwarded-message header comes
+    before them; in a fresh post they are the author's Markdown blockquote.
+    """
     attachments = tuple(s for s in segments if isinstance(s, Attachment))
     by_cid = {a.content_id: n for n, a in enumerate(attachments) if a.content_id}
     referenced = {
@@ -270,7 +284,7 @@ def render_body(segments: list[Segment]) -> Body:
             markdown = cut_quotes(markdown, all_quoted_lines=False)
         else:
             text = _PLACEHOLDER.sub("", segment.text)
-            text = cut_quotes(text, all_quoted_lines=True)
+            text = cut_quotes(text, all_quoted_lines=reply)
             markdown = defuse_markdown(text)
         markdown, signed = cut_signature(markdown)
         parts.append(markdown)

@@ -40,7 +40,15 @@ from pathlib import PurePosixPath
 from authoring.registry import Author, slugify
 
 from . import media
-from .body import TOKEN, Attachment, Body, choose_body, decode_bytes, render_body
+from .body import (
+    TOKEN,
+    Attachment,
+    Body,
+    choose_body,
+    decode_bytes,
+    is_reply,
+    render_body,
+)
 from .markup import escape_literal
 from .messages import megabytes, refusal
 from .model import DOCUMENT, IMAGE, THUMBNAIL, MediaFile, Post, Refusal
@@ -417,7 +425,7 @@ def parse_message(
     if not title:
         return refusal(say, "no-subject")
 
-    body = render_body(choose_body(msg))
+    body = render_body(choose_body(msg), reply=is_reply(msg))
     markdown = body.markdown
     if edit:  # an answer "MODIFIER" + the new text: the text without the word
         markdown = reply_command(markdown)[1]

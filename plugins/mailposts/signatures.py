@@ -92,8 +92,9 @@ def cut_signature(text: str) -> tuple[str, bool]:
 def cut_quotes(text: str, *, all_quoted_lines: bool) -> str:
     """``text`` without quoted replies: an Outlook or "Original message"
     header and all after it; an attribution ("On … wrote:") and the quoted
-    lines under it; with ``all_quoted_lines`` (plain-text mail), every line
-    that starts with ">"."""
+    lines under it; with ``all_quoted_lines`` (a plain-text mail that answers
+    another one), every line that starts with ">". Without it, ">" lines
+    with no attribution above them are a Markdown blockquote, and stay."""
     lines = text.split("\n")
     kept: list[str] = []
     i = 0
