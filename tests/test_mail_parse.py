@@ -427,6 +427,110 @@ def test_signature_logo_dropped_with_its_signature() -> None:
     assert post.body == FR_TEXT and post.media == ()
 
 
+def png_bytes(size: tuple[int, int], color: str = "navy") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def outlook_message(html_body: str, logo: bytes) -> EmailMessage:
+    """Shaped as Outlook for Windows sends it: related (alternative (plain,
+    html), image001.png inline with a Content-ID), Word's HTML."""
+    import base64
+
+    cid = "image001.png@01DB4A2C.5E6F7080"
+    logo64 = base64.encodebytes(logo).decode().replace("\n", "\r\n")
+    raw = (
+        "Subject: Catalogue\r\nDate: " + DATE + "\r\nMessage-ID: <o1@x.fr>\r\n"
+        "MIME-Version: 1.0\r\nX-Mailer: Microsoft Outlook 16.0\r\n"
+        'Content-Type: multipart/related; boundary="----=_NextPart_000_0005_01DB4A2C.5E6F7080"; '
+        'type="multipart/alternative"\r\n\r\n'
+        "This is a multi-part message in MIME format.\r\n\r\n"
+        "------=_NextPart_000_0005_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: multipart/alternative; boundary="----=_NextPart_001_0006_01DB4A2C.5E6F7080"\r\n\r\n'
+        "------=_NextPart_001_0006_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        f"{FR_TEXT}\r\n\r\nClaire Dubois\r\n[cid:{cid}]\r\n\r\n"
+        "------=_NextPart_001_0006_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>'
+        '<meta name=Generator content="Microsoft Word 15 (filtered medium)"></head>'
+        "<body lang=FR><div class=WordSection1>"
+        f"<p class=MsoNormal>{FR_TEXT}<o:p></o:p></p>"
+        + html_body.replace("CID", cid)
+        + "</div></body></html>\r\n\r\n"
+        "------=_NextPart_001_0006_01DB4A2C.5E6F7080--\r\n\r\n"
+        "------=_NextPart_000_0005_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: image/png; name="image001.png"\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+        f"Content-ID: <{cid}>\r\n"
+        'Content-Disposition: inline; filename="image001.png"\r\n\r\n'
+        + logo64
+        + "\r\n------=_NextPart_000_0005_01DB4A2C.5E6F7080--\r\n"
+    )
+    parsed = BytesParser(policy=policy.default).parsebytes(raw.encode())
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+LOGO_IMG = (
+    '<img width=120 height=40 id="Picture_x0020_1" src="cid:CID" alt="Maison Lumen">'
+)
+
+
+# Issue 12 item 8: Outlook's signature logo is not a photo.
+@pytest.mark.parametrize(
+    ("signature", "logo_size"),
+    [
+        # Outlook for Windows: Word's bookmark where the signature starts.
+        (
+            '<p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal><a name="_MailAutoSig">'
+            "<span>Claire Dubois</span></a><o:p></o:p></p>"
+            f"<p class=MsoNormal><span>{LOGO_IMG}</span><o:p></o:p></p>",
+            (120, 40),
+        ),
+        # Outlook on the web / new Outlook.
+        (
+            f'<div id="Signature"><p>Claire Dubois</p><p>{LOGO_IMG}</p></div>',
+            (120, 40),
+        ),
+        # A signature generator's table.
+        (
+            f'<table class="x_email-signature"><tr><td>{LOGO_IMG}</td>'
+            "<td>Claire Dubois</td></tr></table>",
+            (120, 40),
+        ),
+        # After the "-- " separator.
+        (f"<p class=MsoNormal>-- </p><p>Claire Dubois</p><p>{LOGO_IMG}</p>", (120, 40)),
+        # No signature marker, but a 48×48 icon: a logo, not a photo.
+        (f"<p class=MsoNormal>Claire Dubois {LOGO_IMG}</p>", (48, 48)),
+    ],
+)
+def test_outlook_signature_logo_is_not_a_photo(
+    signature: str, logo_size: tuple[int, int]
+) -> None:
+    post = post_of(outlook_message(signature, png_bytes(logo_size)))
+    assert FR_TEXT in post.body
+    assert post.media == (), [m.path for m in post.media]
+    assert "image001" not in post.body and "cid:" not in post.body
+
+
+def test_an_outlook_photo_in_the_text_is_still_a_photo() -> None:
+    html = f"<p class=MsoNormal>{LOGO_IMG.replace('120', '640')}</p>"
+    post = post_of(outlook_message(html, png_bytes((640, 480))))
+    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+
+
+def test_a_tiny_image_the_author_attached_is_kept() -> None:
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    root.attach(
+        image_part(png_bytes((32, 32)), "favicon.png", disposition="attachment")
+    )
+    post = post_of(envelope(root))
+    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+
+
 @pytest.mark.parametrize(
     ("charset", "cte", "raw"),
     [

@@ -20,7 +20,9 @@ stands as a token ("\\ue000N\\ue001", private-use characters stripped from
 the mail first) on a line of its own, where it stood: at its ``cid:``
 reference in the HTML, else at its place among the parts (attachments at
 the end come last). An image whose ``cid:`` reference was cut (a logo in
-a signature, a photo in a quoted reply) is dropped.
+a signature, a photo in a quoted reply) is dropped, and so is an inline image
+too small to be a photo (:attr:`Attachment.is_decoration`: Outlook's
+``image001.png`` logo, social icons, tracking pixels).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from urllib.parse import unquote
 from bs4 import BeautifulSoup
 
 from .markup import defuse_markdown, html_to_markdown
-from .media import sniff_image
+from .media import is_tiny, sniff_image
 from .signatures import cut_quotes, cut_signature, strip_html
 
 #: Parts a mail client adds that are no content: dropped without a word.
@@ -73,10 +75,18 @@ class Attachment:
     name: str  # the sender's file name ("" if none): a label, never a path
     content_type: str
     content_id: str | None = None  # without its angle brackets
+    #: Content-Disposition (RFC 2183): "attachment", "inline" or None.
+    disposition: str | None = None
 
     @property
     def is_image(self) -> bool:
         return sniff_image(self.data) is not None
+
+    @property
+    def is_decoration(self) -> bool:
+        """A tiny image the client put inline (a signature's logo or icon, a
+        tracking pixel): not a photo. One the author attached is kept."""
+        return self.disposition != "attachment" and self.is_image and is_tiny(self.data)
 
 
 Segment = Fragment | Attachment
@@ -227,6 +237,7 @@ def _walk(part: Message) -> list[Segment]:
             name=_name(part),
             content_type=ctype,
             content_id=str(cid).strip().strip("<>").strip() if cid else None,
+            disposition=part.get_content_disposition(),
         )
     ]
 
@@ -259,7 +270,12 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
     before them; in a fresh post they are the author's Markdown blockquote.
     """
     attachments = tuple(s for s in segments if isinstance(s, Attachment))
-    by_cid = {a.content_id: n for n, a in enumerate(attachments) if a.content_id}
+    decoration = {n for n, a in enumerate(attachments) if a.is_decoration}
+    by_cid = {
+        a.content_id: n
+        for n, a in enumerate(attachments)
+        if a.content_id and n not in decoration
+    }
     referenced = {
         unquote(cid)
         for s in segments
@@ -272,7 +288,11 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
     n = 0
     for segment in segments:
         if isinstance(segment, Attachment):
-            if segment.content_id not in referenced and segment.is_image:
+            if (
+                segment.content_id not in referenced
+                and segment.is_image
+                and n not in decoration
+            ):
                 parts.append(token(n))
                 placed.add(n)
             n += 1
@@ -297,7 +317,8 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
     dropped = frozenset(
         i
         for i, a in enumerate(attachments)
-        if i not in kept and (a.content_id in referenced or i in placed)
+        if i not in kept
+        and (a.content_id in referenced or i in placed or i in decoration)
     )
     return Body(text, attachments, dropped)
 

@@ -120,6 +120,33 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height that image ``data``'s header declares, or None.
+    Only the header is read (``Image.open`` is lazy): no pixel is decoded."""
+    kind = sniff_image(data)
+    if kind is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[kind]) as opened:
+                width, height = opened.size
+    except Exception:  # hostile headers fail in many ways: no size known
+        return None
+    return int(width), int(height)
+
+
+#: An inline image under this many pixels (a 64×64 square) is a logo, an
+#: icon or a tracking pixel of a signature, never a photo.
+TINY_PIXELS = 64 * 64
+
+
+def is_tiny(data: bytes) -> bool:
+    """Whether image ``data`` is too small to be a photo (:data:`TINY_PIXELS`)."""
+    size = image_size(data)
+    return size is not None and size[0] * size[1] < TINY_PIXELS
+
+
 def process_image(
     data: bytes, name: str, *, max_px: int, thumb_px: int
 ) -> Picture | Problem:

@@ -60,9 +60,17 @@ QUOTED = (
     ".gmail_attr", ".yahoo_quoted", ".moz-cite-prefix", ".OutlookMessageHeader",
     ".gmail_signature", ".gmail_signature_prefix", ".moz-signature",
     "#Signature", "#ms-outlook-mobile-signature", '[data-smartmail="gmail_signature"]',
+    # Any block a client or a signature generator names as a signature
+    # (Outlook on the web's "Signature", "x_Signature", "elementToProof
+    # signature", Apple's "AppleMailSignature", Zimbra's, Exclaimer's…).
+    '[id*="signature" i]', '[class*="signature" i]',
 )  # fmt: skip
 #: Outlook starts the quoted message here: it and all that follows goes.
 QUOTED_TO_END = ("#divRplyFwdMsg", "#appendonsend")
+#: Outlook for Windows (Word's HTML) marks where it inserted the signature
+#: with a bookmark, and puts nothing of the author's after it (a reply's
+#: quote below it is cut anyway): from it to the end is the signature.
+SIGNATURE_TO_END = ('a[name="_MailAutoSig" i]',)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -148,7 +156,7 @@ def strip_html(soup: BeautifulSoup) -> None:
         tag.decompose()
     for tag in soup.find_all(hidden=True):
         tag.decompose()
-    for selector in QUOTED_TO_END:
+    for selector in QUOTED_TO_END + SIGNATURE_TO_END:
         found = soup.select_one(selector)
         if found is not None:
             _remove_to_end(found)
