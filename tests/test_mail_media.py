@@ -228,3 +228,34 @@ def test_documents_allowed(data, name, declared, expected) -> None:
 )  # fmt: skip
 def test_documents_refused(data, name, declared, code) -> None:
     assert media.sniff_document(data, name, declared) == media.Problem(code, name)
+
+
+# Issue 12 item 11: the refusal names the right cause, so the advice fits.
+TNEF_STREAM = b"\x78\x9f\x3e\x22\x00\x00\x01\x06\x90\x08\x00\x04\x00\x00\x00"
+QUICKTIME = b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  " + b"\x00" * 64
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "code"),
+    [
+        (TNEF_STREAM, "winmail.dat", "application/ms-tnef", media.TNEF),
+        (TNEF_STREAM, "ATT00001.dat", "application/octet-stream", media.TNEF),
+        (b"\0\0garbage", "WINMAIL.DAT", "application/octet-stream", media.TNEF),
+        (QUICKTIME, "IMG_0412.MOV", "video/quicktime", media.VIDEO),
+        (QUICKTIME, "clip.bin", "application/octet-stream", media.VIDEO),
+        (MP4, "VID_20261128.mp4", "video/mp4", media.VIDEO),
+        (
+            b"\x1a\x45\xdf\xa3\x01\x00",
+            "film.webm",
+            "application/octet-stream",
+            media.VIDEO,
+        ),
+        (b"\x00\x01binary", "plan.dwg", "application/acad", media.NOT_ALLOWED),
+        (b"{\\rtf1 hello}", "a.rtf", "application/rtf", media.NOT_ALLOWED),
+    ],
+)
+def test_refused_attachments_say_why(
+    data: bytes, name: str, declared: str, code: str
+) -> None:
+    assert media.sniff_document(data, name, declared) == media.Problem(code, name)

@@ -531,6 +531,58 @@ def test_a_tiny_image_the_author_attached_is_kept() -> None:
     assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
 
 
+def with_attachment(data: bytes, ctype: str, name: str) -> EmailMessage:
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    maintype, subtype = ctype.split("/")
+    part = MIMEBase(maintype, subtype, name=name)
+    part.set_payload(data)
+    from email import encoders
+
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    root.attach(part)
+    return envelope(root)
+
+
+# Issue 12 item 11: each unsupported attachment gets the advice that fits.
+@pytest.mark.parametrize(
+    ("data", "ctype", "name", "french", "english"),
+    [
+        (
+            b"\x78\x9f\x3e\x22\x00\x00\x01\x06\x90\x08",
+            "application/ms-tnef",
+            "winmail.dat",
+            ["Outlook", "ce n’est pas une pièce que vous avez jointe", "HTML"],
+            ["Outlook", "not something you attached", "HTML"],
+        ),
+        (
+            b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  " + b"\x00" * 40,
+            "video/quicktime",
+            "IMG_0412.MOV",
+            ["« IMG_0412.MOV » est une vidéo", "lien"],
+            ["“IMG_0412.MOV” is a video", "link"],
+        ),
+        (
+            b"AC1032\x00\x00binary drawing",
+            "application/acad",
+            "plan.dwg",
+            ["« plan.dwg »", "convertissez-la en PDF"],
+            ["“plan.dwg”", "convert it to PDF"],
+        ),
+    ],
+)
+def test_refusals_name_the_cause(
+    data: bytes, ctype: str, name: str, french: list[str], english: list[str]
+) -> None:
+    fr = refusal_of(with_attachment(data, ctype, name))
+    en = refusal_of(with_attachment(data, ctype, name), author=JOHN)
+    assert all(w in fr for w in french), fr
+    assert all(w in en for w in english), en
+    if name != "plan.dwg":
+        assert "PDF" not in fr and "PDF" not in en
+
+
 @pytest.mark.parametrize(
     ("charset", "cte", "raw"),
     [

@@ -23,6 +23,7 @@ import io
 import warnings
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps
@@ -39,6 +40,10 @@ NOT_AN_IMAGE = "not-an-image"
 IMAGE_TOO_LARGE = "image-too-large"
 NOT_ALLOWED = "not-allowed"
 MACROS = "macros"
+#: Outlook's "Rich Text" envelope (winmail.dat): added by the mail app, not
+#: chosen by the author, so the advice is about the app's settings.
+TNEF = "tnef"
+VIDEO = "video"
 
 #: ISO BMFF brands of HEIF stills (ISO/IEC 23008-12 Annex B): iPhones write
 #: "heic"; "mif1"/"msf1" are the generic image and sequence brands.
@@ -81,7 +86,7 @@ _MANIFEST_MAX = 1_000_000
 class Problem:
     """Why an attachment is not published: a code, and its name for the author."""
 
-    code: str  # NOT_AN_IMAGE | IMAGE_TOO_LARGE | NOT_ALLOWED | MACROS
+    code: str  # NOT_AN_IMAGE | IMAGE_TOO_LARGE | NOT_ALLOWED | MACROS | TNEF | VIDEO
     name: str
 
 
@@ -248,7 +253,40 @@ def sniff_document(
         return _zip_document(data, name)
     if data.startswith(_OLE2):
         return _ole2_document(data, name)
-    return _text_document(data, name, declared_type)
+    found = _text_document(data, name, declared_type)
+    if isinstance(found, Problem):
+        return Problem(_refused_kind(data, name, declared_type), name)
+    return found
+
+
+#: MS-OXTNEF §2.1.3.1: a TNEF stream starts with TNEF_SIGNATURE 0x223E9F78,
+#: little-endian.
+_TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+#: ISO BMFF brands of videos (MP4, QuickTime, 3GPP): a ftyp box at offset 4.
+_VIDEO_BRANDS = (b"qt  ", b"isom", b"iso2", b"mp41", b"mp42", b"M4V ", b"3gp", b"avc1")
+_VIDEO_NAMES = (".mov", ".mp4", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".wmv", ".mpg")
+
+
+def _refused_kind(data: bytes, name: str, declared_type: str) -> str:
+    """Which refusal fits an attachment that is no allowed document: the
+    advice differs (Outlook's settings, a video link, a PDF). The name and
+    declared type only choose the words here; they never allow anything."""
+    lower, declared = name.lower(), declared_type.lower()
+    if (
+        data.startswith(_TNEF_SIGNATURE)
+        or declared in ("application/ms-tnef", "application/vnd.ms-tnef")
+        or PurePosixPath(lower.replace("\\", "/")).name == "winmail.dat"
+    ):
+        return TNEF
+    if (
+        (data[4:8] == b"ftyp" and data[8:12].startswith(_VIDEO_BRANDS))
+        or data.startswith(b"\x1a\x45\xdf\xa3")  # Matroska / WebM (EBML)
+        or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+        or declared.startswith("video/")
+        or lower.endswith(_VIDEO_NAMES)
+    ):
+        return VIDEO
+    return NOT_ALLOWED
 
 
 def _zip_document(data: bytes, name: str) -> DocumentType | Problem:
