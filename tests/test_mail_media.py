@@ -6,6 +6,7 @@ import io
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 import pillow_heif
 import pytest
@@ -259,3 +260,126 @@ def test_refused_attachments_say_why(
     data: bytes, name: str, declared: str, code: str
 ) -> None:
     assert media.sniff_document(data, name, declared) == media.Problem(code, name)
+
+
+# Issue 12 item 15: an image bomb is refused from its header, before any
+# pixel is decoded, and one such mail costs little memory.
+def sparse_png(width: int, height: int) -> bytes:
+    """A 1-bit PNG of ``width``×``height`` black pixels, compressed row by
+    row: a few kilobytes that would decode to width×height bytes or more.
+    Written by hand so that making it costs no memory either."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte 0, then the bits
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_81_megapixel_png_is_refused_from_its_header() -> None:
+    data = sparse_png(9000, 9000)
+    assert len(data) < 20_000
+    assert media.process_image(
+        data, "plan.png", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, "plan.png")
+    assert media.MAX_PIXELS < 9000 * 9000
+
+
+def test_an_image_just_under_the_limit_is_published() -> None:
+    # 7000×7000 = 49 megapixels: a 48 MP phone photo is under MAX_PIXELS.
+    assert media.MAX_PIXELS >= 7000 * 7000
+    picture = media.process_image(
+        sparse_png(7000, 7000), "grand.png", max_px=2000, thumb_px=480
+    )
+    assert isinstance(picture, media.Picture) and picture.size == (2000, 2000)
+
+
+MEMORY_PROBE = r"""
+import datetime as dt, json, resource, sys
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+sys.path[:0] = [sys.argv[1], sys.argv[2], sys.argv[3]]
+from sender_kit import write_blog
+from mailposts.model import Arrival
+from mailposts.service import make_pipeline
+from sitebuild import build as sitebuild
+
+root = Path(sys.argv[4])
+settings_file = write_blog(root, {})
+settings_file.write_text(
+    settings_file.read_text(encoding="utf-8")
+    + '\nMAILPOSTS = {"address": "blog@maison-lumen.example", '
+    '"authserv_id": "mx.maison-lumen.example"}\n',
+    encoding="utf-8",
+)
+pipeline = make_pipeline(sitebuild.load_settings(settings_file), environ={})
+now = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+pipeline.clock = lambda: now
+raw = Path(sys.argv[5]).read_bytes()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+verdict = pipeline(Arrival(raw, "pipe"))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"outcome": verdict.outcome, "reason": verdict.reason,
+                  "before_kb": before, "peak_kb": after, "size": len(raw)}))
+"""
+
+
+def test_a_small_mail_with_a_9000_by_9000_png_costs_little_memory(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+    import json
+    import subprocess
+    import sys
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    msg = EmailMessage()
+    msg["Authentication-Results"] = (
+        "mx.maison-lumen.example; dkim=pass header.d=maison-lumen.example"
+    )
+    msg["From"] = "Claire Dubois <claire.dubois@maison-lumen.example>"
+    msg["To"] = "blog@maison-lumen.example"
+    msg["Subject"] = "Le plan de l’atelier"
+    msg["Date"] = format_datetime(dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC))
+    msg["Message-ID"] = "<bomb-9000@maison-lumen.example>"
+    msg.set_content("Voici le plan de l’atelier, en grand.\n")
+    msg.add_attachment(
+        sparse_png(9000, 9000), maintype="image", subtype="png", filename="plan.png"
+    )
+    raw = bytes(msg)
+    assert len(raw) < 20_000  # "a 14 kB mail"
+    (tmp_path / "bomb.eml").write_bytes(raw)
+    tests = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            MEMORY_PROBE,
+            str(tests),
+            str(tests.parent / "plugins"),
+            str(tests.parent),
+            str(tmp_path / "blog"),
+            str(tmp_path / "bomb.eml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["outcome"] == "refused", result
+    assert "plan.png" in result["reason"] and "pixels" in result["reason"], result
+    # ru_maxrss is in kilobytes on Linux: the whole process, imports included.
+    print("peak memory of the bomb mail:", result["peak_kb"] // 1024, "MB")
+    assert result["peak_kb"] < 300 * 1024, result

@@ -152,6 +152,15 @@ def is_tiny(data: bytes) -> bool:
     return size is not None and size[0] * size[1] < TINY_PIXELS
 
 
+#: The most pixels an image may have (50 megapixels: a 48 MP phone photo
+#: passes, a 9000×9000 bomb does not). Checked from the header, before any
+#: pixel is decoded; Pillow's own MAX_IMAGE_PIXELS (89 MP by default, and a
+#: mere warning below twice that) stays as a second lock, the lower of the
+#: two wins. Decoding 50 MP takes at most ~150 MB (RGB, 3 bytes a pixel);
+#: everything after works on the image shrunk to ``max_px``.
+MAX_PIXELS = 50_000_000
+
+
 def process_image(
     data: bytes, name: str, *, max_px: int, thumb_px: int
 ) -> Picture | Problem:
@@ -159,7 +168,9 @@ def process_image(
 
     Pillow only *warns* (DecompressionBombWarning) between MAX_IMAGE_PIXELS
     and twice that; here the warning is an error too, and the size is checked
-    from the header before any pixel is decoded.
+    from the header (``Image.open`` is lazy) before any pixel is decoded.
+    The image is shrunk to ``max_px`` as it is decoded (a JPEG's DCT scaling,
+    then a reduce) so that one full-size copy at most is ever in memory.
     """
     kind = sniff_image(data)
     if kind is None:
@@ -169,11 +180,13 @@ def process_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[kind]) as opened:
                 width, height = opened.size
-                if width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+                if width * height > min(
+                    MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS
+                ):
                     return Problem(IMAGE_TOO_LARGE, name)
                 opened.seek(0)  # the first frame of an animation
-                opened.load()
-                image = _srgb(ImageOps.exif_transpose(opened))
+                image = _shrunk(opened, max_px)
+                image = _srgb(ImageOps.exif_transpose(image))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return Problem(IMAGE_TOO_LARGE, name)
     # Decoders fail on hostile bytes in many ways (OSError, SyntaxError,
@@ -193,6 +206,26 @@ def process_image(
         size=full.size,
         thumbnail_size=thumb.size,
     )
+
+
+def _shrunk(opened: Image.Image, max_px: int) -> Image.Image:
+    """``opened`` decoded within ``max_px``×``max_px``, its ``info`` (EXIF
+    orientation, ICC profile) kept for what follows. Palette and 1-bit images
+    are converted first, as Pillow resizes those with nearest-neighbour only."""
+    if opened.mode in ("1", "P"):
+        opened.load()
+        if opened.mode == "1":
+            image = opened.convert("L")
+        else:
+            alpha = "transparency" in opened.info
+            image = opened.convert("RGBA" if alpha else "RGB")
+    else:
+        image = opened
+    # In place: a JPEG is decoded at 1/2, 1/4 or 1/8 scale (draft), the
+    # others reduced by whole factors, then resampled.
+    image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    image.load()
+    return image
 
 
 def _srgb(image: Image.Image) -> Image.Image:
