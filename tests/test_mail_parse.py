@@ -1042,3 +1042,203 @@ def test_a_reply_command_is_only_a_first_line_command(
     text: str, expected: tuple[str | None, str]
 ) -> None:
     assert parse.reply_command(text) == expected
+
+
+# --- malformed MIME and legacy charsets (issue 12 item 10) ---------------------------
+
+HEAD = (
+    b"Subject: Atelier\r\nDate: Sat, 14 Mar 2026 09:30:00 +0000\r\n"
+    b"Message-ID: <broken@example.com>\r\nMIME-Version: 1.0\r\n"
+)
+SENTENCE = "Bonjour à tous, l’atelier de réparation ouvre samedi et nous serons très heureux de vous accueillir."
+
+
+def from_bytes(raw: bytes) -> EmailMessage:
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def b64(data: bytes) -> bytes:
+    import base64
+
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def qp(text: str) -> bytes:
+    import quopri
+
+    return quopri.encodestring(text.encode()).replace(b"\n", b"\r\n")
+
+
+PHOTO = jpeg("teal", (320, 240))
+
+REPAIRED = {
+    "boundary parameter that the body does not use": HEAD
+    + b'Content-Type: multipart/alternative; boundary="=_Part_1"\r\n\r\n'
+    + b"--=_Part_0_1234.5678\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    + b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    + qp(SENTENCE)
+    + b"\r\n--=_Part_0_1234.5678\r\nContent-Type: text/html; charset=utf-8\r\n"
+    + b"Content-Transfer-Encoding: base64\r\n\r\n"
+    + b64(f"<div>{SENTENCE}</div>".encode())
+    + b"--=_Part_0_1234.5678--\r\n",
+    "no boundary parameter at all": HEAD
+    + b"Content-Type: multipart/mixed\r\n\r\n"
+    + b"--XyZ123\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n--XyZ123--\r\n",
+    "base64 declared, plain text written": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n",
+    "base64 written, 7bit declared": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+    + b64(SENTENCE.encode()),
+    "quoted-printable written, 8bit declared": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + qp(SENTENCE),
+    "quoted-printable written, no CTE": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    + qp(SENTENCE),
+    "a part of headers only, nameless": HEAD
+    + b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+    + b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
+    + b"Content-Transfer-Encoding: base64\r\n--b1--\r\n",
+    "binary CTE on an 8-bit text": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(REPAIRED))
+def test_malformed_mime_is_decoded(name: str) -> None:
+    post = post_of(from_bytes(REPAIRED[name]))
+    assert post.body == SENTENCE
+
+
+def test_a_photo_in_base64_without_its_cte_is_a_photo() -> None:
+    raw = (
+        HEAD + b'Content-Type: multipart/mixed; boundary="b2"\r\n\r\n'
+        b"--b2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + SENTENCE.encode()
+        + b'\r\n--b2\r\nContent-Type: image/jpeg; name="IMG_1.jpg"\r\n'
+        b'Content-Disposition: attachment; filename="IMG_1.jpg"\r\n\r\n'
+        + b64(PHOTO)
+        + b"--b2--\r\n"
+    )
+    post = post_of(from_bytes(raw))
+    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+
+
+def test_a_named_part_of_headers_only_is_refused_with_its_name() -> None:
+    raw = (
+        HEAD + b'Content-Type: multipart/mixed; boundary="b3"\r\n\r\n'
+        b"--b3\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + SENTENCE.encode()
+        + b'\r\n--b3\r\nContent-Type: image/jpeg; name="IMG_2.jpg"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="IMG_2.jpg"\r\n--b3--\r\n'
+    )
+    reason = refusal_of(from_bytes(raw))
+    assert "« IMG_2.jpg » est arrivée vide" in reason
+    assert "“IMG_2.jpg” arrived empty" in refusal_of(from_bytes(raw), author=JOHN)
+
+
+RAW_MIME = {
+    # A forward pasted with its MIME: headers and base64 in a text part.
+    "headers": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n\r\n------=_NextPart_000_0001\r\nContent-Type: image/jpeg\r\n"
+    + b"Content-Transfer-Encoding: base64\r\n\r\n"
+    + b64(PHOTO)[:400]
+    + b"\r\n",
+    # A body of base64 after the text, in a part that says 8bit.
+    "base64": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n\r\n"
+    + b64(PHOTO)[:800],
+    # Quoted-printable encoded again in base64 (a gateway's double
+    # encoding): once base64 is undone, the text is still quoted-printable.
+    "quoted-printable": HEAD
+    + b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + b64(
+        qp(
+            f"<p>{SENTENCE} Venez nombreux avec vos lampes en panne, nous les réparerons.</p>"
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(RAW_MIME))
+def test_raw_mime_is_never_a_post(what: str) -> None:
+    reason = refusal_of(from_bytes(RAW_MIME[what]))
+    assert "arrivé abîmé" in reason, reason
+    english = refusal_of(from_bytes(RAW_MIME[what]), author=JOHN)
+    assert "arrived damaged" in english and what in english
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SENTENCE,
+        "Le prix = 15 € et la remise = 10 %.\nE=mc2, disait-il.",
+        "Notre lien : https://example.com/a?token=QWxhZGRpbjpvcGVuIHNlc2FtZQ==&x=1",
+        "Content-Type est un en-tête, dit le technicien.",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+    ],
+)
+def test_prose_is_not_taken_for_mime(text: str) -> None:
+    from mailposts.mime import looks_like_mime
+
+    assert looks_like_mime(text) is None
+
+
+LEGACY = [
+    ("big5", None, "我們的新燈具系列今天上市，歡迎大家到店裡參觀。"),
+    ("gb2312", "iso-8859-1", "我们的新灯具系列今天上市，欢迎大家到店里参观。"),
+    (
+        "gbk",
+        "us-ascii",
+        "我们的新灯具系列今天上市，欢迎大家到店里参观。工作坊周六开放。",
+    ),
+    (
+        "shift_jis",
+        None,
+        "新しいランプのシリーズが本日発売されました。ぜひお店にお越しください。",
+    ),
+    (
+        "koi8_r",
+        "us-ascii",
+        "Наша новая серия ламп поступила в продажу сегодня. Приходите!",
+    ),
+    ("cp1251", None, "Наша новая серия ламп поступила в продажу сегодня."),
+    (
+        "cp1252",
+        None,
+        "« Une lampe qui se répare » — c’est notre promesse. Le kit coûte 15 €.",
+    ),
+    (
+        "latin-1",
+        "utf-8",
+        "Chères clientes, l'atelier sera fermé du 24 décembre au 2 janvier.",
+    ),
+    ("big5", "big5", "我們的新燈具系列今天上市。"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "declared", "text"), LEGACY)
+def test_legacy_8bit_bodies_are_read(
+    encoding: str, declared: str | None, text: str
+) -> None:
+    label = f"; charset={declared}".encode() if declared else b""
+    raw = (
+        HEAD + b"Content-Type: text/plain" + label + b"\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + text.encode(encoding) + b"\r\n"
+    )
+    assert post_of(from_bytes(raw)).body == text

@@ -37,6 +37,14 @@ from bs4 import BeautifulSoup
 
 from .markup import defuse_markdown, html_to_markdown
 from .media import is_tiny, sniff_image
+from .mime import (
+    detect_text,
+    garbled,
+    looks_like_mime,
+    recovered_multipart,
+    transfer_decoded,
+    undeclared_base64,
+)
 from .signatures import cut_quotes, cut_signature, strip_html
 
 #: Parts a mail client adds that are no content: dropped without a word.
@@ -100,6 +108,10 @@ class Body:
     attachments: tuple[Attachment, ...]
     #: Attachments whose place was cut with a signature or a quote.
     dropped: frozenset[int]
+    #: Why the body cannot be published as it is (see :mod:`.mime`):
+    #: ("raw-mime", "headers" | "base64" | "quoted-printable") or
+    #: ("empty-attachment", its name); None when it can.
+    problem: tuple[str, str] | None = None
 
 
 def token(n: int) -> str:
@@ -108,12 +120,17 @@ def token(n: int) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """``data`` as text, whatever its label says.
+    """``data`` as text, whatever its label says: the declared charset
+    first, then what the bytes say (:func:`.mime.detect_text`), then
+    Windows-1252.
 
-    A UTF-8 (or unlabelled, or ASCII) part that is not valid UTF-8 is Latin-1
-    mislabelled: it is read as Windows-1252, as are parts labelled
-    ISO-8859-1 — the WHATWG Encoding Standard maps that label to
-    windows-1252, because Windows mailers put "€" and "’" in 0x80-0x9F.
+    A UTF-8 (or unlabelled, or ASCII) part that is not valid UTF-8 is a
+    legacy charset mislabelled: Big5, GBK, Shift_JIS, KOI8-R… when detected,
+    else Latin-1, read as Windows-1252 — as are parts labelled ISO-8859-1:
+    the WHATWG Encoding Standard maps that label to windows-1252, because
+    Windows mailers put "€" and "’" in 0x80-0x9F. A declared charset whose
+    reading is mojibake (:func:`.mime.garbled`: GBK labelled ISO-8859-1)
+    gives way to detection too.
     """
     try:
         codec = codecs.lookup((charset or "utf-8").strip()).name
@@ -123,10 +140,18 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            return _single_byte(data)
-    if codec in ("iso8859-1", "cp1252"):
-        return _single_byte(data)
-    return data.decode(codec, errors="replace")
+            return detect_text(data) or _single_byte(data)
+    try:
+        text = (
+            _single_byte(data)
+            if codec in ("iso8859-1", "cp1252")
+            else data.decode(codec)
+        )
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not garbled(text):
+        return text
+    return detect_text(data) or text or data.decode(codec, errors="replace")
 
 
 def _single_byte(data: bytes) -> str:
@@ -174,8 +199,7 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 
 
 def _text_of(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
+    data = transfer_decoded(part)
     text = decode_bytes(data, part.get_content_charset()).replace("\r\n", "\n")
     text = text.translate(_PRIVATE_USE)
     if part.get_content_type() == "text/plain" and (
@@ -220,9 +244,13 @@ def _walk(part: Message) -> list[Segment]:
             return [s for c in ordered for s in _walk(c)]
         return [s for c in children for s in _walk(c)]
     if part.get_content_maintype() == "multipart":
-        # RFC 2046 §5.1.1: a multipart needs its boundary. Without one the
-        # stdlib keeps the body undivided (NoBoundaryInMultipartDefect): it
-        # is the text the sender wrote, not an attachment.
+        # RFC 2046 §5.1.1: a multipart needs its boundary. Without one, or
+        # with one its body does not use, the stdlib keeps the body
+        # undivided: split it at the delimiter it does use, else it is the
+        # text the sender wrote (the final guard catches it if it is MIME).
+        again = recovered_multipart(part)
+        if again is not None:
+            return _walk(again)
         return [Fragment("plain", _text_of(part))]
     if ctype in IGNORED_TYPES:
         return []
@@ -230,10 +258,15 @@ def _walk(part: Message) -> list[Segment]:
     if ctype in ("text/plain", "text/html") and not is_attachment:
         return [Fragment("html" if ctype == "text/html" else "plain", _text_of(part))]
     payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    if sniff_image(data) is None:  # a photo sent base64 with no CTE header
+        data = undeclared_base64(data) or data
     cid = part["Content-ID"]
+    if not data.strip() and not _name(part):
+        return []  # a part of headers only, naming nothing: it carries nothing
     return [
         Attachment(
-            data=payload if isinstance(payload, bytes) else b"",
+            data=data,
             name=_name(part),
             content_type=ctype,
             content_id=str(cid).strip().strip("<>").strip() if cid else None,
@@ -320,7 +353,22 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
         if i not in kept
         and (a.content_id in referenced or i in placed or i in decoration)
     )
-    return Body(text, attachments, dropped)
+    problem: tuple[str, str] | None = None
+    raw = looks_like_mime(TOKEN.sub("", text))
+    if raw is not None:
+        problem = ("raw-mime", raw)
+    else:
+        empty = next(
+            (
+                a
+                for i, a in enumerate(attachments)
+                if i not in dropped and not a.data.strip()
+            ),
+            None,
+        )
+        if empty is not None:
+            problem = ("empty-attachment", empty.name)
+    return Body(text, attachments, dropped, problem)
 
 
 def _html_fragment(html: str, by_cid: dict[str, int], placed: set[int]) -> str:

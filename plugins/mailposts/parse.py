@@ -426,6 +426,11 @@ def parse_message(
         return refusal(say, "no-subject")
 
     body = render_body(choose_body(msg), reply=is_reply(msg))
+    if body.problem is not None:  # raw MIME or a lost file: never published
+        code, detail = body.problem
+        return refusal(
+            say, code, what=_MIME_WHAT[say == "fr"].get(detail, ""), name=detail
+        )
     markdown = body.markdown
     if edit:  # an answer "MODIFIER" + the new text: the text without the word
         markdown = reply_command(markdown)[1]
@@ -501,6 +506,15 @@ def parse_message(
         else None,
         media=tuple(files),
     )
+
+
+#: What is left raw in a "raw-mime" refusal, in English and in French.
+_MIME_WHAT = (
+    {"headers": "MIME headers", "base64": "base64 code",
+     "quoted-printable": "quoted-printable code"},
+    {"headers": "des en-têtes MIME", "base64": "du code base64",
+     "quoted-printable": "du code quoted-printable"},
+)  # fmt: skip
 
 
 def _unique(values: object) -> tuple[str, ...]:
