@@ -396,3 +396,24 @@ def test_a_small_mail_with_a_9000_by_9000_png_costs_little_memory(
     # ru_maxrss is in kilobytes on Linux: the whole process, imports included.
     print("peak memory of the bomb mail:", result["peak_kb"] // 1024, "MB")
     assert result["peak_kb"] < 300 * 1024, result
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "HEIF"])
+def test_the_pixel_count_is_read_before_any_decoding(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import ImageFile
+    from pillow_heif import as_plugin
+
+    data = encode(Image.new("RGB", (400, 300), "orange"), fmt)
+
+    def no_decoding(self: object) -> None:
+        raise AssertionError("pixels decoded")
+
+    monkeypatch.setattr(media, "MAX_PIXELS", 400 * 300 - 1)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    monkeypatch.setattr(as_plugin._LibHeifImageFile, "load", no_decoding)
+    # IMAGE_TOO_LARGE, not NOT_AN_IMAGE: the refusal came before load().
+    assert media.process_image(
+        data, f"big.{fmt.lower()}", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, f"big.{fmt.lower()}")

@@ -1190,6 +1190,9 @@ def test_raw_mime_is_never_a_post(what: str) -> None:
         "Le prix = 15 € et la remise = 10 %.\nE=mc2, disait-il.",
         "Notre lien : https://example.com/a?token=QWxhZGRpbjpvcGVuIHNlc2FtZQ==&x=1",
         "Content-Type est un en-tête, dit le technicien.",
+        "Le dossier : https://lumen.sharepoint.example/:f:/s/Atelier/"
+        + "EaBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789" * 6
+        + "?e=AB12CD&x=EF&y=0A&z=9B",
         "| a | b |\n|---|---|\n| 1 | 2 |",
     ],
 )

@@ -219,6 +219,7 @@ _MIME_HEADER = re.compile(
 )
 _BASE64_RUN = re.compile(r"(?:^[A-Za-z0-9+/]{40,}={0,2}[ \t]*\n){3,}", re.MULTILINE)
 _BASE64_WORD = re.compile(r"[A-Za-z0-9+/]{200,}={0,2}")
+_URL = re.compile(r"(?:https?|mailto):[^\s<>()\[\]]+", re.IGNORECASE)
 _TEXT_QP_SOFT = re.compile(r"[^=\s]=[ \t]*$", re.MULTILINE)
 _TEXT_QP_ESCAPE = re.compile(r"=(?:[0-9A-F]{2})")
 
@@ -227,6 +228,9 @@ def looks_like_mime(text: str) -> str | None:
     """What in ``text`` (a body about to be published) is still raw MIME:
     "headers", "base64" or "quoted-printable"; None if nothing is."""
     text = re.sub(r"\\(.)", r"\1", text) + "\n"  # Markdown escapes off
+    # Links carry long tokens and "=AB" parameters (SharePoint, safelinks,
+    # trackers): they are not what is looked for.
+    text = _URL.sub(" ", text)
     if len(_MIME_HEADER.findall(text)) >= 2:
         return "headers"
     if _BASE64_RUN.search(text) or _BASE64_WORD.search(text):
