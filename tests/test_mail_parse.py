@@ -515,6 +515,17 @@ def test_outlook_signature_logo_is_not_a_photo(
     assert "image001" not in post.body and "cid:" not in post.body
 
 
+def test_text_typed_inside_ios_apple_mail_signature_is_kept() -> None:
+    # iOS Mail often leaves the cursor, so the author's text, in its
+    # signature block: only the footer goes.
+    html = (
+        f'<div dir="ltr"></div><div dir="ltr" id="AppleMailSignature">{FR_TEXT}'
+        "<br><br>Envoyé de mon iPhone</div>"
+    )
+    post = post_of(mail(html, subtype="html"))
+    assert post.body == FR_TEXT
+
+
 def test_an_outlook_photo_in_the_text_is_still_a_photo() -> None:
     html = f"<p class=MsoNormal>{LOGO_IMG.replace('120', '640')}</p>"
     post = post_of(outlook_message(html, png_bytes((640, 480))))

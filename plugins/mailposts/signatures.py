@@ -61,9 +61,12 @@ QUOTED = (
     ".gmail_signature", ".gmail_signature_prefix", ".moz-signature",
     "#Signature", "#ms-outlook-mobile-signature", '[data-smartmail="gmail_signature"]',
     # Any block a client or a signature generator names as a signature
-    # (Outlook on the web's "Signature", "x_Signature", "elementToProof
-    # signature", Apple's "AppleMailSignature", Zimbra's, Exclaimer's…).
-    '[id*="signature" i]', '[class*="signature" i]',
+    # (Outlook on the web's "Signature", "x_Signature", Proton's, Zimbra's,
+    # Exclaimer's…). Not iOS Mail's "AppleMailSignature": the author often
+    # types the whole message inside it; its "Envoyé de mon iPhone" footer
+    # is cut by the footer rule instead.
+    '[id*="signature" i]:not([id$="AppleMailSignature" i])',
+    '[class*="signature" i]',
 )  # fmt: skip
 #: Outlook starts the quoted message here: it and all that follows goes.
 QUOTED_TO_END = ("#divRplyFwdMsg", "#appendonsend")
