@@ -791,6 +791,7 @@ def test_a_quote_under_an_attribution_is_cut_in_a_fresh_post() -> None:
         '<hr><div id="divRplyFwdMsg"><b>De :</b> Bob</div><div>Old text</div><p>Old text 2</p>',
         '<div class="moz-cite-prefix">Le 12/03/2026, Bob a écrit :</div><blockquote type="cite">Old text</blockquote>',
         '<div style="display:none">Old text preheader</div>',
+        '<p class=MsoNormal><a name="_MailOriginal"><b>De :</b> Bob</a></p><p class=MsoNormal>Old text</p>',
     ],
 )
 def test_html_quotes_removed(quoted: str) -> None:

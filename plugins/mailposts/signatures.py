@@ -69,7 +69,8 @@ QUOTED = (
     '[class*="signature" i]',
 )  # fmt: skip
 #: Outlook starts the quoted message here: it and all that follows goes.
-QUOTED_TO_END = ("#divRplyFwdMsg", "#appendonsend")
+#: Outlook for Windows bookmarks the quoted original as "_MailOriginal".
+QUOTED_TO_END = ("#divRplyFwdMsg", "#appendonsend", 'a[name="_MailOriginal" i]')
 #: Outlook for Windows (Word's HTML) marks where it inserted the signature
 #: with a bookmark, and puts nothing of the author's after it (a reply's
 #: quote below it is cut anyway): from it to the end is the signature.
