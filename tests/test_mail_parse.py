@@ -1257,3 +1257,27 @@ def test_legacy_8bit_bodies_are_read(
         b"Content-Transfer-Encoding: 8bit\r\n\r\n" + text.encode(encoding) + b"\r\n"
     )
     assert post_of(from_bytes(raw)).body == text
+
+
+def test_a_forwarded_message_is_not_taken_for_an_empty_attachment() -> None:
+    inner = MIMEText("Le message transféré.", "plain", "utf-8")
+    inner["Subject"] = "Ancien"
+    from email.mime.message import MIMEMessage
+
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    root.attach(MIMEMessage(inner))
+    reason = refusal_of(envelope(root))
+    assert "arrivée vide" not in reason and "message.eml" in reason
+
+
+def test_a_text_attachment_that_looks_like_base64_is_kept_as_written() -> None:
+    key = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIz\r\nMDEyMzQ1Njc4OQ==\r\n"
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    part = MIMEBase("text", "plain", name="cle.txt")
+    part.set_payload(key)
+    part.add_header("Content-Disposition", "attachment", filename="cle.txt")
+    root.attach(part)
+    (document,) = [m for m in post_of(envelope(root)).media if m.kind == DOCUMENT]
+    assert document.data.replace(b"\r\n", b"\n") == key.replace(b"\r\n", b"\n")

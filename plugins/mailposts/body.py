@@ -36,7 +36,7 @@ from urllib.parse import unquote
 from bs4 import BeautifulSoup
 
 from .markup import defuse_markdown, html_to_markdown
-from .media import is_tiny, sniff_image
+from .media import Problem, is_tiny, sniff_document, sniff_image
 from .mime import (
     detect_text,
     garbled,
@@ -259,8 +259,10 @@ def _walk(part: Message) -> list[Segment]:
         return [Fragment("html" if ctype == "text/html" else "plain", _text_of(part))]
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
-    if sniff_image(data) is None:  # a photo sent base64 with no CTE header
-        data = undeclared_base64(data) or data
+    if not _is_file(data, part):  # a photo sent in base64 with no CTE header
+        decoded = undeclared_base64(data)
+        if decoded is not None and _is_file(decoded, part):
+            data = decoded
     cid = part["Content-ID"]
     if not data.strip() and not _name(part):
         return []  # a part of headers only, naming nothing: it carries nothing
@@ -273,6 +275,14 @@ def _walk(part: Message) -> list[Segment]:
             disposition=part.get_content_disposition(),
         )
     ]
+
+
+def _is_file(data: bytes, part: Message) -> bool:
+    """Whether ``data`` is an image or a document we publish, by content."""
+    if sniff_image(data) is not None:
+        return True
+    found = sniff_document(data, _name(part), part.get_content_type())
+    return not isinstance(found, Problem)
 
 
 def _is(segment: Segment, kind: str) -> bool:
@@ -362,7 +372,10 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
             (
                 a
                 for i, a in enumerate(attachments)
-                if i not in dropped and not a.data.strip()
+                # A forwarded message/rfc822 has no data of its own here.
+                if i not in dropped
+                and not a.data.strip()
+                and a.content_type != "message/rfc822"
             ),
             None,
         )
