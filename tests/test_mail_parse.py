@@ -1281,3 +1281,21 @@ def test_a_text_attachment_that_looks_like_base64_is_kept_as_written() -> None:
     root.attach(part)
     (document,) = [m for m in post_of(envelope(root)).media if m.kind == DOCUMENT]
     assert document.data.replace(b"\r\n", b"\n") == key.replace(b"\r\n", b"\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Zażółć gęślą jaźń, Łódź.", "iso-8859-2"),
+        ("Çok güzel, teşekkürler! İstanbul görüşürüz.", "cp1254"),
+    ],
+)
+def test_an_unlabelled_latin_text_is_never_read_as_another_script(
+    text: str, encoding: str
+) -> None:
+    # Without a label, another Latin code page cannot be told from
+    # Windows-1252 reliably: the Windows-1252 reading stays (as before),
+    # never a Cyrillic or CJK "detection".
+    found = decode_bytes(text.encode(encoding), None)
+    assert found == text.encode(encoding).decode("cp1252")
+    assert all(ord(c) < 0x250 for c in found)

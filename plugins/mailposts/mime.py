@@ -166,18 +166,32 @@ def detect_text(data: bytes) -> str | None:
     clear and not a Latin one (see :data:`_DETECTABLE`); else None."""
     if not re.search(rb"[\x80-\xff]", data):
         return None
-    cyrillic = _cyrillic(data)
-    if cyrillic is not None:
-        return cyrillic
-    best = from_bytes(data).best()
-    if best is None or best.encoding not in _DETECTABLE:
+    # A Latin text (French, Polish, Turkish…) read as Windows-1252 is mostly
+    # ASCII letters, even when it is the wrong Latin code page; only a
+    # non-Latin script read so is mostly accented letters ("ÎÒÃÇÓëÉÏ").
+    latin = _letters(data.decode("cp1252", "replace"))
+    if not latin or sum(ord(c) > 127 for c in latin) * 10 < 3 * len(latin):
         return None
-    text = str(best)
+    found = _cyrillic(data)
+    if found is None:
+        best = from_bytes(data).best()
+        if best is None or best.encoding not in _DETECTABLE:
+            return None
+        found = str(best)
+    letters = _letters(found)
+    # What is detected must be in another script: mostly letters beyond
+    # Latin (U+0250 on), or it is one more misreading.
+    if sum(ord(c) >= 0x250 for c in letters) * 10 < 6 * len(letters):
+        return None
     # Shift_JIS reads any run of 0xA1-0xDF as half-width katakana, which
     # Japanese mail hardly uses: a text made of them is another charset.
-    if len(_HALFWIDTH_KANA.findall(text)) * 5 > len(text):
+    if len(_HALFWIDTH_KANA.findall(found)) * 5 > len(found):
         return None
-    return text
+    return found
+
+
+def _letters(text: str) -> list[str]:
+    return [c for c in text if c.isalpha()]
 
 
 def _cyrillic(data: bytes) -> str | None:
