@@ -185,7 +185,8 @@ def process_image(
                 ):
                     return Problem(IMAGE_TOO_LARGE, name)
                 opened.seek(0)  # the first frame of an animation
-                image = _shrunk(opened, max_px)
+                banded = _heif_banded(data, max_px) if kind == "HEIF" else None
+                image = banded if banded is not None else _shrunk(opened, max_px)
                 image = _srgb(ImageOps.exif_transpose(image))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return Problem(IMAGE_TOO_LARGE, name)
@@ -226,6 +227,46 @@ def _shrunk(opened: Image.Image, max_px: int) -> Image.Image:
     image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
     image.load()
     return image
+
+
+#: HEIF images this big are shrunk band by band (:func:`_heif_banded`).
+_HEIF_BANDED_PIXELS = 12_000_000
+
+
+def _heif_banded(data: bytes, max_px: int) -> Image.Image | None:
+    """A large HEIF decoded, then shrunk by a whole factor band by band.
+
+    pillow-heif's own load() holds libheif's decoded buffer and Pillow's copy
+    of it at once (Pillow keeps RGB in 4 bytes a pixel): 340 MB for a 48 MP
+    iPhone photo. Here only libheif's buffer is whole; each band of rows is
+    made a small Pillow image, reduced, and pasted. None for a small or an
+    unusual image (another mode): the ordinary path takes it.
+    """
+    heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+    width, height = heif.size
+    if width * height < _HEIF_BANDED_PIXELS or heif.mode not in ("RGB", "RGBA"):
+        return None
+    factor = max(1, max(width, height) // max_px)  # the result stays ≥ max_px
+    out = Image.new(heif.mode, (-(-width // factor), -(-height // factor)))
+    buffer, stride, rows = memoryview(heif.data), heif.stride, factor * 64
+    for top in range(0, height, rows):
+        count = min(rows, height - top)
+        band = Image.frombytes(
+            heif.mode,
+            (width, count),
+            bytes(buffer[top * stride : (top + count) * stride]),
+            "raw",
+            heif.mode,
+            stride,
+        )
+        out.paste(band.reduce(factor), (0, top // factor))
+    # No EXIF: in HEIF the container's irot/imir rule, and libheif has
+    # applied them; an EXIF orientation tag is to be ignored (pillow-heif's
+    # plugin resets it to 1 for the same reason: ISO/IEC 23008-12, whose
+    # transformative properties are the only orientation of an image item).
+    if heif.info.get("icc_profile"):
+        out.info["icc_profile"] = heif.info["icc_profile"]
+    return out
 
 
 def _srgb(image: Image.Image) -> Image.Image:
