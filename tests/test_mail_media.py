@@ -460,3 +460,20 @@ def test_a_large_heif_shrunk_band_by_band_is_the_same_picture(
                 a,
                 b,
             )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size"), [("WEBP", (4100, 3000)), ("GIF", (6000, 4500))]
+)
+def test_formats_whose_decoder_copies_have_lower_limits(
+    fmt: str, size: tuple[int, int]
+) -> None:
+    # Over their own limit (WebP 12 MP, GIF 25 MP), under the 50 MP one.
+    assert media.MAX_PIXELS_BY_FORMAT[fmt] < size[0] * size[1] < media.MAX_PIXELS
+    mode = "P" if fmt == "GIF" else "RGB"
+    data = encode(
+        Image.new(mode, size), fmt, **({"method": 0} if fmt == "WEBP" else {})
+    )
+    assert media.process_image(
+        data, f"a.{fmt.lower()}", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, f"a.{fmt.lower()}")
