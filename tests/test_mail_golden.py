@@ -29,9 +29,11 @@ from sitebuild import build as sitebuild
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "mail" / "golden"
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.eml"))
-#: The messages are dated 22–30 November 2026; a week later they would be
-#: refused as replays, so the pipeline's clock is set among them.
-NOW = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+#: The messages are dated 22–30 November 2026: the pipeline's clock is
+#: after the last one (a Date ahead of the receipt is a wrong clock, and the
+#: post is dated at its receipt: issue 12 item 9), and max_age_days below
+#: spans them all (a week after the first, it would be a replay).
+NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
 #: The expected file of each outcome.
@@ -52,7 +54,7 @@ def verdicts(
     settings_file.write_text(
         settings_file.read_text(encoding="utf-8")
         + '\nMAILPOSTS = {"address": "blog@maison-lumen.example", '
-        '"authserv_id": "mx.maison-lumen.example"}\n',
+        '"authserv_id": "mx.maison-lumen.example", "max_age_days": 14}\n',
         encoding="utf-8",
     )
     pipeline = make_pipeline(sitebuild.load_settings(settings_file), environ={})
@@ -182,7 +184,9 @@ def test_the_pdf_is_published_as_it_came(outcomes: dict[str, tuple[Path, str]]) 
         (GOLDEN / "pdf-attachment.eml").read_bytes(), policy=policy.default
     )
     (attached,) = [p for p in sent.walk() if p.get_content_type() == "application/pdf"]
-    published = content / "images/mail/2026/programme-des-portes-ouvertes/1.pdf"
+    # Under its own name, made safe for a URL (issue 12 item 14: not "1.pdf").
+    folder = content / "images/mail/2026/programme-des-portes-ouvertes"
+    published = folder / "programme-portes-ouvertes.pdf"
     assert published.read_bytes() == attached.get_content()
     assert "[Programme portes ouvertes.pdf]({static}/images/mail/2026/" in text
 

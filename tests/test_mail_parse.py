@@ -362,7 +362,7 @@ def test_apple_mail_nested_structure() -> None:
     assert blocks[0].startswith("Avant la photo : Bonjour")
     assert (
         blocks[1]
-        == "[![IMG 0042]({static}/images/mail/2026/notre-offre/1-thumb.jpg)]({static}/images/mail/2026/notre-offre/1.jpg)"
+        == "[![Photo 1 — Notre offre]({static}/images/mail/2026/notre-offre/1-thumb.jpg)]({static}/images/mail/2026/notre-offre/1.jpg)"
     )
     assert blocks[2:] == ["Après la photo."]
     assert [(f.path, f.kind) for f in post.media] == [
@@ -386,7 +386,8 @@ def test_cid_images_placed_in_order_and_gallery() -> None:
     root.attach(image_part(jpeg("blue"), "d.jpg", disposition="attachment"))
     post = post_of(envelope(root))
     alts = re.findall(r"!\[([^\]]*)\]", post.body)
-    assert alts == ["b", "c", "a", "d"]
+    # Numbered in reading order (the order is the labels', below).
+    assert alts == [f"Photo {n} — Notre offre" for n in (1, 2, 3, 4)]
     html_out = render(post.body)
     gallery = re.findall(r'<div class="gallery">(.*?)</div>', html_out, re.DOTALL)
     assert len(gallery) == 1 and gallery[0].count("<img") == 2  # c and a: a run of two
@@ -414,7 +415,10 @@ def test_photos_only_with_unnamed_images() -> None:
     root.attach(image_part(jpeg(), ""))
     root.attach(image_part(jpeg(), ""))
     post = post_of(envelope(root))
-    assert re.findall(r"!\[([^\]]*)\]", post.body) == ["Photo 1", "Photo 2"]
+    assert re.findall(r"!\[([^\]]*)\]", post.body) == [
+        "Photo 1 — Notre offre",
+        "Photo 2 — Notre offre",
+    ]
     assert '<div class="gallery"' in post.body
 
 
@@ -936,19 +940,20 @@ def test_documents_become_download_links() -> None:
     docs = [f for f in post.media if f.kind == DOCUMENT]
     assert [(f.path, f.media_type, f.label) for f in docs] == [
         (
-            "images/mail/2026/rapport/1.pdf",
+            "images/mail/2026/rapport/rapport-annuel-final.pdf",
             "application/pdf",
             "Rapport annuel [final].pdf",
         ),
-        ("images/mail/2026/rapport/2.csv", "text/csv", "ventes.csv"),
+        ("images/mail/2026/rapport/ventes.csv", "text/csv", "ventes.csv"),
     ]
     html_out = render(post.body)
     assert (
-        '<a href="{static}/images/mail/2026/rapport/1.pdf">Rapport annuel [final].pdf</a>'
-        in html_out
+        '<a href="{static}/images/mail/2026/rapport/rapport-annuel-final.pdf">'
+        "Rapport annuel [final].pdf</a>" in html_out
     )
     assert (
-        '<a href="{static}/images/mail/2026/rapport/2.csv">ventes.csv</a>' in html_out
+        '<a href="{static}/images/mail/2026/rapport/ventes.csv">ventes.csv</a>'
+        in html_out
     )
 
 

@@ -36,6 +36,8 @@ class Decision:
 
     author: Author | None
     reason: str | None = None
+    #: The reason is temporary (a DKIM key lookup failed now): try later.
+    temporary: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -84,7 +86,7 @@ def _strip_comments(value: str) -> str:
 
 
 def dkim_from_authentication_results(
-    msg: EmailMessage, authserv_id: str | None
+    msg: EmailMessage, authserv_id: str | None, result: str = "pass"
 ) -> tuple[str, ...]:
     """The d= domains whose DKIM passed, per the topmost Authentication-Results
     header of ``authserv_id``; () without one.
@@ -92,7 +94,9 @@ def dkim_from_authentication_results(
     Only the topmost such header counts: it is the one our server added on
     receipt (headers are prepended). RFC 8601 §5 asks the server to remove
     any that came in with its own authserv-id; a header with a foreign
-    authserv-id is never trusted (anyone can write one).
+    authserv-id is never trusted (anyone can write one). ``result``: the
+    domains with that result instead ("temperror": the server could not
+    fetch the key, RFC 8601 §2.7.1).
     """
     if not authserv_id:
         return ()
@@ -104,8 +108,8 @@ def dkim_from_authentication_results(
             continue
         domains = []
         for resinfo in rest.split(";"):
-            result = _RESINFO.search(resinfo)
-            if result and result.group(1).lower() == "pass":
+            found_result = _RESINFO.search(resinfo)
+            if found_result and found_result.group(1).lower() == result:
                 found = _HEADER_D.search(resinfo)
                 if found:
                     domains.append(domain_of(found.group(1)))
@@ -146,6 +150,12 @@ def carried_secrets(msg: EmailMessage, recipients: tuple[str, ...]) -> list[str]
             except (LookupError, UnicodeError, ValueError):
                 continue
             found.extend(_SECRET_LINE.findall(str(text)))
+            if part.get_content_subtype() == "html":
+                # As rendered: "<p>secret: x</p>", "secret:&nbsp;x<br>" (the
+                # raw-text pattern above reads "&nbsp;x<br>" for those).
+                from .scrub import html_secret_values
+
+                found.extend(html_secret_values(str(text)))
     return found
 
 
@@ -165,12 +175,20 @@ def authorize(
         return Decision(None, f"{address} is not an author in the registry")
     if author.mail == "off":
         return Decision(None, f'{author.name} may not post by e-mail (mail = "off")')
+    if arrival.trusted:  # `publish mail release --trust`: the operator vouches
+        return Decision(author)
     if arrival.dkim_domains is not None:
         domains, how = arrival.dkim_domains, "verified here"
     else:
         domains = dkim_from_authentication_results(msg, settings.authserv_id)
         how = f"per Authentication-Results of {settings.authserv_id or '(no authserv_id set)'}"
     if not aligned(domain_of(address), domains):
+        if arrival.dkim_temporary:
+            return Decision(
+                None,
+                f"DKIM could not be checked now ({arrival.dkim_temporary})",
+                temporary=True,
+            )
         shown = ", ".join(domains) or "none"
         return Decision(
             None,
@@ -189,6 +207,21 @@ def authorize(
         if not any(hmac.compare_digest(c.encode(), secret.encode()) for c in carried):
             return Decision(None, "the author's secret is missing or wrong")
     return Decision(author)
+
+
+def server_temperror(
+    msg: EmailMessage, arrival: Arrival, settings: MailSettings
+) -> bool:
+    """Did our mail server fail to fetch the From domain's DKIM key now
+    (``dkim=temperror``, IMAP and pipe modes)? Then we verify it ourselves:
+    a temporary failure is tried again, never final (issue 12 item 5)."""
+    if arrival.dkim_domains is not None:
+        return False
+    address = sender(msg)
+    if address is None:
+        return False
+    failed = dkim_from_authentication_results(msg, settings.authserv_id, "temperror")
+    return aligned(domain_of(address), failed)
 
 
 def remove_secret_lines(text: str) -> str:

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from urllib.parse import unquote
 
@@ -85,6 +86,9 @@ class Attachment:
     content_id: str | None = None  # without its angle brackets
     #: Content-Disposition (RFC 2183): "attachment", "inline" or None.
     disposition: str | None = None
+    #: Its Content-Description header (RFC 2045 §8), a caption some clients
+    #: write (others write the file name there: see parse's alt text).
+    description: str | None = None
 
     @property
     def is_image(self) -> bool:
@@ -108,6 +112,8 @@ class Body:
     attachments: tuple[Attachment, ...]
     #: Attachments whose place was cut with a signature or a quote.
     dropped: frozenset[int]
+    #: The HTML's alt (else title) of the <img> that showed an attachment.
+    captions: Mapping[int, str] = field(default_factory=dict)
     #: Why the body cannot be published as it is (see :mod:`.mime`):
     #: ("raw-mime", "headers" | "base64" | "quoted-printable") or
     #: ("empty-attachment", its name); None when it can.
@@ -264,6 +270,10 @@ def _walk(part: Message) -> list[Segment]:
         if decoded is not None and _is_file(decoded, part):
             data = decoded
     cid = part["Content-ID"]
+    try:
+        description = str(part.get("Content-Description") or "").strip() or None
+    except (TypeError, ValueError, LookupError):  # a broken encoded word
+        description = None
     if not data.strip() and not _name(part):
         return []  # a part of headers only, naming nothing: it carries nothing
     return [
@@ -273,6 +283,7 @@ def _walk(part: Message) -> list[Segment]:
             content_type=ctype,
             content_id=str(cid).strip().strip("<>").strip() if cid else None,
             disposition=part.get_content_disposition(),
+            description=description,
         )
     ]
 
@@ -327,6 +338,7 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
     }
     parts: list[str] = []
     placed: set[int] = set()
+    captions: dict[int, str] = {}
     signed = False  # a signature was cut: later text is part of it
     n = 0
     for segment in segments:
@@ -343,7 +355,7 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
         if signed:
             continue
         if segment.kind == "html":
-            markdown = _html_fragment(segment.text, by_cid, placed)
+            markdown = _html_fragment(segment.text, by_cid, placed, captions)
             markdown = cut_quotes(markdown, all_quoted_lines=False)
         else:
             text = _PLACEHOLDER.sub("", segment.text)
@@ -381,10 +393,12 @@ def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
         )
         if empty is not None:
             problem = ("empty-attachment", empty.name)
-    return Body(text, attachments, dropped, problem)
+    return Body(text, attachments, dropped, captions, problem)
 
 
-def _html_fragment(html: str, by_cid: dict[str, int], placed: set[int]) -> str:
+def _html_fragment(
+    html: str, by_cid: dict[str, int], placed: set[int], captions: dict[int, str]
+) -> str:
     soup = BeautifulSoup(html, "lxml")
     strip_html(soup)
     for img in soup.find_all("img"):
@@ -395,6 +409,9 @@ def _html_fragment(html: str, by_cid: dict[str, int], placed: set[int]) -> str:
             # tracker who reads the post.
             img.decompose()
         else:
+            caption = " ".join(str(img.get("alt") or img.get("title") or "").split())
+            if caption:
+                captions[n] = caption
             img.replace_with(token(n))
             placed.add(n)
     return html_to_markdown(soup)

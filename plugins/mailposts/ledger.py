@@ -163,3 +163,45 @@ class Ledger:
                 "SELECT message_id, digest, outcome, reason, path FROM messages ORDER BY at"
             ).fetchall()
         return [Seen(*row) for row in rows]
+
+    def entry(self, digest: str) -> tuple[Seen, str] | None:
+        """The row of these very bytes, with when it was recorded."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT message_id, digest, outcome, reason, path, at FROM messages "
+                "WHERE digest = ?",
+                (digest,),
+            ).fetchone()
+        return (Seen(*row[:5]), str(row[5])) if row else None
+
+    def forget(self, digest: str, outcome: str) -> bool:
+        """Remove the row of these bytes if its outcome is ``outcome``
+        (`publish mail release`: the message is handled afresh)."""
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "DELETE FROM messages WHERE digest = ? AND outcome = ?",
+                (digest, outcome),
+            )
+        return cursor.rowcount > 0
+
+    def set_outcome(
+        self,
+        message_id: str,
+        digest: str,
+        outcome: str,
+        *,
+        reason: str | None,
+        at: dt.datetime,
+    ) -> None:
+        """Change the outcome recorded for these bytes (or record it):
+        `publish mail drop` keeps a record of what it discarded."""
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE messages SET outcome = ?, reason = ?, at = ? WHERE digest = ?",
+                (outcome, reason, at.isoformat(), digest),
+            )
+            if cursor.rowcount == 0:
+                conn.execute(
+                    "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+                    (message_id, digest, outcome, reason, at.isoformat()),
+                )

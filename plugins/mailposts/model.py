@@ -60,6 +60,8 @@ PUBLISHED = "published"  # a post is live (or will be with the next build)
 DRAFTED = "drafted"  # written as a draft (the author may only draft)
 UPDATED = "updated"  # an answer "MODIFIER" / "EDIT" replaced a post's text
 DELETED = "deleted"  # an answer "DELETE" / "SUPPRIMER" removed a post
+#: An answer "RESTAURER" / "RESTORE" put back the post's previous version.
+RESTORED = "restored"
 #: An answer to a confirmation with no command ("Merci !"): nothing
 #: changed, a reply says how to edit or delete.
 ANSWERED = "answered"
@@ -67,7 +69,10 @@ DUPLICATE = "duplicate"  # seen before (same Message-ID or same bytes): ignored
 QUARANTINED = "quarantined"  # not allowed to publish: kept aside, no reply
 REFUSED = "refused"  # an author's message that makes no post: a reply says why
 RETRY = "retry"  # a fault of ours (disk full…): keep the message, try later
-DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, ANSWERED, DUPLICATE})
+#: A quarantined message the operator discarded (`publish mail drop`): its
+#: copy is gone, the ledger keeps the record (a redelivery is a duplicate).
+DROPPED = "dropped"
+DONE = frozenset({PUBLISHED, DRAFTED, UPDATED, DELETED, RESTORED, ANSWERED, DUPLICATE})
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,9 @@ class Arrival:
     dkim_domains: tuple[str, ...] | None = None
     #: Envelope recipients (SMTP/LMTP), which may carry blog+SECRET@.
     recipients: tuple[str, ...] = ()
+    #: Why a DKIM signature could not be checked now (a key lookup timed
+    #: out or failed): the message is retried later, not judged.
+    dkim_temporary: str | None = None
+    #: `publish mail release --trust`: the operator vouches for the sender
+    #: (no DKIM nor secret check; the registry and the sanitizer still apply).
+    trusted: bool = False

@@ -84,7 +84,11 @@ COMMANDS = {
     "lang": "lang", "langue": "lang", "language": "lang",
     "slug": "slug",
     "summary": "summary", "résumé": "summary", "resume": "summary",
+    "alt": "alt", "légende": "alt", "legende": "alt",
 }  # fmt: skip
+#: Commands that may be given once per photo: their values, in order, are
+#: joined by newlines.
+_REPEATED = frozenset({"alt"})
 _COMMAND = re.compile(
     r"^\s*([^\W\d_]+)[\s\u00a0\u202f]*(?:\\?:)[\s\u00a0\u202f]*(.*?)\s*$"
 )
@@ -251,7 +255,9 @@ def commands(markdown: str) -> tuple[dict[str, str], str]:
         line = lines[i]
         match = _COMMAND.match(_unescape(line))
         name = COMMANDS.get(match.group(1).casefold()) if match else None
-        if match and name:
+        if match and name in _REPEATED and name in found:
+            found[name] += "\n" + match.group(2)
+        elif match and name:
             found[name] = match.group(2)
         elif line.strip():
             break
@@ -261,8 +267,15 @@ def commands(markdown: str) -> tuple[dict[str, str], str]:
 
 #: An answer to a confirmation changes its post only when its first line
 #: (blank lines and a "secret:" line before it skipped) is one of these.
-EDIT, DELETE = "edit", "delete"
-REPLY_COMMANDS = {"modifier": EDIT, "edit": EDIT, "supprimer": DELETE, "delete": DELETE}
+EDIT, DELETE, RESTORE = "edit", "delete", "restore"
+REPLY_COMMANDS = {
+    "modifier": EDIT,
+    "edit": EDIT,
+    "supprimer": DELETE,
+    "delete": DELETE,
+    "restaurer": RESTORE,
+    "restore": RESTORE,
+}
 _SECRET = re.compile(r"^\s*secret\s*\\?:", re.IGNORECASE)
 
 
@@ -357,6 +370,14 @@ def _message_date(
         # RFC 5322 §3.3: "-0000" is UTC with no word on the sender's zone
         # (the email package gives a naive datetime for it).
         when = when.replace(tzinfo=dt.UTC)
+    if received_at is not None:
+        received = received_at if received_at.tzinfo else received_at.replace(tzinfo=tz)
+        if when > received:
+            # A Date ahead of the receipt is the sender's wrong clock (issue
+            # 12 item 9: 6 hours ahead, or year 3609): a post dated in the
+            # future is held back by the build as scheduled, while the reply
+            # says it is online. Only a date: command schedules a post.
+            when = received
     return when.astimezone(tz)
 
 
@@ -484,7 +505,8 @@ def parse_message(
         )  # fmt: skip
 
     folder = f"{settings.media_dir.strip('/')}/{date.year:04d}/{slug}"
-    made = _media(body, text, folder, settings, say)
+    alts = [plain_text(_unescape(v)) for v in found.get("alt", "").split("\n")]
+    made = _media(body, text, folder, settings, say, title, alts)
     if isinstance(made, Refusal):
         return made
     markdown, files = made
@@ -526,10 +548,17 @@ def _unique(values: object) -> tuple[str, ...]:
 
 
 def _media(
-    body: Body, text: str, folder: str, settings: MailSettings, say: str
+    body: Body,
+    text: str,
+    folder: str,
+    settings: MailSettings,
+    say: str,
+    title: str = "",
+    alts: list[str] | None = None,
 ) -> tuple[str, list[MediaFile]] | Refusal:
-    """The body with its images in place, and every media file, numbered in
-    reading order (images, then documents)."""
+    """The body with its images in place, and every media file: images
+    numbered in reading order, documents under their own (sanitized) name.
+    ``alts``: the author's alt texts (``alt:`` commands), photo by photo."""
     files: list[MediaFile] = []
     images: dict[int, str] = {}  # attachment index → its Markdown
     for index in dict.fromkeys(int(n) for n in TOKEN.findall(text)):
@@ -549,11 +578,14 @@ def _media(
             )
         )
         files.append(MediaFile(thumb, picture.thumbnail, THUMBNAIL, picture.media_type))
-        alt = escape_literal(_alt(attachment, number))
+        alt = escape_literal(
+            _alt(attachment, number, title, alts or [], body.captions.get(index))
+        )
         images[index] = f"[![{alt}]({{static}}/{thumb})]({{static}}/{full})"
     number = len(images)
     links: list[str] = []
     placed = set(images)
+    names: set[str] = set()
     for index, attachment in enumerate(body.attachments):
         if index in placed or index in body.dropped:
             continue
@@ -566,7 +598,8 @@ def _media(
         )
         if isinstance(kind, media.Problem):
             return refusal(say, kind.code, name=label)
-        path = f"{folder}/{number}.{kind.extension}"
+        stem = _document_stem(attachment.name, number, names)
+        path = f"{folder}/{stem}.{kind.extension}"
         files.append(MediaFile(path, attachment.data, DOCUMENT, kind.media_type, label))
         links.append(f"- [{escape_literal(label)}]({{static}}/{path})")
     blocks = _with_galleries(text, images)
@@ -611,7 +644,61 @@ def _label(attachment: Attachment, number: int) -> str:
     return name or f"document {number}"
 
 
-def _alt(attachment: Attachment, number: int) -> str:
-    stem = PurePosixPath(attachment.name.replace("\\", "/")).stem
-    stem = plain_text(re.sub(r"[_\-]+", " ", stem))[:100]
-    return stem or f"Photo {number}"
+#: What a camera, a phone or a mail client names a picture: never an alt
+#: text ("IMG 4821" says nothing of the photo; issue 12 item 14).
+_FILE_NAME_LIKE = re.compile(
+    r"""^(?:
+        .*\.(?:jpe?g|jfif|png|gif|heic|heif|webp|tiff?|bmp|dng|avif)
+      | (?:img|dsc[nf]?|dcim|pxl|mvimg|vid|image|photo|picture|pic|screenshot
+          |capture|scan|wp|sam|gopr|dji|whatsapp\s*image|cid)
+        [\s_\-:.]*[\d].*
+      | (?:image|photo|picture|img|attachment|pi[eè]ce\s*jointe|untitled
+          |sans\s*titre)
+      | [\d\s_\-.:]+
+      | [0-9a-f\-]{16,}
+      | cid:.*
+      | (?:capture\s*d\W?\s*[ée]cran|screen\s*shot|bildschirmfoto).*
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def is_file_name_like(text: str) -> bool:
+    """Whether ``text`` is a file name or a camera's name for a picture
+    rather than words about it."""
+    return not text.strip() or bool(_FILE_NAME_LIKE.match(text.strip()))
+
+
+def _alt(
+    attachment: Attachment,
+    number: int,
+    title: str,
+    alts: list[str],
+    caption: str | None,
+) -> str:
+    """The photo's alt text: the author's (the ``number``-th ``alt:``
+    command), else its caption (the mail's HTML alt or title, else its
+    Content-Description) unless that is a file name, else "Photo N — title"."""
+    if number <= len(alts) and alts[number - 1].strip():
+        return alts[number - 1].strip()[:300]
+    for found in (caption, attachment.description):
+        if found:
+            found = plain_text(found)[:300]
+            stem = PurePosixPath(attachment.name.replace("\\", "/")).stem
+            if not is_file_name_like(found) and found not in (attachment.name, stem):
+                return found
+    return f"Photo {number} — {title}" if title else f"Photo {number}"
+
+
+def _document_stem(name: str, number: int, taken: set[str]) -> str:
+    """A document's file name without its extension: the sender's, made
+    safe for a URL ("Devis Aube (v2).pdf" → "devis-aube-v2"), free among
+    ``taken`` (which it joins); "document-N" when nothing is left."""
+    stem = slugify(PurePosixPath(name.replace("\\", "/")).stem)[:80].strip("-")
+    stem = stem or f"document-{number}"
+    free, n = stem, 1
+    while free in taken:
+        n += 1
+        free = f"{stem}-{n}"
+    taken.add(free)
+    return free

@@ -57,11 +57,13 @@ HOW_TO = {
     "fr": (
         "Pour le corriger, répondez à ce message avec MODIFIER sur la première "
         "ligne, puis le nouveau texte. Pour le retirer, répondez avec SUPPRIMER "
-        "sur la première ligne.\n"
+        "sur la première ligne. Pour revenir à la version précédente, répondez "
+        "avec RESTAURER.\n"
     ),
     "en": (
         "To correct it, answer this message with EDIT on the first line, then the "
-        "new text. To take it down, answer with DELETE on the first line.\n"
+        "new text. To take it down, answer with DELETE on the first line. To go "
+        "back to the previous version, answer with RESTORE.\n"
     ),
 }
 
@@ -96,23 +98,45 @@ def confirmation(
     lang: str,
     url: str,
     draft: bool,
+    *,
+    scheduled: dt.datetime | None = None,
+    note: str | None = None,
 ) -> EmailMessage:
-    """ "Your post is online: <url>" (or where to preview the draft)."""
+    """ "Your post is online: <url>" (or where to preview the draft, or the
+    date a post scheduled by a ``date:`` command goes online); ``note``, a
+    paragraph before the how-to (a wrong clock)."""
     reply = _reply_to(original, to, settings, _subject(original))
-    if lang == "fr":
+    fr = lang == "fr"
+    if draft:
         text = (
             f"Votre brouillon est enregistré : {url}\n\nIl sera publié quand quelqu’un "
             "de l’équipe du blog l’aura relu.\n"
-            if draft
-            else f"Votre billet est en ligne : {url}\n\n" + HOW_TO["fr"]
+            if fr
+            else f"Your draft is saved: {url}\n\nIt will be published once someone of "
+            "the blog's team has reviewed it.\n"
+        )
+    elif scheduled is not None:
+        text = (
+            f"Votre billet est programmé : il sera en ligne le "
+            f"{scheduled:%d/%m/%Y à %H:%M} ({scheduled.tzname()}), à l’adresse {url}\n\n"
+            "D’ici là, cette adresse ne montre rien.\n\n" + HOW_TO["fr"]
+            if fr
+            else f"Your post is scheduled: it goes online on "
+            f"{scheduled:%Y-%m-%d at %H:%M} ({scheduled.tzname()}), at {url}\n\n"
+            "Until then, that address shows nothing.\n\n" + HOW_TO["en"]
         )
     else:
         text = (
-            f"Your draft is saved: {url}\n\nIt will be published once someone of the "
-            "blog's team has reviewed it.\n"
-            if draft
+            f"Votre billet est en ligne : {url}\n\n" + HOW_TO["fr"]
+            if fr
             else f"Your post is online: {url}\n\n" + HOW_TO["en"]
         )
+    if note:
+        how_to = HOW_TO["fr" if fr else "en"]
+        if text.endswith(how_to):
+            text = text.removesuffix(how_to) + f"{note}\n\n{how_to}"
+        else:
+            text += f"\n{note}\n"
     reply.set_content(text)
     return reply
 

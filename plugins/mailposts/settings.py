@@ -30,6 +30,10 @@ class MailSettings:
     require_secret: bool = False
     #: A Date further in the past than this is refused (a replayed message).
     max_age_days: int = 7
+    #: A Date header later than the receipt is a wrong clock (a phone set
+    #: hours ahead, a year 3609): the post is dated at its receipt. Beyond
+    #: this many minutes ahead, the log and the reply say so.
+    future_tolerance_minutes: int = 15
     #: Limits: the whole message, attachments (count, total), images.
     max_message_bytes: int = 30_000_000
     max_attachments: int = 20
@@ -54,6 +58,11 @@ class MailSettings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 2525
     lmtp: bool = False
+    #: DNS servers for DKIM keys in `mail serve` ("host" or "host:port");
+    #: none: the system's. A lookup that times out or fails (SERVFAIL) is
+    #: retried later, never taken for a failed signature.
+    dns_servers: tuple[str, ...] = ()
+    dns_timeout: float = 5.0
     #: Replies to authors go through this mail server.
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -65,10 +74,23 @@ class MailSettings:
     on_publish: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.future_tolerance_minutes < 0:
+            raise SettingsError("future_tolerance_minutes must be 0 or more")
         if "@" not in self.address:
             raise SettingsError(f"address {self.address!r} is not an e-mail address")
         if self.imap_security not in ("ssl", "starttls", "none"):
             raise SettingsError("imap_security must be 'ssl', 'starttls' or 'none'")
+        for server in self.dns_servers:
+            from .dkimcheck import split_server
+
+            try:
+                split_server(server)
+            except ValueError as exc:
+                raise SettingsError(
+                    f"dns_servers: {exc}: give 'host' or 'host:port'"
+                ) from None
+        if self.dns_timeout <= 0:
+            raise SettingsError("dns_timeout must be a number of seconds above 0")
         for name in (
             "max_age_days",
             "max_message_bytes",

@@ -10,10 +10,11 @@ of the same message find the first and stop (no second post).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .markup import escape_literal
 from .model import Post
@@ -109,6 +110,49 @@ def find(post: Post, posts_dir: Path) -> Path | None:
     return None
 
 
+def with_media_folder(post: Post, folder: str) -> Post:
+    """``post`` with its media in ``folder`` (relative to content/), and the
+    body's ``{static}/`` references moved with them."""
+    media, body = [], post.body
+    for item in post.media:
+        path = PurePosixPath(item.path)
+        moved = PurePosixPath(folder) / path.name
+        if moved != path:
+            body = body.replace(f"{{static}}/{path})", f"{{static}}/{moved})")
+            item = dataclasses.replace(item, path=moved.as_posix())
+        media.append(item)
+    return dataclasses.replace(post, body=body, media=tuple(media))
+
+
+def with_slug(post: Post, slug: str) -> Post:
+    """``post`` under another slug: its media move to the folder named by
+    the new slug (``{media_dir}/{yyyy}/{slug}/``)."""
+    if slug == post.slug:
+        return post
+    post = dataclasses.replace(post, slug=slug)
+    if not post.media:
+        return post
+    parent = PurePosixPath(post.media[0].path).parent
+    return with_media_folder(post, (parent.parent / slug).as_posix())
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """A post file's metadata (keys in lower case), up to its first blank
+    line; {} if it cannot be read."""
+    meta: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                match = re.match(r"^([A-Za-z][\w-]*):\s*(.*?)\s*$", line)
+                if match:
+                    meta.setdefault(match.group(1).lower(), match.group(2))
+    except OSError:
+        return {}
+    return meta
+
+
 def write_post(post: Post, content_dir: Path, posts_dir: str) -> tuple[Path, bool]:
     """Write the post and its media; (its path, False if it was there already)."""
     directory = content_dir / posts_dir
@@ -136,6 +180,28 @@ def write_media(post: Post, content_dir: Path) -> None:
             raise ValueError(f"media path {media.path!r} leaves content/")
     for media, target in zip(post.media, targets, strict=True):
         atomic_write(target, media.data)
+
+
+def relocated(post: Post, version: str) -> Post:
+    """An edit's media moved to a folder of its own (``…/aube/<version>/1.jpg``),
+    the text's references with them. The edit then never writes over a file
+    the current version shows: until the post's file is renamed, the post is
+    wholly the old one, photos included; after, wholly the new (a kill -9
+    in between leaves no old text with a new photo)."""
+    moves: dict[str, str] = {}
+    media = []
+    for item in post.media:
+        parent, _, name = item.path.rpartition("/")
+        moves[item.path] = (
+            f"{parent}/{version}/{name}" if parent else f"{version}/{name}"
+        )
+        media.append(dataclasses.replace(item, path=moves[item.path]))
+    body = post.body
+    for old, new in moves.items():
+        # "{static}/…/1.jpg)": the closing parenthesis of the Markdown link,
+        # so that 1.jpg never matches inside 11.jpg or 1-thumb.jpg.
+        body = body.replace(f"{{static}}/{old})", f"{{static}}/{new})")
+    return dataclasses.replace(post, body=body, media=tuple(media))
 
 
 def replace_post(path: Path, new: Post, content_dir: Path) -> None:
@@ -174,3 +240,49 @@ def delete_post(path: Path) -> None:
     ``publish mentions send`` tells the pages it linked to)."""
     path.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+#: ``{static}/images/mail/2026/aube/1.jpg``: how a post points at its media.
+_STATIC = re.compile(r"\{static\}/?([^\s()\"'<>\]]+)")
+
+
+def media_of(text: str, media_dir: str) -> list[str]:
+    """The media files (relative to content/) a post's text points at, under
+    ``media_dir`` only: a hand-written post may also show a shared image
+    (``{static}/images/logo.png``), which is never a post's own."""
+    prefix = media_dir.strip("/") + "/"
+    found = (m.group(1) for m in _STATIC.finditer(text))
+    return list(dict.fromkeys(p for p in found if p.startswith(prefix)))
+
+
+def remove_media(
+    paths: list[str], content_dir: Path, media_dir: str, keep: set[str] | None = None
+) -> list[str]:
+    """Remove these media files (those not in ``keep``) and then their
+    folders once empty, never ``media_dir`` itself nor a folder something
+    else still uses; the paths removed."""
+    root = content_dir.resolve()
+    top = (root / media_dir.strip("/")).resolve()
+    removed, folders = [], set()
+    for rel in paths:
+        if keep and rel in keep:
+            continue
+        target = (root / rel).resolve()
+        if top not in target.parents:
+            continue  # not a post's own media: never ours to remove
+        if target.exists():
+            target.unlink()
+            removed.append(rel)
+        folders.add(target.parent)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        while folder != top and top in folder.parents:
+            try:
+                folder.rmdir()  # only if empty: another post's files stay
+            except OSError:
+                break
+            fsync_dir(folder.parent)
+            folder = folder.parent
+    for folder in folders:
+        if folder.exists():
+            fsync_dir(folder)
+    return removed

@@ -611,7 +611,7 @@ def outlook_signature_logo() -> bytes:
     )
     return _outlook(
         "Bilan du salon de Lyon",
-        "DB9PR01MB7777.eurprd01.prod.outlook.com",
+        "DB9PR01MB7777A1B2C3D4@DB9PR01MB7777.eurprd01.prod.outlook.com",
         "Thu, 26 Nov 2026 18:05:00 +0100",
         body,
         plain,
@@ -630,7 +630,7 @@ def owa_signature_and_photo() -> bytes:
     plain = f"La nouvelle vitrine de Vaise, installée ce matin :\n[cid:{photo}]\n\nClaire Dubois\nMaison Lumen\n[cid:{mark}]\n"
     return _outlook(
         "La vitrine de Vaise",
-        "AM0PR01MB8888.eurprd01.prod.outlook.com",
+        "AM0PR01MB8888E5F6A7B8@AM0PR01MB8888.eurprd01.prod.outlook.com",
         "Thu, 26 Nov 2026 11:30:00 +0100",
         body,
         plain,
