@@ -114,6 +114,53 @@ def wrong_charset() -> bytes:
     ).encode() + body
 
 
+def broken_boundary() -> bytes:
+    """Issue 12 item 10: the boundary parameter names a delimiter the body
+    does not use; the parts are found at the one it does use."""
+    return (
+        f"Authentication-Results: {AR}\r\nFrom: {CLAIRE}\r\n"
+        "To: blog@maison-lumen.example\r\nSubject: Frontière fausse\r\n"
+        f"Date: {format_datetime(NOW)}\r\nMessage-ID: <badboundary@phone.example>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="A"\r\n\r\n'
+        "--B_1234\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Le texte est retrouvé malgré la frontière fausse.\r\n--B_1234--\r\n"
+    ).encode()
+
+
+def raw_mime_text() -> bytes:
+    """A text part that still holds a MIME header block and base64."""
+    import base64
+
+    blob = base64.encodebytes(png((300, 200))).decode().replace("\n", "\r\n")
+    return (
+        f"Authentication-Results: {AR}\r\nFrom: {CLAIRE}\r\n"
+        "To: blog@maison-lumen.example\r\nSubject: MIME brut\r\n"
+        f"Date: {format_datetime(NOW)}\r\nMessage-ID: <rawmime@phone.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Voici la photo.\r\n\r\n------=_Part_9\r\nContent-Type: image/png\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" + blob
+    ).encode()
+
+
+def big_png() -> bytes:
+    """9000×9000 pixels in a few kilobytes (1-bit, rows of zeros)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    packer = zlib.compressobj(9)
+    rows = b"".join(packer.compress(b"\0" * 1126) for _ in range(9000))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 9000, 9000, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", rows + packer.flush())
+        + chunk(b"IEND", b"")
+    )
+
+
 #: name → (the message, its outcome, whether its sender gets a reply, a word
 #: the reason must contain).
 CASES: dict[str, tuple[Callable[[], bytes], str, bool, str]] = {
@@ -132,6 +179,35 @@ CASES: dict[str, tuple[Callable[[], bytes], str, bool, str]] = {
     "auto-reply": (auto_reply, QUARANTINED, False, "automatic"),
     "missing MIME boundary": (missing_boundary, PUBLISHED, True, ""),
     "unknown charset": (wrong_charset, PUBLISHED, True, ""),
+    "boundary that the body does not use": (broken_boundary, PUBLISHED, True, ""),
+    "raw MIME left in the text": (raw_mime_text, REFUSED, True, "abîmé"),
+    "winmail.dat": (
+        lambda: with_attachments(
+            (b"\x78\x9f\x3e\x22\x01\x00", "application", "ms-tnef", "winmail.dat")
+        ),
+        REFUSED,
+        True,
+        "Outlook",
+    ),
+    ".MOV video": (
+        lambda: with_attachments(
+            (
+                b"\0\0\0\x14ftypqt  \0\0\2\0" + b"\0" * 64,
+                "video",
+                "quicktime",
+                "IMG_1.MOV",
+            )
+        ),
+        REFUSED,
+        True,
+        "vidéo",
+    ),
+    "9000×9000 PNG in a small mail": (
+        lambda: with_attachments((big_png(), "image", "png", "plan.png")),
+        REFUSED,
+        True,
+        "pixels",
+    ),
 }
 
 
@@ -144,7 +220,9 @@ def test_hostile_mail(site: Site, inbox: tuple[Inbox, int], name: str) -> None:
     assert why in (verdict.reason or ""), verdict.reason
     if outcome == PUBLISHED:
         (post,) = site.posts()
-        assert "Message-Id:" in post.read_text(encoding="utf-8")
+        text = post.read_text(encoding="utf-8")
+        assert "Message-Id:" in text
+        assert "Content-Type" not in text and "--B_1234" not in text  # no raw MIME
     else:
         kept = list((site.root / "var" / "mail" / outcome).glob("*.eml"))
         assert [p.read_bytes() for p in kept] == [raw], "the mail must be kept"

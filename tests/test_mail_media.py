@@ -6,10 +6,11 @@ import io
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 import pillow_heif
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageDraw
 
 from mailposts import media
 
@@ -228,3 +229,251 @@ def test_documents_allowed(data, name, declared, expected) -> None:
 )  # fmt: skip
 def test_documents_refused(data, name, declared, code) -> None:
     assert media.sniff_document(data, name, declared) == media.Problem(code, name)
+
+
+# Issue 12 item 11: the refusal names the right cause, so the advice fits.
+TNEF_STREAM = b"\x78\x9f\x3e\x22\x00\x00\x01\x06\x90\x08\x00\x04\x00\x00\x00"
+QUICKTIME = b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  " + b"\x00" * 64
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "declared", "code"),
+    [
+        (TNEF_STREAM, "winmail.dat", "application/ms-tnef", media.TNEF),
+        (TNEF_STREAM, "ATT00001.dat", "application/octet-stream", media.TNEF),
+        (b"\0\0garbage", "WINMAIL.DAT", "application/octet-stream", media.TNEF),
+        (QUICKTIME, "IMG_0412.MOV", "video/quicktime", media.VIDEO),
+        (QUICKTIME, "clip.bin", "application/octet-stream", media.VIDEO),
+        (MP4, "VID_20261128.mp4", "video/mp4", media.VIDEO),
+        (
+            b"\x1a\x45\xdf\xa3\x01\x00",
+            "film.webm",
+            "application/octet-stream",
+            media.VIDEO,
+        ),
+        (b"\x00\x01binary", "plan.dwg", "application/acad", media.NOT_ALLOWED),
+        (b"{\\rtf1 hello}", "a.rtf", "application/rtf", media.NOT_ALLOWED),
+    ],
+)
+def test_refused_attachments_say_why(
+    data: bytes, name: str, declared: str, code: str
+) -> None:
+    assert media.sniff_document(data, name, declared) == media.Problem(code, name)
+
+
+# Issue 12 item 15: an image bomb is refused from its header, before any
+# pixel is decoded, and one such mail costs little memory.
+def sparse_png(width: int, height: int) -> bytes:
+    """A 1-bit PNG of ``width``×``height`` black pixels, compressed row by
+    row: a few kilobytes that would decode to width×height bytes or more.
+    Written by hand so that making it costs no memory either."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte 0, then the bits
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_81_megapixel_png_is_refused_from_its_header() -> None:
+    data = sparse_png(9000, 9000)
+    assert len(data) < 20_000
+    assert media.process_image(
+        data, "plan.png", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, "plan.png")
+    assert media.MAX_PIXELS < 9000 * 9000
+
+
+def test_an_image_just_under_the_limit_is_published() -> None:
+    # 7000×7000 = 49 megapixels: a 48 MP phone photo is under MAX_PIXELS.
+    assert media.MAX_PIXELS >= 7000 * 7000
+    picture = media.process_image(
+        sparse_png(7000, 7000), "grand.png", max_px=2000, thumb_px=480
+    )
+    assert isinstance(picture, media.Picture) and picture.size == (2000, 2000)
+
+
+MEMORY_PROBE = r"""
+import datetime as dt, json, resource, sys
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+sys.path[:0] = [sys.argv[1], sys.argv[2], sys.argv[3]]
+from sender_kit import write_blog
+from mailposts.model import Arrival
+from mailposts.service import make_pipeline
+from sitebuild import build as sitebuild
+
+root = Path(sys.argv[4])
+settings_file = write_blog(root, {})
+settings_file.write_text(
+    settings_file.read_text(encoding="utf-8")
+    + '\nMAILPOSTS = {"address": "blog@maison-lumen.example", '
+    '"authserv_id": "mx.maison-lumen.example"}\n',
+    encoding="utf-8",
+)
+pipeline = make_pipeline(sitebuild.load_settings(settings_file), environ={})
+now = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+pipeline.clock = lambda: now
+raw = Path(sys.argv[5]).read_bytes()
+verdict = pipeline(Arrival(raw, "pipe"))
+print(json.dumps({"outcome": verdict.outcome, "reason": verdict.reason}))
+"""
+#: Runs MEMORY_PROBE as its own child and reports the child's ru_maxrss. Linux
+#: carries a process's peak RSS over fork and exec (the mm's high-water mark
+#: is copied, then kept in the signal struct at exec): a probe started
+#: straight from pytest would report pytest's own peak. Started from this
+#: small launcher, it reports its own.
+LAUNCHER = r"""
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-c", sys.argv[1], *sys.argv[2:]])
+_pid, status, usage = os.wait4(pid, 0)
+print(json.dumps({"status": status, "peak_kb": usage.ru_maxrss}))
+"""
+
+
+def test_a_small_mail_with_a_9000_by_9000_png_costs_little_memory(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+    import json
+    import subprocess
+    import sys
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    msg = EmailMessage()
+    msg["Authentication-Results"] = (
+        "mx.maison-lumen.example; dkim=pass header.d=maison-lumen.example"
+    )
+    msg["From"] = "Claire Dubois <claire.dubois@maison-lumen.example>"
+    msg["To"] = "blog@maison-lumen.example"
+    msg["Subject"] = "Le plan de l’atelier"
+    msg["Date"] = format_datetime(dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC))
+    msg["Message-ID"] = "<bomb-9000@maison-lumen.example>"
+    msg.set_content("Voici le plan de l’atelier, en grand.\n")
+    msg.add_attachment(
+        sparse_png(9000, 9000), maintype="image", subtype="png", filename="plan.png"
+    )
+    raw = bytes(msg)
+    assert len(raw) < 20_000  # "a 14 kB mail"
+    (tmp_path / "bomb.eml").write_bytes(raw)
+    tests = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LAUNCHER,
+            MEMORY_PROBE,
+            str(tests),
+            str(tests.parent / "plugins"),
+            str(tests.parent),
+            str(tmp_path / "blog"),
+            str(tmp_path / "bomb.eml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    *_, verdict_line, usage_line = done.stdout.strip().splitlines()
+    result = json.loads(verdict_line) | json.loads(usage_line)
+    assert result["status"] == 0, result
+    assert result["outcome"] == "refused", result
+    assert "plan.png" in result["reason"] and "pixels" in result["reason"], result
+    # ru_maxrss is in kilobytes on Linux: the whole process, imports included.
+    print("peak memory of the bomb mail:", result["peak_kb"] // 1024, "MB")
+    assert result["peak_kb"] < 300 * 1024, result
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "HEIF"])
+def test_the_pixel_count_is_read_before_any_decoding(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import ImageFile
+    from pillow_heif import as_plugin
+
+    data = encode(Image.new("RGB", (400, 300), "orange"), fmt)
+
+    def no_decoding(self: object) -> None:
+        raise AssertionError("pixels decoded")
+
+    monkeypatch.setattr(media, "MAX_PIXELS", 400 * 300 - 1)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    monkeypatch.setattr(as_plugin._LibHeifImageFile, "load", no_decoding)
+    # IMAGE_TOO_LARGE, not NOT_AN_IMAGE: the refusal came before load().
+    assert media.process_image(
+        data, f"big.{fmt.lower()}", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, f"big.{fmt.lower()}")
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_large_heif_shrunk_band_by_band_is_the_same_picture(
+    orientation: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 12 item 15: a 48 MP iPhone HEIC took 357 MB through pillow-heif's
+    # load(); shrunk band by band it takes 254 MB. The banded path is forced
+    # here on a small image (encoding a 48 MP one takes a minute) and must
+    # give what the ordinary path gives: size, orientation, colours.
+    image = Image.new("RGB", (1280, 960), (40, 90, 160))
+    ImageDraw.Draw(image).rectangle((0, 0, 320, 960), fill=(230, 200, 60))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(image, "HEIF", quality=90, exif=exif)
+    ordinary = process(data, max_px=400, thumb_px=100)
+    monkeypatch.setattr(media, "_HEIF_BANDED_PIXELS", 0)
+    banded = process(data, max_px=400, thumb_px=100)
+    assert (
+        banded.size == ordinary.size
+        and banded.thumbnail_size == ordinary.thumbnail_size
+    )
+    with (
+        Image.open(io.BytesIO(banded.data)) as one,
+        Image.open(io.BytesIO(ordinary.data)) as two,
+    ):
+        width, height = one.size
+        for point in [
+            (5, 5),
+            (width - 5, height - 5),
+            (width // 2, 5),
+            (5, height // 2),
+        ]:
+            a, b = (
+                one.convert("RGB").getpixel(point),
+                two.convert("RGB").getpixel(point),
+            )
+            assert isinstance(a, tuple) and isinstance(b, tuple)
+            assert all(abs(x - y) < 24 for x, y in zip(a, b, strict=True)), (
+                point,
+                a,
+                b,
+            )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size"), [("WEBP", (4100, 3000)), ("GIF", (6000, 4500))]
+)
+def test_formats_whose_decoder_copies_have_lower_limits(
+    fmt: str, size: tuple[int, int]
+) -> None:
+    # Over their own limit (WebP 12 MP, GIF 25 MP), under the 50 MP one.
+    assert media.MAX_PIXELS_BY_FORMAT[fmt] < size[0] * size[1] < media.MAX_PIXELS
+    mode = "P" if fmt == "GIF" else "RGB"
+    data = encode(
+        Image.new(mode, size), fmt, **({"method": 0} if fmt == "WEBP" else {})
+    )
+    assert media.process_image(
+        data, f"a.{fmt.lower()}", max_px=2000, thumb_px=480
+    ) == media.Problem(media.IMAGE_TOO_LARGE, f"a.{fmt.lower()}")

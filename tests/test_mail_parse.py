@@ -431,6 +431,173 @@ def test_signature_logo_dropped_with_its_signature() -> None:
     assert post.body == FR_TEXT and post.media == ()
 
 
+def png_bytes(size: tuple[int, int], color: str = "navy") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def outlook_message(html_body: str, logo: bytes) -> EmailMessage:
+    """Shaped as Outlook for Windows sends it: related (alternative (plain,
+    html), image001.png inline with a Content-ID), Word's HTML."""
+    import base64
+
+    cid = "image001.png@01DB4A2C.5E6F7080"
+    logo64 = base64.encodebytes(logo).decode().replace("\n", "\r\n")
+    raw = (
+        "Subject: Catalogue\r\nDate: " + DATE + "\r\nMessage-ID: <o1@x.fr>\r\n"
+        "MIME-Version: 1.0\r\nX-Mailer: Microsoft Outlook 16.0\r\n"
+        'Content-Type: multipart/related; boundary="----=_NextPart_000_0005_01DB4A2C.5E6F7080"; '
+        'type="multipart/alternative"\r\n\r\n'
+        "This is a multi-part message in MIME format.\r\n\r\n"
+        "------=_NextPart_000_0005_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: multipart/alternative; boundary="----=_NextPart_001_0006_01DB4A2C.5E6F7080"\r\n\r\n'
+        "------=_NextPart_001_0006_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        f"{FR_TEXT}\r\n\r\nClaire Dubois\r\n[cid:{cid}]\r\n\r\n"
+        "------=_NextPart_001_0006_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>'
+        '<meta name=Generator content="Microsoft Word 15 (filtered medium)"></head>'
+        "<body lang=FR><div class=WordSection1>"
+        f"<p class=MsoNormal>{FR_TEXT}<o:p></o:p></p>"
+        + html_body.replace("CID", cid)
+        + "</div></body></html>\r\n\r\n"
+        "------=_NextPart_001_0006_01DB4A2C.5E6F7080--\r\n\r\n"
+        "------=_NextPart_000_0005_01DB4A2C.5E6F7080\r\n"
+        'Content-Type: image/png; name="image001.png"\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+        f"Content-ID: <{cid}>\r\n"
+        'Content-Disposition: inline; filename="image001.png"\r\n\r\n'
+        + logo64
+        + "\r\n------=_NextPart_000_0005_01DB4A2C.5E6F7080--\r\n"
+    )
+    parsed = BytesParser(policy=policy.default).parsebytes(raw.encode())
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+LOGO_IMG = (
+    '<img width=120 height=40 id="Picture_x0020_1" src="cid:CID" alt="Maison Lumen">'
+)
+
+
+# Issue 12 item 8: Outlook's signature logo is not a photo.
+@pytest.mark.parametrize(
+    ("signature", "logo_size"),
+    [
+        # Outlook for Windows: Word's bookmark where the signature starts.
+        (
+            '<p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal><a name="_MailAutoSig">'
+            "<span>Claire Dubois</span></a><o:p></o:p></p>"
+            f"<p class=MsoNormal><span>{LOGO_IMG}</span><o:p></o:p></p>",
+            (120, 40),
+        ),
+        # Outlook on the web / new Outlook.
+        (
+            f'<div id="Signature"><p>Claire Dubois</p><p>{LOGO_IMG}</p></div>',
+            (120, 40),
+        ),
+        # A signature generator's table.
+        (
+            f'<table class="x_email-signature"><tr><td>{LOGO_IMG}</td>'
+            "<td>Claire Dubois</td></tr></table>",
+            (120, 40),
+        ),
+        # After the "-- " separator.
+        (f"<p class=MsoNormal>-- </p><p>Claire Dubois</p><p>{LOGO_IMG}</p>", (120, 40)),
+        # No signature marker, but a 48×48 icon: a logo, not a photo.
+        (f"<p class=MsoNormal>Claire Dubois {LOGO_IMG}</p>", (48, 48)),
+    ],
+)
+def test_outlook_signature_logo_is_not_a_photo(
+    signature: str, logo_size: tuple[int, int]
+) -> None:
+    post = post_of(outlook_message(signature, png_bytes(logo_size)))
+    assert FR_TEXT in post.body
+    assert post.media == (), [m.path for m in post.media]
+    assert "image001" not in post.body and "cid:" not in post.body
+
+
+def test_text_typed_inside_ios_apple_mail_signature_is_kept() -> None:
+    # iOS Mail often leaves the cursor, so the author's text, in its
+    # signature block: only the footer goes.
+    html = (
+        f'<div dir="ltr"></div><div dir="ltr" id="AppleMailSignature">{FR_TEXT}'
+        "<br><br>Envoyé de mon iPhone</div>"
+    )
+    post = post_of(mail(html, subtype="html"))
+    assert post.body == FR_TEXT
+
+
+def test_an_outlook_photo_in_the_text_is_still_a_photo() -> None:
+    html = f"<p class=MsoNormal>{LOGO_IMG.replace('120', '640')}</p>"
+    post = post_of(outlook_message(html, png_bytes((640, 480))))
+    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+
+
+def test_a_tiny_image_the_author_attached_is_kept() -> None:
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    root.attach(
+        image_part(png_bytes((32, 32)), "favicon.png", disposition="attachment")
+    )
+    post = post_of(envelope(root))
+    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+
+
+def with_attachment(data: bytes, ctype: str, name: str) -> EmailMessage:
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    maintype, subtype = ctype.split("/")
+    part = MIMEBase(maintype, subtype, name=name)
+    part.set_payload(data)
+    from email import encoders
+
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    root.attach(part)
+    return envelope(root)
+
+
+# Issue 12 item 11: each unsupported attachment gets the advice that fits.
+@pytest.mark.parametrize(
+    ("data", "ctype", "name", "french", "english"),
+    [
+        (
+            b"\x78\x9f\x3e\x22\x00\x00\x01\x06\x90\x08",
+            "application/ms-tnef",
+            "winmail.dat",
+            ["Outlook", "ce n’est pas une pièce que vous avez jointe", "HTML"],
+            ["Outlook", "not something you attached", "HTML"],
+        ),
+        (
+            b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  " + b"\x00" * 40,
+            "video/quicktime",
+            "IMG_0412.MOV",
+            ["« IMG_0412.MOV » est une vidéo", "lien"],
+            ["“IMG_0412.MOV” is a video", "link"],
+        ),
+        (
+            b"AC1032\x00\x00binary drawing",
+            "application/acad",
+            "plan.dwg",
+            ["« plan.dwg »", "convertissez-la en PDF"],
+            ["“plan.dwg”", "convert it to PDF"],
+        ),
+    ],
+)
+def test_refusals_name_the_cause(
+    data: bytes, ctype: str, name: str, french: list[str], english: list[str]
+) -> None:
+    fr = refusal_of(with_attachment(data, ctype, name))
+    en = refusal_of(with_attachment(data, ctype, name), author=JOHN)
+    assert all(w in fr for w in french), fr
+    assert all(w in en for w in english), en
+    if name != "plan.dwg":
+        assert "PDF" not in fr and "PDF" not in en
+
+
 @pytest.mark.parametrize(
     ("charset", "cte", "raw"),
     [
@@ -576,6 +743,49 @@ def test_cut_quotes(text: str, all_quoted: bool, kept: str) -> None:
     assert cut_quotes(text, all_quoted_lines=all_quoted) == kept
 
 
+# Issue 12 item 7: a Markdown blockquote in a fresh plain-text post is the
+# author's text; only a reply's quote (attribution, forward header, or a
+# message that answers another) is cut.
+BLOCKQUOTE = (
+    "Un client nous a écrit après l’atelier :\n\n"
+    "> Ma lampe de 1962 marche de nouveau.\n"
+    "> Merci à toute l’équipe !\n\n"
+    "Nous en sommes très fiers."
+)
+
+
+def test_a_blockquote_in_a_fresh_plain_text_post_is_kept() -> None:
+    post = post_of(mail(BLOCKQUOTE))
+    assert "Ma lampe de 1962" in post.body and "Merci à toute" in post.body
+    html_out = render(post.body)
+    assert "<blockquote>" in html_out and "très fiers" in html_out
+
+
+def test_a_trailing_blockquote_without_attribution_is_kept() -> None:
+    body = "Le mot du jour :\n\n> La lumière est un métier."
+    post = post_of(mail(body))
+    assert "<blockquote>" in render(post.body)
+
+
+def test_quotes_of_a_reply_are_cut() -> None:
+    post = post_of(
+        mail(
+            "Réponse à la question de Karim : oui, le samedi.\n\n> On ouvre le samedi ?\n",
+            in_reply_to="<q1@maison-lumen.example>",
+        )
+    )
+    assert "On ouvre" not in post.body and "le samedi." in post.body
+
+
+def test_a_quote_under_an_attribution_is_cut_in_a_fresh_post() -> None:
+    body = (
+        BLOCKQUOTE
+        + "\n\nLe 12 mars 2026 à 10:00, Karim <karim@x.fr> a écrit :\n> Ancien texte\n"
+    )
+    post = post_of(mail(body))
+    assert "Ancien texte" not in post.body and "Ma lampe de 1962" in post.body
+
+
 @pytest.mark.parametrize(
     "quoted",
     [
@@ -585,6 +795,7 @@ def test_cut_quotes(text: str, all_quoted: bool, kept: str) -> None:
         '<hr><div id="divRplyFwdMsg"><b>De :</b> Bob</div><div>Old text</div><p>Old text 2</p>',
         '<div class="moz-cite-prefix">Le 12/03/2026, Bob a écrit :</div><blockquote type="cite">Old text</blockquote>',
         '<div style="display:none">Old text preheader</div>',
+        '<p class=MsoNormal><a name="_MailOriginal"><b>De :</b> Bob</a></p><p class=MsoNormal>Old text</p>',
     ],
 )
 def test_html_quotes_removed(quoted: str) -> None:
@@ -848,3 +1059,248 @@ def test_a_reply_command_is_only_a_first_line_command(
     text: str, expected: tuple[str | None, str]
 ) -> None:
     assert parse.reply_command(text) == expected
+
+
+# --- malformed MIME and legacy charsets (issue 12 item 10) ---------------------------
+
+HEAD = (
+    b"Subject: Atelier\r\nDate: Sat, 14 Mar 2026 09:30:00 +0000\r\n"
+    b"Message-ID: <broken@example.com>\r\nMIME-Version: 1.0\r\n"
+)
+SENTENCE = "Bonjour à tous, l’atelier de réparation ouvre samedi et nous serons très heureux de vous accueillir."
+
+
+def from_bytes(raw: bytes) -> EmailMessage:
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def b64(data: bytes) -> bytes:
+    import base64
+
+    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def qp(text: str) -> bytes:
+    import quopri
+
+    return quopri.encodestring(text.encode()).replace(b"\n", b"\r\n")
+
+
+PHOTO = jpeg("teal", (320, 240))
+
+REPAIRED = {
+    "boundary parameter that the body does not use": HEAD
+    + b'Content-Type: multipart/alternative; boundary="=_Part_1"\r\n\r\n'
+    + b"--=_Part_0_1234.5678\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    + b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    + qp(SENTENCE)
+    + b"\r\n--=_Part_0_1234.5678\r\nContent-Type: text/html; charset=utf-8\r\n"
+    + b"Content-Transfer-Encoding: base64\r\n\r\n"
+    + b64(f"<div>{SENTENCE}</div>".encode())
+    + b"--=_Part_0_1234.5678--\r\n",
+    "no boundary parameter at all": HEAD
+    + b"Content-Type: multipart/mixed\r\n\r\n"
+    + b"--XyZ123\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n--XyZ123--\r\n",
+    "base64 declared, plain text written": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n",
+    "base64 written, 7bit declared": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+    + b64(SENTENCE.encode()),
+    "quoted-printable written, 8bit declared": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + qp(SENTENCE),
+    "quoted-printable written, no CTE": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    + qp(SENTENCE),
+    "a part of headers only, nameless": HEAD
+    + b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+    + b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
+    + b"Content-Transfer-Encoding: base64\r\n--b1--\r\n",
+    "binary CTE on an 8-bit text": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(REPAIRED))
+def test_malformed_mime_is_decoded(name: str) -> None:
+    post = post_of(from_bytes(REPAIRED[name]))
+    assert post.body == SENTENCE
+
+
+def test_a_photo_in_base64_without_its_cte_is_a_photo() -> None:
+    raw = (
+        HEAD + b'Content-Type: multipart/mixed; boundary="b2"\r\n\r\n'
+        b"--b2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + SENTENCE.encode()
+        + b'\r\n--b2\r\nContent-Type: image/jpeg; name="IMG_1.jpg"\r\n'
+        b'Content-Disposition: attachment; filename="IMG_1.jpg"\r\n\r\n'
+        + b64(PHOTO)
+        + b"--b2--\r\n"
+    )
+    post = post_of(from_bytes(raw))
+    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+
+
+def test_a_named_part_of_headers_only_is_refused_with_its_name() -> None:
+    raw = (
+        HEAD + b'Content-Type: multipart/mixed; boundary="b3"\r\n\r\n'
+        b"--b3\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + SENTENCE.encode()
+        + b'\r\n--b3\r\nContent-Type: image/jpeg; name="IMG_2.jpg"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="IMG_2.jpg"\r\n--b3--\r\n'
+    )
+    reason = refusal_of(from_bytes(raw))
+    assert "« IMG_2.jpg » est arrivée vide" in reason
+    assert "“IMG_2.jpg” arrived empty" in refusal_of(from_bytes(raw), author=JOHN)
+
+
+RAW_MIME = {
+    # A forward pasted with its MIME: headers and base64 in a text part.
+    "headers": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n\r\n------=_NextPart_000_0001\r\nContent-Type: image/jpeg\r\n"
+    + b"Content-Transfer-Encoding: base64\r\n\r\n"
+    + b64(PHOTO)[:400]
+    + b"\r\n",
+    # A body of base64 after the text, in a part that says 8bit.
+    "base64": HEAD
+    + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + SENTENCE.encode()
+    + b"\r\n\r\n"
+    + b64(PHOTO)[:800],
+    # Quoted-printable encoded again in base64 (a gateway's double
+    # encoding): once base64 is undone, the text is still quoted-printable.
+    "quoted-printable": HEAD
+    + b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + b64(
+        qp(
+            f"<p>{SENTENCE} Venez nombreux avec vos lampes en panne, nous les réparerons.</p>"
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(RAW_MIME))
+def test_raw_mime_is_never_a_post(what: str) -> None:
+    reason = refusal_of(from_bytes(RAW_MIME[what]))
+    assert "arrivé abîmé" in reason, reason
+    english = refusal_of(from_bytes(RAW_MIME[what]), author=JOHN)
+    assert "arrived damaged" in english and what in english
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SENTENCE,
+        "Le prix = 15 € et la remise = 10 %.\nE=mc2, disait-il.",
+        "Notre lien : https://example.com/a?token=QWxhZGRpbjpvcGVuIHNlc2FtZQ==&x=1",
+        "Content-Type est un en-tête, dit le technicien.",
+        "Le dossier : https://lumen.sharepoint.example/:f:/s/Atelier/"
+        + "EaBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789" * 6
+        + "?e=AB12CD&x=EF&y=0A&z=9B",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+    ],
+)
+def test_prose_is_not_taken_for_mime(text: str) -> None:
+    from mailposts.mime import looks_like_mime
+
+    assert looks_like_mime(text) is None
+
+
+LEGACY = [
+    ("big5", None, "我們的新燈具系列今天上市，歡迎大家到店裡參觀。"),
+    ("gb2312", "iso-8859-1", "我们的新灯具系列今天上市，欢迎大家到店里参观。"),
+    (
+        "gbk",
+        "us-ascii",
+        "我们的新灯具系列今天上市，欢迎大家到店里参观。工作坊周六开放。",
+    ),
+    (
+        "shift_jis",
+        None,
+        "新しいランプのシリーズが本日発売されました。ぜひお店にお越しください。",
+    ),
+    (
+        "koi8_r",
+        "us-ascii",
+        "Наша новая серия ламп поступила в продажу сегодня. Приходите!",
+    ),
+    ("cp1251", None, "Наша новая серия ламп поступила в продажу сегодня."),
+    (
+        "cp1252",
+        None,
+        "« Une lampe qui se répare » — c’est notre promesse. Le kit coûte 15 €.",
+    ),
+    (
+        "latin-1",
+        "utf-8",
+        "Chères clientes, l'atelier sera fermé du 24 décembre au 2 janvier.",
+    ),
+    ("big5", "big5", "我們的新燈具系列今天上市。"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "declared", "text"), LEGACY)
+def test_legacy_8bit_bodies_are_read(
+    encoding: str, declared: str | None, text: str
+) -> None:
+    label = f"; charset={declared}".encode() if declared else b""
+    raw = (
+        HEAD + b"Content-Type: text/plain" + label + b"\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + text.encode(encoding) + b"\r\n"
+    )
+    assert post_of(from_bytes(raw)).body == text
+
+
+def test_a_forwarded_message_is_not_taken_for_an_empty_attachment() -> None:
+    inner = MIMEText("Le message transféré.", "plain", "utf-8")
+    inner["Subject"] = "Ancien"
+    from email.mime.message import MIMEMessage
+
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    root.attach(MIMEMessage(inner))
+    reason = refusal_of(envelope(root))
+    assert "arrivée vide" not in reason and "message.eml" in reason
+
+
+def test_a_text_attachment_that_looks_like_base64_is_kept_as_written() -> None:
+    key = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIz\r\nMDEyMzQ1Njc4OQ==\r\n"
+    root = MIMEMultipart("mixed")
+    root.attach(MIMEText(FR_TEXT, "plain", "utf-8"))
+    part = MIMEBase("text", "plain", name="cle.txt")
+    part.set_payload(key)
+    part.add_header("Content-Disposition", "attachment", filename="cle.txt")
+    root.attach(part)
+    (document,) = [m for m in post_of(envelope(root)).media if m.kind == DOCUMENT]
+    assert document.data.replace(b"\r\n", b"\n") == key.replace(b"\r\n", b"\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Zażółć gęślą jaźń, Łódź.", "iso-8859-2"),
+        ("Çok güzel, teşekkürler! İstanbul görüşürüz.", "cp1254"),
+    ],
+)
+def test_an_unlabelled_latin_text_is_never_read_as_another_script(
+    text: str, encoding: str
+) -> None:
+    # Without a label, another Latin code page cannot be told from
+    # Windows-1252 reliably: the Windows-1252 reading stays (as before),
+    # never a Cyrillic or CJK "detection".
+    found = decode_bytes(text.encode(encoding), None)
+    assert found == text.encode(encoding).decode("cp1252")
+    assert all(ord(c) < 0x250 for c in found)

@@ -20,7 +20,9 @@ stands as a token ("\\ue000N\\ue001", private-use characters stripped from
 the mail first) on a line of its own, where it stood: at its ``cid:``
 reference in the HTML, else at its place among the parts (attachments at
 the end come last). An image whose ``cid:`` reference was cut (a logo in
-a signature, a photo in a quoted reply) is dropped.
+a signature, a photo in a quoted reply) is dropped, and so is an inline image
+too small to be a photo (:attr:`Attachment.is_decoration`: Outlook's
+``image001.png`` logo, social icons, tracking pixels).
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ from urllib.parse import unquote
 from bs4 import BeautifulSoup
 
 from .markup import defuse_markdown, html_to_markdown
-from .media import sniff_image
+from .media import Problem, is_tiny, sniff_document, sniff_image
+from .mime import (
+    detect_text,
+    garbled,
+    looks_like_mime,
+    recovered_multipart,
+    transfer_decoded,
+    undeclared_base64,
+)
 from .signatures import cut_quotes, cut_signature, strip_html
 
 #: Parts a mail client adds that are no content: dropped without a word.
@@ -74,6 +84,8 @@ class Attachment:
     name: str  # the sender's file name ("" if none): a label, never a path
     content_type: str
     content_id: str | None = None  # without its angle brackets
+    #: Content-Disposition (RFC 2183): "attachment", "inline" or None.
+    disposition: str | None = None
     #: Its Content-Description header (RFC 2045 §8), a caption some clients
     #: write (others write the file name there: see parse's alt text).
     description: str | None = None
@@ -81,6 +93,12 @@ class Attachment:
     @property
     def is_image(self) -> bool:
         return sniff_image(self.data) is not None
+
+    @property
+    def is_decoration(self) -> bool:
+        """A tiny image the client put inline (a signature's logo or icon, a
+        tracking pixel): not a photo. One the author attached is kept."""
+        return self.disposition != "attachment" and self.is_image and is_tiny(self.data)
 
 
 Segment = Fragment | Attachment
@@ -96,6 +114,10 @@ class Body:
     dropped: frozenset[int]
     #: The HTML's alt (else title) of the <img> that showed an attachment.
     captions: Mapping[int, str] = field(default_factory=dict)
+    #: Why the body cannot be published as it is (see :mod:`.mime`):
+    #: ("raw-mime", "headers" | "base64" | "quoted-printable") or
+    #: ("empty-attachment", its name); None when it can.
+    problem: tuple[str, str] | None = None
 
 
 def token(n: int) -> str:
@@ -104,12 +126,17 @@ def token(n: int) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """``data`` as text, whatever its label says.
+    """``data`` as text, whatever its label says: the declared charset
+    first, then what the bytes say (:func:`.mime.detect_text`), then
+    Windows-1252.
 
-    A UTF-8 (or unlabelled, or ASCII) part that is not valid UTF-8 is Latin-1
-    mislabelled: it is read as Windows-1252, as are parts labelled
-    ISO-8859-1 — the WHATWG Encoding Standard maps that label to
-    windows-1252, because Windows mailers put "€" and "’" in 0x80-0x9F.
+    A UTF-8 (or unlabelled, or ASCII) part that is not valid UTF-8 is a
+    legacy charset mislabelled: Big5, GBK, Shift_JIS, KOI8-R… when detected,
+    else Latin-1, read as Windows-1252 — as are parts labelled ISO-8859-1:
+    the WHATWG Encoding Standard maps that label to windows-1252, because
+    Windows mailers put "€" and "’" in 0x80-0x9F. A declared charset whose
+    reading is mojibake (:func:`.mime.garbled`: GBK labelled ISO-8859-1)
+    gives way to detection too.
     """
     try:
         codec = codecs.lookup((charset or "utf-8").strip()).name
@@ -119,10 +146,18 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            return _single_byte(data)
-    if codec in ("iso8859-1", "cp1252"):
-        return _single_byte(data)
-    return data.decode(codec, errors="replace")
+            return detect_text(data) or _single_byte(data)
+    try:
+        text = (
+            _single_byte(data)
+            if codec in ("iso8859-1", "cp1252")
+            else data.decode(codec)
+        )
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not garbled(text):
+        return text
+    return detect_text(data) or text or data.decode(codec, errors="replace")
 
 
 def _single_byte(data: bytes) -> str:
@@ -170,8 +205,7 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 
 
 def _text_of(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
+    data = transfer_decoded(part)
     text = decode_bytes(data, part.get_content_charset()).replace("\r\n", "\n")
     text = text.translate(_PRIVATE_USE)
     if part.get_content_type() == "text/plain" and (
@@ -216,9 +250,13 @@ def _walk(part: Message) -> list[Segment]:
             return [s for c in ordered for s in _walk(c)]
         return [s for c in children for s in _walk(c)]
     if part.get_content_maintype() == "multipart":
-        # RFC 2046 §5.1.1: a multipart needs its boundary. Without one the
-        # stdlib keeps the body undivided (NoBoundaryInMultipartDefect): it
-        # is the text the sender wrote, not an attachment.
+        # RFC 2046 §5.1.1: a multipart needs its boundary. Without one, or
+        # with one its body does not use, the stdlib keeps the body
+        # undivided: split it at the delimiter it does use, else it is the
+        # text the sender wrote (the final guard catches it if it is MIME).
+        again = recovered_multipart(part)
+        if again is not None:
+            return _walk(again)
         return [Fragment("plain", _text_of(part))]
     if ctype in IGNORED_TYPES:
         return []
@@ -226,20 +264,36 @@ def _walk(part: Message) -> list[Segment]:
     if ctype in ("text/plain", "text/html") and not is_attachment:
         return [Fragment("html" if ctype == "text/html" else "plain", _text_of(part))]
     payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    if not _is_file(data, part):  # a photo sent in base64 with no CTE header
+        decoded = undeclared_base64(data)
+        if decoded is not None and _is_file(decoded, part):
+            data = decoded
     cid = part["Content-ID"]
     try:
         description = str(part.get("Content-Description") or "").strip() or None
     except (TypeError, ValueError, LookupError):  # a broken encoded word
         description = None
+    if not data.strip() and not _name(part):
+        return []  # a part of headers only, naming nothing: it carries nothing
     return [
         Attachment(
-            data=payload if isinstance(payload, bytes) else b"",
+            data=data,
             name=_name(part),
             content_type=ctype,
             content_id=str(cid).strip().strip("<>").strip() if cid else None,
+            disposition=part.get_content_disposition(),
             description=description,
         )
     ]
+
+
+def _is_file(data: bytes, part: Message) -> bool:
+    """Whether ``data`` is an image or a document we publish, by content."""
+    if sniff_image(data) is not None:
+        return True
+    found = sniff_document(data, _name(part), part.get_content_type())
+    return not isinstance(found, Problem)
 
 
 def _is(segment: Segment, kind: str) -> bool:
@@ -253,10 +307,29 @@ def _name(part: Message) -> str:
         return ""
 
 
-def render_body(segments: list[Segment]) -> Body:
-    """``segments`` as one Markdown text with image tokens (see module doc)."""
+def is_reply(msg: EmailMessage | Message) -> bool:
+    """Whether ``msg`` answers another message (RFC 5322 §3.6.4: it has
+    In-Reply-To or References): only then are its ">" lines a quote."""
+    return any(
+        str(msg.get(name) or "").strip() for name in ("In-Reply-To", "References")
+    )
+
+
+def render_body(segments: list[Segment], *, reply: bool = False) -> Body:
+    """``segments`` as one Markdown text with image tokens (see module doc).
+
+    In a plain-text part, ">" lines are a quoted reply only when ``reply``
+    (the message answers another, :func:`is_reply`) or when an attribution
+    ("Le … a écrit :", "On … wrote:") or a forwarded-message header comes
+    before them; in a fresh post they are the author's Markdown blockquote.
+    """
     attachments = tuple(s for s in segments if isinstance(s, Attachment))
-    by_cid = {a.content_id: n for n, a in enumerate(attachments) if a.content_id}
+    decoration = {n for n, a in enumerate(attachments) if a.is_decoration}
+    by_cid = {
+        a.content_id: n
+        for n, a in enumerate(attachments)
+        if a.content_id and n not in decoration
+    }
     referenced = {
         unquote(cid)
         for s in segments
@@ -270,7 +343,11 @@ def render_body(segments: list[Segment]) -> Body:
     n = 0
     for segment in segments:
         if isinstance(segment, Attachment):
-            if segment.content_id not in referenced and segment.is_image:
+            if (
+                segment.content_id not in referenced
+                and segment.is_image
+                and n not in decoration
+            ):
                 parts.append(token(n))
                 placed.add(n)
             n += 1
@@ -282,7 +359,7 @@ def render_body(segments: list[Segment]) -> Body:
             markdown = cut_quotes(markdown, all_quoted_lines=False)
         else:
             text = _PLACEHOLDER.sub("", segment.text)
-            text = cut_quotes(text, all_quoted_lines=True)
+            text = cut_quotes(text, all_quoted_lines=reply)
             markdown = defuse_markdown(text)
         markdown, signed = cut_signature(markdown)
         parts.append(markdown)
@@ -295,9 +372,28 @@ def render_body(segments: list[Segment]) -> Body:
     dropped = frozenset(
         i
         for i, a in enumerate(attachments)
-        if i not in kept and (a.content_id in referenced or i in placed)
+        if i not in kept
+        and (a.content_id in referenced or i in placed or i in decoration)
     )
-    return Body(text, attachments, dropped, captions)
+    problem: tuple[str, str] | None = None
+    raw = looks_like_mime(TOKEN.sub("", text))
+    if raw is not None:
+        problem = ("raw-mime", raw)
+    else:
+        empty = next(
+            (
+                a
+                for i, a in enumerate(attachments)
+                # A forwarded message/rfc822 has no data of its own here.
+                if i not in dropped
+                and not a.data.strip()
+                and a.content_type != "message/rfc822"
+            ),
+            None,
+        )
+        if empty is not None:
+            problem = ("empty-attachment", empty.name)
+    return Body(text, attachments, dropped, captions, problem)
 
 
 def _html_fragment(

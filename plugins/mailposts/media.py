@@ -23,6 +23,7 @@ import io
 import warnings
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps
@@ -39,6 +40,10 @@ NOT_AN_IMAGE = "not-an-image"
 IMAGE_TOO_LARGE = "image-too-large"
 NOT_ALLOWED = "not-allowed"
 MACROS = "macros"
+#: Outlook's "Rich Text" envelope (winmail.dat): added by the mail app, not
+#: chosen by the author, so the advice is about the app's settings.
+TNEF = "tnef"
+VIDEO = "video"
 
 #: ISO BMFF brands of HEIF stills (ISO/IEC 23008-12 Annex B): iPhones write
 #: "heic"; "mif1"/"msf1" are the generic image and sequence brands.
@@ -81,7 +86,7 @@ _MANIFEST_MAX = 1_000_000
 class Problem:
     """Why an attachment is not published: a code, and its name for the author."""
 
-    code: str  # NOT_AN_IMAGE | IMAGE_TOO_LARGE | NOT_ALLOWED | MACROS
+    code: str  # NOT_AN_IMAGE | IMAGE_TOO_LARGE | NOT_ALLOWED | MACROS | TNEF | VIDEO
     name: str
 
 
@@ -120,6 +125,47 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height that image ``data``'s header declares, or None.
+    Only the header is read (``Image.open`` is lazy): no pixel is decoded."""
+    kind = sniff_image(data)
+    if kind is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[kind]) as opened:
+                width, height = opened.size
+    except Exception:  # hostile headers fail in many ways: no size known
+        return None
+    return int(width), int(height)
+
+
+#: An inline image under this many pixels (a 64×64 square) is a logo, an
+#: icon or a tracking pixel of a signature, never a photo.
+TINY_PIXELS = 64 * 64
+
+
+def is_tiny(data: bytes) -> bool:
+    """Whether image ``data`` is too small to be a photo (:data:`TINY_PIXELS`)."""
+    size = image_size(data)
+    return size is not None and size[0] * size[1] < TINY_PIXELS
+
+
+#: The most pixels an image may have (50 megapixels: a 48 MP phone photo
+#: passes, a 9000×9000 bomb does not). Checked from the header, before any
+#: pixel is decoded; Pillow's own MAX_IMAGE_PIXELS (89 MP by default, and a
+#: mere warning below twice that) stays as a second lock, the lower of the
+#: two wins. Decoding 50 MP takes at most ~150 MB (RGB, 3 bytes a pixel);
+#: everything after works on the image shrunk to ``max_px``.
+MAX_PIXELS = 50_000_000
+#: Lower limits where Pillow's decoder holds several full copies (measured
+#: peak of one image, the process included: a 49 MP WebP took 774 MB, a
+#: 49 MP GIF 327 MB). Phones send photos as JPEG or HEIC, never this big as
+#: WebP or GIF.
+MAX_PIXELS_BY_FORMAT = {"WEBP": 12_000_000, "GIF": 25_000_000}
+
+
 def process_image(
     data: bytes, name: str, *, max_px: int, thumb_px: int
 ) -> Picture | Problem:
@@ -127,7 +173,9 @@ def process_image(
 
     Pillow only *warns* (DecompressionBombWarning) between MAX_IMAGE_PIXELS
     and twice that; here the warning is an error too, and the size is checked
-    from the header before any pixel is decoded.
+    from the header (``Image.open`` is lazy) before any pixel is decoded.
+    The image is shrunk to ``max_px`` as it is decoded (a JPEG's DCT scaling,
+    then a reduce) so that one full-size copy at most is ever in memory.
     """
     kind = sniff_image(data)
     if kind is None:
@@ -137,11 +185,17 @@ def process_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[kind]) as opened:
                 width, height = opened.size
-                if width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+                limit = min(
+                    MAX_PIXELS,
+                    MAX_PIXELS_BY_FORMAT.get(kind, MAX_PIXELS),
+                    Image.MAX_IMAGE_PIXELS or MAX_PIXELS,
+                )
+                if width * height > limit:
                     return Problem(IMAGE_TOO_LARGE, name)
                 opened.seek(0)  # the first frame of an animation
-                opened.load()
-                image = _srgb(ImageOps.exif_transpose(opened))
+                banded = _heif_banded(data, max_px) if kind == "HEIF" else None
+                image = banded if banded is not None else _shrunk(opened, max_px)
+                image = _srgb(ImageOps.exif_transpose(image))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return Problem(IMAGE_TOO_LARGE, name)
     # Decoders fail on hostile bytes in many ways (OSError, SyntaxError,
@@ -161,6 +215,66 @@ def process_image(
         size=full.size,
         thumbnail_size=thumb.size,
     )
+
+
+def _shrunk(opened: Image.Image, max_px: int) -> Image.Image:
+    """``opened`` decoded within ``max_px``×``max_px``, its ``info`` (EXIF
+    orientation, ICC profile) kept for what follows. Palette and 1-bit images
+    are converted first, as Pillow resizes those with nearest-neighbour only."""
+    if opened.mode in ("1", "P"):
+        opened.load()
+        if opened.mode == "1":
+            image = opened.convert("L")
+        else:
+            alpha = "transparency" in opened.info
+            image = opened.convert("RGBA" if alpha else "RGB")
+    else:
+        image = opened
+    # In place: a JPEG is decoded at 1/2, 1/4 or 1/8 scale (draft), the
+    # others reduced by whole factors, then resampled.
+    image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    image.load()
+    return image
+
+
+#: HEIF images this big are shrunk band by band (:func:`_heif_banded`).
+_HEIF_BANDED_PIXELS = 12_000_000
+
+
+def _heif_banded(data: bytes, max_px: int) -> Image.Image | None:
+    """A large HEIF decoded, then shrunk by a whole factor band by band.
+
+    pillow-heif's own load() holds libheif's decoded buffer and Pillow's copy
+    of it at once (Pillow keeps RGB in 4 bytes a pixel): 340 MB for a 48 MP
+    iPhone photo. Here only libheif's buffer is whole; each band of rows is
+    made a small Pillow image, reduced, and pasted. None for a small or an
+    unusual image (another mode): the ordinary path takes it.
+    """
+    heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+    width, height = heif.size
+    if width * height < _HEIF_BANDED_PIXELS or heif.mode not in ("RGB", "RGBA"):
+        return None
+    factor = max(1, max(width, height) // max_px)  # the result stays ≥ max_px
+    out = Image.new(heif.mode, (-(-width // factor), -(-height // factor)))
+    buffer, stride, rows = memoryview(heif.data), heif.stride, factor * 64
+    for top in range(0, height, rows):
+        count = min(rows, height - top)
+        band = Image.frombytes(
+            heif.mode,
+            (width, count),
+            bytes(buffer[top * stride : (top + count) * stride]),
+            "raw",
+            heif.mode,
+            stride,
+        )
+        out.paste(band.reduce(factor), (0, top // factor))
+    # No EXIF: in HEIF the container's irot/imir rule, and libheif has
+    # applied them; an EXIF orientation tag is to be ignored (pillow-heif's
+    # plugin resets it to 1 for the same reason: ISO/IEC 23008-12, whose
+    # transformative properties are the only orientation of an image item).
+    if heif.info.get("icc_profile"):
+        out.info["icc_profile"] = heif.info["icc_profile"]
+    return out
 
 
 def _srgb(image: Image.Image) -> Image.Image:
@@ -221,7 +335,40 @@ def sniff_document(
         return _zip_document(data, name)
     if data.startswith(_OLE2):
         return _ole2_document(data, name)
-    return _text_document(data, name, declared_type)
+    found = _text_document(data, name, declared_type)
+    if isinstance(found, Problem):
+        return Problem(_refused_kind(data, name, declared_type), name)
+    return found
+
+
+#: MS-OXTNEF §2.1.3.1: a TNEF stream starts with TNEF_SIGNATURE 0x223E9F78,
+#: little-endian.
+_TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+#: ISO BMFF brands of videos (MP4, QuickTime, 3GPP): a ftyp box at offset 4.
+_VIDEO_BRANDS = (b"qt  ", b"isom", b"iso2", b"mp41", b"mp42", b"M4V ", b"3gp", b"avc1")
+_VIDEO_NAMES = (".mov", ".mp4", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".wmv", ".mpg")
+
+
+def _refused_kind(data: bytes, name: str, declared_type: str) -> str:
+    """Which refusal fits an attachment that is no allowed document: the
+    advice differs (Outlook's settings, a video link, a PDF). The name and
+    declared type only choose the words here; they never allow anything."""
+    lower, declared = name.lower(), declared_type.lower()
+    if (
+        data.startswith(_TNEF_SIGNATURE)
+        or declared in ("application/ms-tnef", "application/vnd.ms-tnef")
+        or PurePosixPath(lower.replace("\\", "/")).name == "winmail.dat"
+    ):
+        return TNEF
+    if (
+        (data[4:8] == b"ftyp" and data[8:12].startswith(_VIDEO_BRANDS))
+        or data.startswith(b"\x1a\x45\xdf\xa3")  # Matroska / WebM (EBML)
+        or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+        or declared.startswith("video/")
+        or lower.endswith(_VIDEO_NAMES)
+    ):
+        return VIDEO
+    return NOT_ALLOWED
 
 
 def _zip_document(data: bytes, name: str) -> DocumentType | Problem:

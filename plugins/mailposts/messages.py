@@ -62,6 +62,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "The attachment “{name}” is not a file type the blog publishes (photos, PDF, office documents, CSV or text): remove it or convert it to PDF, and send the message again.",
         "La pièce jointe « {name} » n’est pas d’un type que le blog publie (photos, PDF, documents bureautiques, CSV ou texte) : retirez-la ou convertissez-la en PDF, et renvoyez le message.",
     ),
+    "tnef": (
+        "Your mail app (Outlook) added “{name}”, a “Rich Text” wrapping that the blog cannot read: it is not something you attached. In Outlook choose File › Options › Mail › “Compose messages in: HTML” (or Format Text › HTML in this message), then send the message again.",
+        "Votre messagerie (Outlook) a ajouté « {name} », un emballage « Texte enrichi » que le blog ne sait pas lire : ce n’est pas une pièce que vous avez jointe. Dans Outlook, choisissez Fichier › Options › Courrier › « Composer les messages au format : HTML » (ou Format du texte › HTML pour ce message), puis renvoyez le message.",
+    ),
+    "video": (
+        "“{name}” is a video, and the blog does not publish videos sent by e-mail: put it on the company’s video channel or shared drive, then send the message again with its link in the text instead of the file.",
+        "« {name} » est une vidéo, et le blog ne publie pas les vidéos envoyées par e-mail : déposez-la sur la chaîne vidéo ou le drive partagé de l’entreprise, puis renvoyez le message avec son lien dans le texte, sans le fichier.",
+    ),
+    "raw-mime": (
+        "Your message arrived damaged: after decoding, its text still contains {what}, so it was not published (it would have shown as gibberish). Send it again; if this happens again, send it as plain text or from another mail app.",
+        "Votre message est arrivé abîmé : une fois décodé, son texte contient encore {what}, il n’a donc pas été publié (il se serait affiché en charabia). Renvoyez-le ; si cela se reproduit, envoyez-le en texte brut ou depuis une autre messagerie.",
+    ),
+    "empty-attachment": (
+        "The attachment “{name}” arrived empty (your mail app sent its name but not its content), so nothing was published: attach it again and send the message again.",
+        "La pièce jointe « {name} » est arrivée vide (votre messagerie a envoyé son nom, pas son contenu), rien n’a donc été publié : joignez-la de nouveau et renvoyez le message.",
+    ),
     "macros": (
         "The document “{name}” contains macros, which the blog never publishes: save it without macros (or as PDF) and send the message again.",
         "Le document « {name} » contient des macros, que le blog ne publie jamais : enregistrez-le sans macros (ou en PDF) et renvoyez le message.",

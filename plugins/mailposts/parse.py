@@ -40,7 +40,15 @@ from pathlib import PurePosixPath
 from authoring.registry import Author, slugify
 
 from . import media
-from .body import TOKEN, Attachment, Body, choose_body, decode_bytes, render_body
+from .body import (
+    TOKEN,
+    Attachment,
+    Body,
+    choose_body,
+    decode_bytes,
+    is_reply,
+    render_body,
+)
 from .markup import escape_literal
 from .messages import megabytes, refusal
 from .model import DOCUMENT, IMAGE, THUMBNAIL, MediaFile, Post, Refusal
@@ -438,7 +446,12 @@ def parse_message(
     if not title:
         return refusal(say, "no-subject")
 
-    body = render_body(choose_body(msg))
+    body = render_body(choose_body(msg), reply=is_reply(msg))
+    if body.problem is not None:  # raw MIME or a lost file: never published
+        code, detail = body.problem
+        return refusal(
+            say, code, what=_MIME_WHAT[say == "fr"].get(detail, ""), name=detail
+        )
     markdown = body.markdown
     if edit:  # an answer "MODIFIER" + the new text: the text without the word
         markdown = reply_command(markdown)[1]
@@ -515,6 +528,15 @@ def parse_message(
         else None,
         media=tuple(files),
     )
+
+
+#: What is left raw in a "raw-mime" refusal, in English and in French.
+_MIME_WHAT = (
+    {"headers": "MIME headers", "base64": "base64 code",
+     "quoted-printable": "quoted-printable code"},
+    {"headers": "des en-têtes MIME", "base64": "du code base64",
+     "quoted-printable": "du code quoted-printable"},
+)  # fmt: skip
 
 
 def _unique(values: object) -> tuple[str, ...]:

@@ -60,9 +60,21 @@ QUOTED = (
     ".gmail_attr", ".yahoo_quoted", ".moz-cite-prefix", ".OutlookMessageHeader",
     ".gmail_signature", ".gmail_signature_prefix", ".moz-signature",
     "#Signature", "#ms-outlook-mobile-signature", '[data-smartmail="gmail_signature"]',
+    # Any block a client or a signature generator names as a signature
+    # (Outlook on the web's "Signature", "x_Signature", Proton's, Zimbra's,
+    # Exclaimer's…). Not iOS Mail's "AppleMailSignature": the author often
+    # types the whole message inside it; its "Envoyé de mon iPhone" footer
+    # is cut by the footer rule instead.
+    '[id*="signature" i]:not([id$="AppleMailSignature" i])',
+    '[class*="signature" i]',
 )  # fmt: skip
 #: Outlook starts the quoted message here: it and all that follows goes.
-QUOTED_TO_END = ("#divRplyFwdMsg", "#appendonsend")
+#: Outlook for Windows bookmarks the quoted original as "_MailOriginal".
+QUOTED_TO_END = ("#divRplyFwdMsg", "#appendonsend", 'a[name="_MailOriginal" i]')
+#: Outlook for Windows (Word's HTML) marks where it inserted the signature
+#: with a bookmark, and puts nothing of the author's after it (a reply's
+#: quote below it is cut anyway): from it to the end is the signature.
+SIGNATURE_TO_END = ('a[name="_MailAutoSig" i]',)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -92,8 +104,9 @@ def cut_signature(text: str) -> tuple[str, bool]:
 def cut_quotes(text: str, *, all_quoted_lines: bool) -> str:
     """``text`` without quoted replies: an Outlook or "Original message"
     header and all after it; an attribution ("On … wrote:") and the quoted
-    lines under it; with ``all_quoted_lines`` (plain-text mail), every line
-    that starts with ">"."""
+    lines under it; with ``all_quoted_lines`` (a plain-text mail that answers
+    another one), every line that starts with ">". Without it, ">" lines
+    with no attribution above them are a Markdown blockquote, and stay."""
     lines = text.split("\n")
     kept: list[str] = []
     i = 0
@@ -147,7 +160,7 @@ def strip_html(soup: BeautifulSoup) -> None:
         tag.decompose()
     for tag in soup.find_all(hidden=True):
         tag.decompose()
-    for selector in QUOTED_TO_END:
+    for selector in QUOTED_TO_END + SIGNATURE_TO_END:
         found = soup.select_one(selector)
         if found is not None:
             _remove_to_end(found)
