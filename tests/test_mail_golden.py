@@ -6,7 +6,8 @@ says, which also says the outcome:
 - NAME.expected.md: a post (published, or drafted for an author who may only
   draft), exactly this file; its photos upright, resized, no metadata left;
 - NAME.refused.txt: refused, with exactly this reason (the reply's text);
-- NAME.held.txt: held (quarantined, no reply), with exactly this reason.
+- NAME.held.txt: held (quarantined), with exactly this reason (no reply, but
+  for a message damaged on its way, whose author is told to send it again).
 
 To accept a deliberate change of output: CAUSERIE_GOLDEN_UPDATE=1, then read
 the diff of the expected files before committing them.

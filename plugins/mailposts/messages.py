@@ -85,10 +85,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Refusals of a message damaged on its way, not by its author's choice: held.
+_DAMAGED = frozenset({"raw-mime", "empty-attachment"})
+
+
 def refusal(lang: str, key: str, **params: object) -> Refusal:
     """The Refusal ``key`` in French when ``lang`` is "fr", else in English."""
     english, french = _TEXTS[key]
-    return Refusal((french if lang == "fr" else english).format(**params))
+    text = (french if lang == "fr" else english).format(**params)
+    return Refusal(text, hold=key in _DAMAGED)
 
 
 def megabytes(size: int, lang: str) -> str:

@@ -53,6 +53,10 @@ class Refusal:
     it on its own, or smaller")."""
 
     reason: str
+    #: Damaged in transit (raw MIME left after decoding, an attachment that
+    #: arrived empty): the message is held, with its reason, for the operator
+    #: (`publish mail release` once the cause is fixed), as well as answered.
+    hold: bool = False
 
 
 #: What became of a message (:attr:`Verdict.outcome`).

@@ -2,12 +2,13 @@
 every adapter (IMAP, SMTP/LMTP, pipe) hands its mail to.
 
     seen before? ─yes─► duplicate (nothing, again)
-    may publish? ─no──► quarantined (a copy in var/mail/quarantine/, no reply)
+    may publish? ─no──► quarantined (a copy in var/mail/quarantined/, no reply)
     automatic?   ─yes─► quarantined (RFC 3834: never a post, never a reply)
     an answer to one of our confirmations? ─► MODIFIER/EDIT or SUPPRIMER/DELETE
                  on its first line: edit or delete that post (the previous
                  version kept in var/mail/history/); else a reply saying how
-    a post?      ─no──► refused (a copy in var/mail/refused/, a reply saying why)
+    a post?      ─no──► refused (a copy in var/mail/refused/, a reply saying why;
+                 damaged in transit: held instead, with the same reply)
     write it (atomically, once) ─► record it ─► reply with its link ─► hook
 
 Each outcome is recorded in the ledger before the reply is sent, so a crash
@@ -384,7 +385,9 @@ class Pipeline:
         received = self.clock().astimezone(self.tz)
         made = self._parse(msg, author, identity, len(raw), received=received)
         if isinstance(made, Refusal):
-            return self._refuse(msg, author, message_id, digest, raw, made.reason)
+            return self._refuse(
+                msg, author, message_id, digest, raw, made.reason, hold=made.hold
+            )
         if author.mail == "draft" and made.status != "draft":
             made = dataclasses.replace(made, status="draft")
         made = self._own_slug(made)
@@ -469,7 +472,7 @@ class Pipeline:
             edit=edit,
         )
         if isinstance(made, Refusal):
-            return Refusal(self.scrub.text(made.reason))
+            return dataclasses.replace(made, reason=self.scrub.text(made.reason))
         return self.scrub.post(made)
 
     def _own_slug(self, post: Post) -> Post:
@@ -646,7 +649,9 @@ class Pipeline:
             )
         made = self._parse(msg, author, digest, len(raw), edit=True)
         if isinstance(made, Refusal):
-            return self._refuse(msg, author, message_id, digest, raw, made.reason)
+            return self._refuse(
+                msg, author, message_id, digest, raw, made.reason, hold=made.hold
+            )
         if author.mail == "draft":  # an edit cannot publish what only drafts may
             made = dataclasses.replace(made, status="draft")
         made = self._same_place(made, target)
@@ -740,8 +745,13 @@ class Pipeline:
         digest: str,
         raw: bytes,
         reason: str,
+        hold: bool = False,
     ) -> Verdict:
-        verdict = self._set_aside(REFUSED, reason, message_id, digest, raw)
+        # A damaged message (issue 12: "malformed MIME is decoded correctly or
+        # held with a reason") is held for the operator and answered too, so
+        # that the author knows to send it again.
+        outcome = QUARANTINED if hold else REFUSED
+        verdict = self._set_aside(outcome, reason, message_id, digest, raw)
         self._answer(
             msg, author, reply.refusal(msg, author.email, self.cfg, author.lang, reason)
         )
