@@ -8,7 +8,10 @@ Before the fix, waitress kept 100 connections and closed an idle one after
 
 from __future__ import annotations
 
+import resource
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from receiver_kit import Receiver, write_site
 
 from causerie_settings import SettingsError
@@ -183,3 +187,28 @@ def test_the_limits_must_be_positive(name: str) -> None:
     zero: dict[str, Any] = {name: 0}
     with pytest.raises(SettingsError, match=name):
         WebmentionSettings(**zero)
+
+
+def test_the_open_files_limit_is_raised_to_fit() -> None:
+    # A process started with a low soft limit (a login shell's 1024, here
+    # 256) raises it towards what max_connections needs, up to the hard one.
+    code = (
+        "import resource, sys; sys.path.insert(0, sys.argv[1]);"
+        "from webmentions.listener import open_files_limit;"
+        "print(open_files_limit(2000), resource.getrlimit(resource.RLIMIT_NOFILE)[1])"
+    )
+
+    def low_soft_limit() -> None:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "plugins")],
+        capture_output=True,
+        text=True,
+        preexec_fn=low_soft_limit,
+        timeout=60,
+        check=True,
+    )
+    got, hard = (int(n) for n in result.stdout.split())
+    assert got == min(2000, hard) and got > 256
