@@ -72,6 +72,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         port=receiver_port,
         service_url=f"http://127.0.0.1:{receiver_port}",
     )
+    # Opened before the process starts: nothing between Popen and the
+    # try below may raise, or the process would outlive the test.
+    (root / "var").mkdir(exist_ok=True)
+    store = Store.open(f"sqlite:///{root / 'var' / 'mentions.sqlite3'}")
     port = free_port()
     log = root / "serve.log"
     proc = subprocess.Popen(
@@ -92,8 +96,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}"
-    (root / "var").mkdir(exist_ok=True)
-    store = Store.open(f"sqlite:///{root / 'var' / 'mentions.sqlite3'}")
     running = Served(url, settings, store, log)
     try:
         wait_until(lambda: "Pourquoi" in running.page(), SHOWN_WITHIN, running.describe)
