@@ -207,7 +207,7 @@ def watch(site: Site, output: Path | None) -> None:
 @click.option(
     "--mentions",
     is_flag=True,
-    help="Also run the Webmention receiver (WEBMENTIONS host/port); rebuild after approvals.",
+    help="Also run the Webmention receiver (WEBMENTIONS host/port); the store is watched either way.",
 )
 @pass_site
 def serve(
@@ -238,6 +238,18 @@ def serve(
         server = preview.start_server(output, host, port, serving=False)
     except UserError as exc:
         fail(exc)
+    # The mention store is watched as `publish watch` does: an approval from
+    # another shell (`publish mentions approve`), from /admin, or an update
+    # or deletion verified by the receiver rebuilds the preview (issue 13
+    # item 11). Not with --no-build, which never rebuilds.
+    store_changes = None
+    if not no_build:
+        try:
+            store = sitebuild_watch.open_mentions(settings)
+        except UserError as exc:
+            click.secho(f"Not watching the mention store: {exc}", fg="yellow", err=True)
+            store = None
+        store_changes = preview.StoreChanges(store) if store is not None else None
     started = time.time()
     if not no_build:
         try:
@@ -251,7 +263,11 @@ def serve(
     receiver = None
     if mentions:
         receiver = _start_receiver(
-            site, lambda: _locked_build(building, site, overrides)
+            site,
+            # Watching the store rebuilds after approvals already.
+            (lambda: None)
+            if store_changes is not None
+            else lambda: _locked_build(building, site, overrides),
         )
     try:
         if no_build:
@@ -264,18 +280,21 @@ def serve(
             ]
 
             def rebuild(changed: set[str]) -> None:
-                click.echo(
-                    f"Changed: {', '.join(sorted(Path(p).name for p in changed))}"
-                )
+                names = ", ".join(sorted(Path(p).name for p in changed))
+                click.echo(f"Changed: {names or 'comments'}")
                 _locked_build(building, site, overrides)
 
-            preview.watch_and_rebuild(watched, rebuild, started)
+            preview.watch_and_rebuild(
+                watched, rebuild, started, store_changed=store_changes
+            )
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
         if receiver:
             receiver.close()
+        if store_changes is not None:
+            store_changes.close()
         click.echo("Stopped.")
 
 

@@ -134,6 +134,8 @@ def write_site(root: Path, targets: list[str]) -> Path:
         "service_url": "http://127.0.0.1:8081",
         "fetch_allow_networks": [f"{SOURCE_HOST}/32"],
         "rate_limit_per_minute": 1_000_000_000,  # measure the work, not the 429s
+        # The load generator's connections all come from 127.0.0.1.
+        "max_connections_per_client": 10_000,
         "notify": False,
     }
     conf = (ROOT / "pelicanconf.py").read_text(encoding="utf-8") + textwrap.dedent(

@@ -10,6 +10,7 @@ trusted and left alone. A mail post is one whose metadata has a Message-Id.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import nh3
@@ -65,12 +66,18 @@ ATTRIBUTES = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean(html: str) -> str:
     """``html`` with only :data:`TAGS`, :data:`ATTRIBUTES` and safe URLs.
 
     Relative URLs pass: Pelican's ``{static}/images/…`` links are resolved
     after this step.
     """
+    # A lone surrogate (what surrogateescape makes of an undecodable byte)
+    # makes nh3 raise UnicodeEncodeError: it becomes U+FFFD (bench/fuzz.py).
+    html = _SURROGATE.sub("\ufffd", html)
     return str(
         nh3.clean(
             html,

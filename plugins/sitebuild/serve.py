@@ -8,6 +8,7 @@ so a rebuild shows up on the next reload.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -20,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 from watchfiles import watch
 
 from .build import SitebuildError
+
+log = logging.getLogger(__name__)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -130,13 +133,44 @@ def _relevant(path: str) -> bool:
     return not name.startswith((".", "#")) and not name.endswith("~")
 
 
+class StoreChanges:
+    """Whether the mention store changed since the last look, as ``publish
+    watch`` asks it (:meth:`Store.change_marker`): a mention approved,
+    rejected, updated or erased, by ``publish mentions`` from another shell,
+    by /admin or by the receiver (issue 13 item 11)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._marker: Any = None
+        self._failing = False
+        self()  # the marker the first build saw (it ran just before)
+
+    def __call__(self) -> bool:
+        try:
+            marker = self.store.change_marker()
+        except Exception as exc:  # a store that is down: ask again later
+            if not self._failing:
+                log.warning("sitebuild: cannot read the mention store: %s", exc)
+            self._failing = True
+            return False
+        self._failing = False
+        changed = self._marker is not None and marker != self._marker
+        self._marker = marker
+        return changed
+
+    def close(self) -> None:
+        self.store.engine.dispose()
+
+
 def watch_and_rebuild(
     paths: Iterable[Path],
     rebuild: Callable[[set[str]], None],
     since: float,
     stop: threading.Event | None = None,
+    store_changed: Callable[[], bool] | None = None,
 ) -> None:
-    """Call ``rebuild(changed_paths)`` after each burst of changes under ``paths``.
+    """Call ``rebuild(changed_paths)`` after each burst of changes under ``paths``,
+    and ``rebuild(set())`` when ``store_changed()`` says the mentions changed.
 
     ``since`` is when the last build started: a change made after it but
     before the watcher was ready is caught once the watcher runs. Runs until
@@ -150,15 +184,18 @@ def watch_and_rebuild(
         stop_event=stop,
         debounce=400,
         raise_interrupt=False,
-        # Yield once a second even without changes, so we learn the watcher
-        # is running and can look for changes made before it started.
+        # Yield once a second even without changes (a quarter of a second to
+        # ask the store), so we learn the watcher is running and can look for
+        # changes made before it started.
         yield_on_timeout=True,
-        rust_timeout=1000,
+        rust_timeout=1000 if store_changed is None else 250,
     ):
         changed = {path for _kind, path in changes}
         if not ready:
             ready = True
             changed |= modified_since(watched, since)
         changed = {p for p in changed if _relevant(p)}
-        if changed:
+        # Asked on every round, files changed or not: the marker must move on.
+        store = store_changed() if store_changed is not None else False
+        if changed or store:
             rebuild(changed)

@@ -81,7 +81,10 @@ def check_form(form: Any, is_target: Any) -> tuple[dict[str, Any], list[str]]:
     from .sanitize import clean_text, safe_url
 
     errors = []
-    target = without_fragment((form.get("target") or "").strip())
+    try:
+        target = without_fragment((form.get("target") or "").strip())
+    except ValueError:  # "http://[x": urlsplit raises (found by bench/fuzz.py)
+        target = ""
     if not target or not is_target(target):
         errors.append("target")
     name = clean_text(form.get("name") or "", MAX_NAME + 1)

@@ -46,7 +46,10 @@ _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 _HOST = re.compile(
     r"^[a-z0-9_]([a-z0-9_\-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_\-]*[a-z0-9_])?)*\.?$"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Controls, and lone surrogates: only a decoder's error or JSON's "\ud800"
+#: makes them, no text means them, and any UTF-8 encoder (the store's, the
+#: writer's) raises on them (bench/fuzz.py found it via JF2-style input).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 #: Bidi embeddings, overrides and isolates: they let a name display reversed
 #: (a classic to fake a domain or a file extension).
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff]")

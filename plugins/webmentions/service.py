@@ -132,9 +132,8 @@ def start(
     """Start the endpoint (waitress) and, unless told not to, a verifying
     worker, each in a background thread. ``on_approve`` replaces the
     configured hook (``publish serve --mentions`` rebuilds the preview)."""
-    from waitress.server import create_server
-
     from . import admin, form  # noqa: F401 (their loggers exist before service_logging)
+    from .listener import create_server
 
     service_logging()
     # The thread committing a group of mentions gives up the GIL at each
@@ -163,9 +162,8 @@ def start(
         if on_approve:
             service.on_approve = on_approve
         app = create_app(service, config(settings).proxies)
-        server = create_server(
-            app, host=host, port=port, threads=threads, ident="Causerie"
-        )
+        # Guarded against slow and greedy clients (issue 13 item 4).
+        server = create_server(app, host, port, threads, config(settings))
     except BaseException:
         if writer is not None:
             writer.close()

@@ -71,6 +71,21 @@ class WebmentionSettings:
     #: Requests accepted per minute from one client address, and for one
     #: source domain; more get 429 Too Many Requests.
     rate_limit_per_minute: int = 30
+    #: ``publish mentions serve`` against slow and greedy clients (issue 13
+    #: item 4; docs/webmentions.md, "Slow clients"). Connections open at once
+    #: (the next ones wait in the kernel's queue); the open-files limit is
+    #: raised to fit, up to the hard limit.
+    max_connections: int = 1000
+    #: Connections one client address (an IPv6 /64) may hold open; it gets
+    #: 429 for more. Not applied with ``proxies`` >= 1: every connection then
+    #: comes from the proxy, whose own limit applies (nginx's limit_conn).
+    max_connections_per_client: int = 20
+    #: Seconds a client has to send a whole request, headers and body, from
+    #: its first byte (from connecting, for the first request); slower ones
+    #: are cut off, however often they send a byte (slowloris).
+    request_timeout: int = 10
+    #: Seconds an idle keep-alive connection is kept.
+    idle_timeout: int = 30
     #: Networks the fetcher may reach although they are private (an intranet).
     #: Empty on the Internet: loopback and private addresses are refused.
     fetch_allow_networks: tuple[str, ...] = ()
@@ -160,6 +175,10 @@ class WebmentionSettings:
             "login_address_failures",
             "login_global_failures",
             "login_window",
+            "max_connections",
+            "max_connections_per_client",
+            "request_timeout",
+            "idle_timeout",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
