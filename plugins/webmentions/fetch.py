@@ -15,6 +15,7 @@ import codecs
 import contextlib
 import ipaddress
 import logging
+import re
 import socket
 import threading
 import time
@@ -113,7 +114,11 @@ class FetchResult:
 
     def text(self) -> str:
         """The body as text: BOM, then the HTTP charset, then a <meta>
-        declaration (HTML), then UTF-8, then windows-1252 (the HTML default)."""
+        declaration (HTML), then UTF-8, then windows-1252 (the HTML default).
+        Never a lone surrogate (they cannot be stored or parsed)."""
+        return _SURROGATE.sub("\ufffd", self._decoded())
+
+    def _decoded(self) -> str:
         for bom, encoding in (
             (codecs.BOM_UTF8, "utf-8-sig"),
             (codecs.BOM_UTF16_LE, "utf-16"),
@@ -121,7 +126,7 @@ class FetchResult:
         ):
             if self.body.startswith(bom):
                 return self.body.decode(encoding, errors="replace")
-        if self.charset:
+        if self.charset and _known_charset(self.charset):
             return self.body.decode(self.charset, errors="replace")
         if "html" in self.content_type or "xml" in self.content_type:
             from bs4.dammit import EncodingDetector
@@ -135,6 +140,9 @@ class FetchResult:
             return self.body.decode("utf-8")
         except UnicodeDecodeError:
             return self.body.decode("windows-1252", errors="replace")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FetchError(WebmentionError):
@@ -587,12 +595,26 @@ def _content_type(header: str) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+#: The encodings a page may declare: those of the WHATWG Encoding Standard
+#: (§4, "Encodings") that Python has, by Python's own name for them. Any other
+#: codec Python knows is not a text encoding a browser would use (base64,
+#: rot13, idna, unicode_escape, utf-7: they raise, or give lone surrogates
+#: that lxml and bs4 refuse), so such a label is ignored, as browsers do.
+_WEB_ENCODINGS = frozenset(
+    {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "ascii", "cp866", "koi8-r"}
+    | {"koi8-u", "mac-roman", "mac-cyrillic", "cp874", "gbk", "gb2312", "gb18030"}
+    | {"big5", "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932", "euc_kr"}
+    | {"cp949", "latin-1"}
+    | {f"iso8859-{n}" for n in (*range(1, 12), 13, 14, 15, 16)}
+    | {f"cp{n}" for n in range(1250, 1259)}
+)
+
+
 def _known_charset(name: str) -> bool:
     try:
-        codecs.lookup(name)
-    except LookupError:
+        return codecs.lookup(name).name in _WEB_ENCODINGS
+    except (LookupError, ValueError, TypeError):  # ValueError: a NUL in it
         return False
-    return True
 
 
 def _cause(exc: BaseException) -> str:
