@@ -92,14 +92,13 @@ MARKDOWN = {
     "output_format": "html5",
 }
 
-PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
-    "authoring",
-    "sitebuild",
-    "theme_i18n",
-    "webmentions",
-    "mailposts",
-    "deploy",
+    "causerie.authoring",
+    "causerie.sitebuild",
+    "causerie.theme_i18n",
+    "causerie.webmentions",
+    "causerie.mailposts",
+    "causerie.deploy",
     "pelican.plugins.sitemap",
 ]
 

@@ -108,8 +108,7 @@ for w in (4, 6, 9):
 
 
 def slug(text: str) -> str:
-    sys.path.insert(0, str(ROOT / "plugins"))
-    from authoring.registry import slugify
+    from causerie.authoring.registry import slugify
 
     return slugify(text)
 

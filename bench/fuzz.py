@@ -49,21 +49,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # As the other bench scripts do (issue 14 replaces this with an installed package).
-sys.path.insert(0, str(ROOT / "plugins"))
 
 from werkzeug.wrappers import Request  # noqa: E402
 
-from causerie_settings import UserError  # noqa: E402
-from mailposts.build import clean as mail_clean  # noqa: E402
-from webmentions.fetch import FetchResult  # noqa: E402
-from webmentions.form import check_form  # noqa: E402
-from webmentions.sanitize import (  # noqa: E402
+from causerie.mailposts.build import clean as mail_clean  # noqa: E402
+from causerie.settings import UserError  # noqa: E402
+from causerie.webmentions.fetch import FetchResult  # noqa: E402
+from causerie.webmentions.form import check_form  # noqa: E402
+from causerie.webmentions.sanitize import (  # noqa: E402
     absolute_url,
     clean_html,
     clean_text,
     safe_url,
 )
-from webmentions.verify import Refusal, verify  # noqa: E402
+from causerie.webmentions.verify import Refusal, verify  # noqa: E402
 
 SITE = "http://blog.test"
 TARGET = f"{SITE}/posts/2025/nos-clients-parlent-plus-fort/"
@@ -368,7 +367,7 @@ def fuzz(
     crashes: list[tuple[str, str, str]] = []
     kinds: collections.Counter[tuple[str, str]] = collections.Counter()
     fallbacks = MF2Fallbacks()
-    verify_log = logging.getLogger("webmentions.verify")
+    verify_log = logging.getLogger("causerie.webmentions.verify")
     verify_log.addHandler(fallbacks)
     verify_log.propagate = False
     # mf2util logs every date it cannot read on the root logger; and bs4

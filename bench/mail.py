@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
@@ -98,21 +97,21 @@ def site(root: Path, **mailposts: Any) -> Path:
     settings.write_text(
         (ROOT / "pelicanconf.py").read_text(encoding="utf-8")
         + f"\nPATH = {str(content)!r}\nTHEME = {str(ROOT / 'theme')!r}\n"
-        f"PLUGIN_PATHS = [{str(ROOT / 'plugins')!r}]\nMAILPOSTS = {values!r}\n",
+        f"MAILPOSTS = {values!r}\n",
         encoding="utf-8",
     )
     return settings
 
 
 def pipeline_of(settings: Path) -> Any:
-    from mailposts.service import make_pipeline
-    from sitebuild import build as sitebuild
+    from causerie.mailposts.service import make_pipeline
+    from causerie.sitebuild import build as sitebuild
 
     return make_pipeline(sitebuild.load_settings(settings), environ={})
 
 
 def run_pipeline(root: Path, raws: list[bytes]) -> float:
-    from mailposts.model import PUBLISHED, Arrival
+    from causerie.mailposts.model import PUBLISHED, Arrival
 
     pipeline = pipeline_of(site(root))
     start = time.perf_counter()

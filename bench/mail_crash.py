@@ -106,7 +106,6 @@ def make_site(root: Path, batch: list[tuple[str, bytes]], mailposts: str = "") -
         + f"""
 PATH = {str(content)!r}
 THEME = {str(ROOT / "theme")!r}
-PLUGIN_PATHS = [{str(ROOT / "plugins")!r}]
 OUTPUT_PATH = {str(root / "output")!r}
 WEBMENTIONS = {{"database": "sqlite:///{root / "var" / "mentions.sqlite3"}"}}
 MAILPOSTS = {{

@@ -39,7 +39,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
 
 SITEURL = "http://blog.test"
 SOURCE_HOST = "127.0.0.2"
@@ -125,7 +124,7 @@ def targets_of(count: int) -> list[str]:
 
 def write_site(root: Path, targets: list[str]) -> Path:
     """A site dir: the demo's settings with a store under ``root``, targets seeded."""
-    from webmentions.store import Store, Target
+    from causerie.webmentions.store import Store, Target
 
     database = f"sqlite:///{root / 'var' / 'mentions.sqlite3'}"
     (root / "var").mkdir(parents=True)  # also creates root
@@ -142,7 +141,6 @@ def write_site(root: Path, targets: list[str]) -> Path:
         f"""
         PATH = {str(ROOT / "content")!r}
         THEME = {str(ROOT / "theme")!r}
-        PLUGIN_PATHS = [{str(ROOT / "plugins")!r}]
         OUTPUT_PATH = {str(root / "output")!r}
         SITEURL = {SITEURL!r}
         WEBMENTIONS = {webmentions!r}
@@ -347,10 +345,10 @@ def verification(
     ``workers`` Worker threads in this process, or ``workers`` processes of
     ``publish mentions work --once`` (their start-up time included). The
     sources are served by another process, as remote sites would be."""
-    import webmentions
-    from sitebuild.build import load_settings
-    from webmentions import model
-    from webmentions.service import make_worker
+    from causerie import webmentions
+    from causerie.sitebuild.build import load_settings
+    from causerie.webmentions import model
+    from causerie.webmentions.service import make_worker
 
     name = f"{workers}-{'processes' if processes else 'threads'}"
     settings_file = write_site(work / f"verify-{name}", targets)

@@ -39,7 +39,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
 from build import (  # bench/build.py, beside this file
     SITEURL,
@@ -130,8 +129,8 @@ def page_of(post: Path, output: Path) -> Path:
 
 def receive(site: Path, target: str) -> int:
     """A reply arrives and is verified: pending, shown nowhere yet."""
-    from webmentions import model
-    from webmentions.store import Store
+    from causerie.webmentions import model
+    from causerie.webmentions.store import Store
 
     store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
     try:
@@ -153,8 +152,8 @@ def receive(site: Path, target: str) -> int:
 
 def approve(site: Path, mention: int) -> None:
     """The moderator approves it (as publish mentions approve does)."""
-    from webmentions import model
-    from webmentions.store import Store
+    from causerie.webmentions import model
+    from causerie.webmentions.store import Store
 
     store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
     try:

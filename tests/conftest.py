@@ -12,10 +12,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
-sys.path.insert(0, str(ROOT))
 
-from sitebuild import build as sitebuild  # noqa: E402
+from causerie.sitebuild import build as sitebuild  # noqa: E402
 
 #: The demo's scheduled post is dated 2027-06-01: build "as of" a fixed day
 #: before it, so the tests do not change meaning when the real date passes.
@@ -68,7 +66,7 @@ def all_commands(group: Any = None, prefix: str = "") -> dict[str, Any]:
     """Every CLI command, subcommands included, by full name ("mentions serve")."""
     import click
 
-    import publish
+    from causerie.cli import main as publish
 
     found: dict[str, Any] = {}
     for name, command in (group or publish.cli).commands.items():

@@ -25,8 +25,8 @@ from conftest import missing, stop_process
 from imapclient import IMAPClient
 from receiver_kit import free_port
 
-from mailposts import model
-from mailposts.settings import MailSettings
+from causerie.mailposts import model
+from causerie.mailposts.settings import MailSettings
 
 USER, PASSWORD = "blog", "imap-test-secret"
 #: The unprivileged user that owns the mail when the tests run as root.

@@ -124,13 +124,12 @@ def write_settings(root: Path, content: Path, webmentions: dict[str, Any]) -> Pa
     conf += f"""
 PATH = {str(content)!r}
 THEME = {str(ROOT / "theme")!r}
-PLUGIN_PATHS = [{str(ROOT / "plugins")!r}]
 OUTPUT_PATH = {str(root / "output")!r}
 SITEURL = {SITEURL!r}
 FEED_DOMAIN = SITEURL
 SITEBUILD = {{"now": "2026-11-23T12:00:00+01:00"}}
-if "webmentions" not in PLUGINS:
-    PLUGINS = [*PLUGINS, "webmentions"]
+if "causerie.webmentions" not in PLUGINS:
+    PLUGINS = [*PLUGINS, "causerie.webmentions"]
 WEBMENTIONS = {webmentions!r}
 """
     settings = root / "pelicanconf.py"

@@ -15,12 +15,12 @@ import requests
 from bs4 import BeautifulSoup
 from werkzeug.serving import make_server
 
-from webmentions import model
-from webmentions.app import Service, create_app
-from webmentions.login import LoginThrottle
-from webmentions.receive import RateLimiter
-from webmentions.settings import WebmentionSettings
-from webmentions.store import Store, Target
+from causerie.webmentions import model
+from causerie.webmentions.app import Service, create_app
+from causerie.webmentions.login import LoginThrottle
+from causerie.webmentions.receive import RateLimiter
+from causerie.webmentions.settings import WebmentionSettings
+from causerie.webmentions.store import Store, Target
 
 SECRET = "correct horse battery staple"
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -312,7 +312,7 @@ def test_the_cookie_is_secure_when_the_public_site_is_https(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The service speaks http behind a TLS proxy; the site is https."""
-    from webmentions import service as mention_service
+    from causerie.webmentions import service as mention_service
 
     monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
     settings = {
@@ -655,8 +655,8 @@ def test_a_session_is_its_moderators_own(admin: Admin) -> None:
 def test_moderators_come_from_settings_and_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from causerie_settings import SettingsError
-    from webmentions.settings import moderator_secrets
+    from causerie.settings import SettingsError
+    from causerie.webmentions.settings import moderator_secrets
 
     monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
     monkeypatch.setenv("CAUSERIE_MODERATOR_MARIE_CLAIRE_SECRET", ALICE)
@@ -756,7 +756,7 @@ def test_allowed_domains_are_listed_and_can_stop_being_allowed(admin: Admin) -> 
 def _waiting(store: Store, count: int) -> None:
     """``count`` waiting mentions, in bulk; seven share each second, so page
     boundaries fall inside a run of equal timestamps."""
-    from webmentions.schema import mentions
+    from causerie.webmentions.schema import mentions
 
     rows = [
         {

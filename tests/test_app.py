@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.test import Client
 
-from webmentions.app import Service, create_app, form_values
-from webmentions.logtext import loggable
-from webmentions.model import domain_of
-from webmentions.receive import Accepted, RateLimiter, check_request
-from webmentions.settings import WebmentionSettings
-from webmentions.store import Store, Target
+from causerie.webmentions.app import Service, create_app, form_values
+from causerie.webmentions.logtext import loggable
+from causerie.webmentions.model import domain_of
+from causerie.webmentions.receive import Accepted, RateLimiter, check_request
+from causerie.webmentions.settings import WebmentionSettings
+from causerie.webmentions.store import Store, Target
 
 POST = "https://blog.example/posts/2026/aube/"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import AS_OF, ROOT, SITEURL, build, run_publish
 
-from sitebuild.build import BuildReport, SitebuildError
+from causerie.sitebuild.build import BuildReport, SitebuildError
 
 DRAFT = "abat-jour-en-lin"
 SCHEDULED = "portes-ouvertes-atelier"

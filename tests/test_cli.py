@@ -29,7 +29,6 @@ def site(tmp_path: Path) -> Path:
     for name in ("content", "theme"):
         shutil.copytree(ROOT / name, dest / name)
     conf = (ROOT / "pelicanconf.py").read_text(encoding="utf-8")
-    conf += f"\nPLUGIN_PATHS = [{str(ROOT / 'plugins')!r}]\n"
     (dest / "pelicanconf.py").write_text(conf, encoding="utf-8")
     return dest
 

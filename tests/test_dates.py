@@ -9,7 +9,7 @@ import pytest
 from pelican import readers
 from pelican.utils import SafeDatetime, get_date
 
-from sitebuild import dates
+from causerie.sitebuild import dates
 
 # Pelican's own processors, whatever is installed in front of them.
 PELICAN_DATE = getattr(

@@ -16,8 +16,8 @@ import requests
 from deploy_kit import Sshd
 from nginx_kit import Nginx
 
-from deploy import DeployError, DeploySettings, deploy, make_target, rollback
-from deploy.releases import (
+from causerie.deploy import DeployError, DeploySettings, deploy, make_target, rollback
+from causerie.deploy.releases import (
     live_release,
     new_id,
     previous,

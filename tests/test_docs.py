@@ -9,10 +9,10 @@ import click
 import pytest
 from conftest import ROOT, all_commands
 
-from authoring.settings import AuthoringSettings
-from deploy.settings import DeploySettings
-from sitebuild.settings import SitebuildSettings
-from webmentions.settings import WebmentionSettings
+from causerie.authoring.settings import AuthoringSettings
+from causerie.deploy.settings import DeploySettings
+from causerie.sitebuild.settings import SitebuildSettings
+from causerie.webmentions.settings import WebmentionSettings
 
 CLI_DOC = (ROOT / "docs/cli.md").read_text(encoding="utf-8")
 CONFIG_DOC = (ROOT / "docs/configuration.md").read_text(encoding="utf-8")

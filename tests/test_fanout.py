@@ -20,8 +20,8 @@ import pytest
 from conftest import AS_OF, ROOT, build
 from test_parallel_read import same_trees, tree, write_posts
 
-from sitebuild import fanout
-from sitebuild.build import SitebuildError
+from causerie.sitebuild import fanout
+from causerie.sitebuild.build import SitebuildError
 
 TASKS = fanout.MIN_TASKS + 50
 

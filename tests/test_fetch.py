@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from causerie_settings import UserError
-from webmentions.errors import WebmentionError
-from webmentions.fetch import FetchError, FetchPolicy, FetchResult, fetch
+from causerie.settings import UserError
+from causerie.webmentions.errors import WebmentionError
+from causerie.webmentions.fetch import FetchError, FetchPolicy, FetchResult, fetch
 
 HOST = "127.0.0.2"
 ALLOW = FetchPolicy(allow_networks=(f"{HOST}/32",))
@@ -517,7 +517,7 @@ def test_allow_networks_does_not_open_metadata() -> None:
 def test_refusals_are_logged_with_url_and_reason(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="webmentions.fetch"):
+    with caplog.at_level(logging.WARNING, logger="causerie.webmentions.fetch"):
         _refusal("http://10.9.8.7/secret")
     assert "http://10.9.8.7/secret" in caplog.text
     assert "refused: 10.9.8.7 is a private address" in caplog.text

@@ -19,8 +19,8 @@ from browser_kit import axe_violations
 from conftest import run_publish, stop_process
 from receiver_kit import POST, Receiver, free_port, wait_until, write_site
 
-from webmentions import model
-from webmentions.store import Store
+from causerie.webmentions import model
+from causerie.webmentions.store import Store
 
 pytestmark = pytest.mark.browser
 

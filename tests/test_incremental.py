@@ -23,9 +23,9 @@ import pytest
 from conftest import ROOT, TOMBSTONE_META, run_publish
 from receiver_kit import SITEURL, write_settings
 
-from sitebuild.build import BuildReport, build_site, load_settings
-from webmentions import model
-from webmentions.store import Store
+from causerie.sitebuild.build import BuildReport, build_site, load_settings
+from causerie.webmentions import model
+from causerie.webmentions.store import Store
 
 AS_OF = "2026-11-23T12:00:00+01:00"
 LATER = "2027-06-02T12:00:00+02:00"  # the demo's scheduled post is due
@@ -263,7 +263,7 @@ def test_a_crash_after_the_move_never_leaves_a_stale_page(
     original = path.read_text(encoding="utf-8")
     path.write_text(original + "\nUne phrase de trop.\n", encoding="utf-8")
 
-    from sitebuild.writer import PagePlan
+    from causerie.sitebuild.writer import PagePlan
 
     def crash(_plan: PagePlan) -> None:
         raise OSError("killed between the move and the save")
@@ -275,7 +275,7 @@ def test_a_crash_after_the_move_never_leaves_a_stale_page(
     assert "Une phrase de trop." in (output / EDITED_PAGE).read_text("utf-8")
 
     # A new process (the plan in memory died with the crash) sees the edit undone.
-    from sitebuild import build as build_module
+    from causerie.sitebuild import build as build_module
 
     build_module._plans.clear()
     path.write_text(original, encoding="utf-8")

@@ -33,10 +33,10 @@ from receiver_kit import free_port, wait_until
 from test_mail_parse import envelope, image_part, jpeg, post_of, with_attachments
 from test_mail_pipeline import CLAIRE, NOW, Inbox, Site, wait_for
 
-from mailposts.model import DOCUMENT, IMAGE, PUBLISHED, Arrival
-from mailposts.parse import is_file_name_like
-from mailposts.service import service_logging
-from mailposts.sources import smtp
+from causerie.mailposts.model import DOCUMENT, IMAGE, PUBLISHED, Arrival
+from causerie.mailposts.parse import is_file_name_like
+from causerie.mailposts.service import service_logging
+from causerie.mailposts.sources import smtp
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox

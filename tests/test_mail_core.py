@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from authoring.registry import Author, Registry
-from mailposts import auth, reply, write
-from mailposts.ledger import Ledger
-from mailposts.model import Arrival, MediaFile, Post
-from mailposts.settings import MailSettings
+from causerie.authoring.registry import Author, Registry
+from causerie.mailposts import auth, reply, write
+from causerie.mailposts.ledger import Ledger
+from causerie.mailposts.model import Arrival, MediaFile, Post
+from causerie.mailposts.settings import MailSettings
 
 CLAIRE = Author(
     slug="claire-dubois",

@@ -23,9 +23,9 @@ import test_mail_pipeline
 from conftest import run_publish
 from test_mail_pipeline import NOW, Inbox, Site, mail, wait_for
 
-from causerie_settings import SettingsError
-from mailposts.model import DRAFTED, PUBLISHED, Arrival
-from mailposts.settings import MailSettings
+from causerie.mailposts.model import DRAFTED, PUBLISHED, Arrival
+from causerie.mailposts.settings import MailSettings
+from causerie.settings import SettingsError
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox
@@ -41,7 +41,7 @@ def site(tmp_path: Path, inbox: tuple[Inbox, int]) -> Site:
     text = authors.read_text(encoding="utf-8")
     text = text.replace('lang = "en"\n', 'lang = "en"\nmail = "publish"\n', 1)
     authors.write_text(text, encoding="utf-8")
-    from mailposts.service import make_pipeline
+    from causerie.mailposts.service import make_pipeline
 
     site.pipeline = make_pipeline(site.settings, environ={})
     site.pipeline.clock = lambda: NOW

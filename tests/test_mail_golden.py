@@ -24,9 +24,16 @@ import pytest
 from PIL import Image
 from sender_kit import write_blog
 
-from mailposts.model import DRAFTED, PUBLISHED, QUARANTINED, REFUSED, Arrival, Verdict
-from mailposts.service import make_pipeline
-from sitebuild import build as sitebuild
+from causerie.mailposts.model import (
+    DRAFTED,
+    PUBLISHED,
+    QUARANTINED,
+    REFUSED,
+    Arrival,
+    Verdict,
+)
+from causerie.mailposts.service import make_pipeline
+from causerie.sitebuild import build as sitebuild
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "mail" / "golden"
 NAMES = sorted(p.stem for p in GOLDEN.glob("*.eml"))

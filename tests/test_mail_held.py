@@ -25,8 +25,8 @@ from receiver_kit import free_port, wait_until
 from test_mail_cli import blog, posts
 from test_mail_pipeline import Inbox, Site, ingest, mail, wait_for
 
-from mailposts import dkimcheck
-from mailposts.model import PUBLISHED, QUARANTINED, RETRY, UPDATED, Arrival
+from causerie.mailposts import dkimcheck
+from causerie.mailposts.model import PUBLISHED, QUARANTINED, RETRY, UPDATED, Arrival
 
 CLAIRE = "Claire Dubois <claire.dubois@maison-lumen.example>"
 KEY_NAME = "s1._domainkey.maison-lumen.example"

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from test_mail_pipeline import AR, CLAIRE, NOW, Inbox, Site, inbox, mail, site
 
-from mailposts.model import DUPLICATE, PUBLISHED, QUARANTINED, REFUSED, Arrival
+from causerie.mailposts.model import DUPLICATE, PUBLISHED, QUARANTINED, REFUSED, Arrival
 
 __all__ = ["inbox", "site"]  # fixtures used here
 

@@ -12,8 +12,8 @@ import pytest
 import test_mail_pipeline
 from test_mail_pipeline import Inbox, Site, mail, wait_for
 
-from mailposts.model import DUPLICATE, PUBLISHED, Arrival
-from mailposts.service import make_pipeline
+from causerie.mailposts.model import DUPLICATE, PUBLISHED, Arrival
+from causerie.mailposts.service import make_pipeline
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox

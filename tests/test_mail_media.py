@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zipfile
 import zlib
@@ -12,7 +13,7 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageCms, ImageDraw
 
-from mailposts import media
+from causerie.mailposts import media
 
 
 def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -308,11 +309,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-sys.path[:0] = [sys.argv[1], sys.argv[2], sys.argv[3]]
-from sender_kit import write_blog
-from mailposts.model import Arrival
-from mailposts.service import make_pipeline
-from sitebuild import build as sitebuild
+from sender_kit import write_blog  # tests/ on PYTHONPATH
+from causerie.mailposts.model import Arrival
+from causerie.mailposts.service import make_pipeline
+from causerie.sitebuild import build as sitebuild
 
 root = Path(sys.argv[4])
 settings_file = write_blog(root, {})
@@ -377,12 +377,13 @@ def test_a_small_mail_with_a_9000_by_9000_png_costs_little_memory(
             "-c",
             LAUNCHER,
             MEMORY_PROBE,
-            str(tests),
-            str(tests.parent / "plugins"),
-            str(tests.parent),
+            "",
+            "",
+            "",
             str(tmp_path / "blog"),
             str(tmp_path / "bomb.eml"),
         ],
+        env={**os.environ, "PYTHONPATH": str(tests)},
         capture_output=True,
         text=True,
         check=True,

@@ -18,13 +18,13 @@ import markdown
 import pytest
 from PIL import Image
 
-from authoring.registry import Author
-from mailposts import parse
-from mailposts.body import Fragment, choose_body, decode_bytes, unflow
-from mailposts.markup import defuse_markdown, escape_literal
-from mailposts.model import DOCUMENT, IMAGE, THUMBNAIL, Post, Refusal
-from mailposts.settings import MailSettings
-from mailposts.signatures import cut_quotes, cut_signature
+from causerie.authoring.registry import Author
+from causerie.mailposts import parse
+from causerie.mailposts.body import Fragment, choose_body, decode_bytes, unflow
+from causerie.mailposts.markup import defuse_markdown, escape_literal
+from causerie.mailposts.model import DOCUMENT, IMAGE, THUMBNAIL, Post, Refusal
+from causerie.mailposts.settings import MailSettings
+from causerie.mailposts.signatures import cut_quotes, cut_signature
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 CLAIRE = Author(
@@ -1214,7 +1214,7 @@ def test_raw_mime_is_never_a_post(what: str) -> None:
     ],
 )
 def test_prose_is_not_taken_for_mime(text: str) -> None:
-    from mailposts.mime import looks_like_mime
+    from causerie.mailposts.mime import looks_like_mime
 
     assert looks_like_mime(text) is None
 

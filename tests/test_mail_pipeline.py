@@ -20,7 +20,7 @@ from conftest import run_publish
 from sender_kit import write_blog
 from test_notify import Collector
 
-from mailposts.model import (
+from causerie.mailposts.model import (
     ANSWERED,
     DELETED,
     DRAFTED,
@@ -32,9 +32,9 @@ from mailposts.model import (
     UPDATED,
     Arrival,
 )
-from mailposts.pipeline import Pipeline
-from mailposts.service import make_pipeline
-from sitebuild import build as sitebuild
+from causerie.mailposts.pipeline import Pipeline
+from causerie.mailposts.service import make_pipeline
+from causerie.sitebuild import build as sitebuild
 
 CLAIRE = "claire.dubois@maison-lumen.example"  # mail = "publish"
 LEA = "lea.marchetti@maison-lumen.example"  # mail: the default, drafts only
@@ -643,7 +643,7 @@ def test_an_edit_stopped_before_the_post_is_written_leaves_it_wholly_old(
     post's file not yet. The photo used to be written over the old one at
     the same path: the old text showed the new photo. Then, handled again,
     the edit applies wholly (bench/mail_crash.py --replies kills for real)."""
-    from mailposts import write
+    from causerie.mailposts import write
 
     old_photo, new_photo = jpeg((40, 90, 200)), jpeg((200, 40, 40))
     assert (
@@ -689,7 +689,7 @@ def test_restore_takes_a_version_kept_before_media_were(site: Site) -> None:
     """Versions kept by earlier releases are a file "<post>.md.<id>" (text
     only): restore still finds and puts them back, and keeps the photos the
     restored text shows."""
-    from mailposts import write
+    from causerie.mailposts import write
 
     raw = photo_mail("Le texte actuel.\n", jpeg((40, 90, 200)))
     assert ingest(site, raw).outcome == PUBLISHED

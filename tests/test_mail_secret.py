@@ -24,10 +24,10 @@ from mail_kit import dkim_keypair
 from receiver_kit import free_port, wait_until
 from test_mail_pipeline import AR, CLAIRE, NOW, Inbox, Site, wait_for
 
-from mailposts.model import PUBLISHED, REFUSED, Arrival
-from mailposts.scrub import html_secret_values, remove_html_secret_lines
-from mailposts.service import make_pipeline, service_logging
-from mailposts.sources import smtp
+from causerie.mailposts.model import PUBLISHED, REFUSED, Arrival
+from causerie.mailposts.scrub import html_secret_values, remove_html_secret_lines
+from causerie.mailposts.service import make_pipeline, service_logging
+from causerie.mailposts.sources import smtp
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox

@@ -18,8 +18,8 @@ from conftest import run_publish
 from PIL import Image
 from test_mail_pipeline import AR, CLAIRE, NOW, Inbox, Site, wait_for
 
-from mailposts.model import PUBLISHED, UPDATED, Arrival
-from mailposts.service import make_pipeline
+from causerie.mailposts.model import PUBLISHED, UPDATED, Arrival
+from causerie.mailposts.service import make_pipeline
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox

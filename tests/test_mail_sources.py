@@ -38,10 +38,10 @@ __all__ = [
     "site",
 ]  # the fixtures, from mail_kit and test_mail_pipeline
 
-from mailposts import model
-from mailposts.errors import MailError
-from mailposts.settings import MailSettings
-from mailposts.sources import imap, pipe, smtp
+from causerie.mailposts import model
+from causerie.mailposts.errors import MailError
+from causerie.mailposts.settings import MailSettings
+from causerie.mailposts.sources import imap, pipe, smtp
 
 SEEN, DELETED = b"\\Seen", b"\\Deleted"
 
@@ -298,7 +298,7 @@ def test_watch_reconnects_after_the_server_restarts(
     # delivery, so the source may hand that message over again after the
     # restart (seen under load in CI). What must hold is the outcome: one
     # post and one reply per message, whatever the source did.
-    caplog.set_level(logging.INFO, logger="mailposts")
+    caplog.set_level(logging.INFO, logger="causerie.mailposts")
     ingest = Recorded(site.pipeline)
     stop, thread, errors = run_watch(dovecot, ingest)
     try:

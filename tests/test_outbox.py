@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from webmentions.outbox import (
+from causerie.webmentions.outbox import (
     DELETED,
     DELETED_DIGEST,
     HELD,

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from test_store import T0, clock, store
 
-from webmentions import outbox_store
-from webmentions.outbox import (
+from causerie.webmentions import outbox_store
+from causerie.webmentions.outbox import (
     DELETED,
     FAILED,
     HELD,
@@ -19,7 +19,7 @@ from webmentions.outbox import (
     OutboundPost,
     SentRecord,
 )
-from webmentions.store import Store
+from causerie.webmentions.store import Store
 
 SITE = "https://blog.example"
 

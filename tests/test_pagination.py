@@ -17,8 +17,8 @@ import pytest
 from conftest import ROOT
 from receiver_kit import write_settings
 
-from sitebuild.build import BuildReport, build_site, load_settings
-from sitebuild.pagination import Slice, cut
+from causerie.sitebuild.build import BuildReport, build_site, load_settings
+from causerie.sitebuild.pagination import Slice, cut
 
 PER_PAGE = 10
 

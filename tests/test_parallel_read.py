@@ -20,10 +20,10 @@ from conftest import AS_OF, ROOT, build, run_publish
 from receiver_kit import write_settings
 from worker_killer import MARKER
 
-from causerie_settings import SettingsError, read_section
-from sitebuild import prefetch
-from sitebuild.build import BuildReport
-from sitebuild.settings import SitebuildSettings, usable_cpus
+from causerie.settings import SettingsError, read_section
+from causerie.sitebuild import prefetch
+from causerie.sitebuild.build import BuildReport
+from causerie.sitebuild.settings import SitebuildSettings, usable_cpus
 
 POSTS = 60
 

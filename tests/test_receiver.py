@@ -23,8 +23,8 @@ from receiver_kit import (
     write_site,
 )
 
-from webmentions import model
-from webmentions.store import Store
+from causerie.webmentions import model
+from causerie.webmentions.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sender_kit import TargetServer
 
-from webmentions.fetch import FetchPolicy
-from webmentions.outbox import FAILED, NO_ENDPOINT, REFUSED, RETRY, SENT, Job
-from webmentions.send import (
+from causerie.webmentions.fetch import FetchPolicy
+from causerie.webmentions.outbox import FAILED, NO_ENDPOINT, REFUSED, RETRY, SENT, Job
+from causerie.webmentions.send import (
     HostLimiter,
     Outcome,
     Sender,

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 from receiver_kit import Receiver, write_site
 
-from causerie_settings import SettingsError
-from webmentions.listener import client_key
-from webmentions.settings import WebmentionSettings
+from causerie.settings import SettingsError
+from causerie.webmentions.listener import client_key
+from causerie.webmentions.settings import WebmentionSettings
 
 ATTACKER, READER = "127.0.0.1", "127.0.0.2"
 #: Bound for the reader's answer: generous, so a busy machine passes, and
@@ -193,8 +192,8 @@ def test_the_open_files_limit_is_raised_to_fit() -> None:
     # A process started with a low soft limit (a login shell's 1024, here
     # 256) raises it towards what max_connections needs, up to the hard one.
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[1]);"
-        "from webmentions.listener import open_files_limit;"
+        "import resource;"
+        "from causerie.webmentions.listener import open_files_limit;"
         "print(open_files_limit(2000), resource.getrlimit(resource.RLIMIT_NOFILE)[1])"
     )
 
@@ -203,7 +202,7 @@ def test_the_open_files_limit_is_raised_to_fit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
 
     result = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT / "plugins")],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         preexec_fn=low_soft_limit,

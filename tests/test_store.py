@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from webmentions import model
-from webmentions.errors import StoreError
-from webmentions.schema import LATEST, mentions, schema_migrations
-from webmentions.store import Store, Target
+from causerie.webmentions import model
+from causerie.webmentions.errors import StoreError
+from causerie.webmentions.schema import LATEST, mentions, schema_migrations
+from causerie.webmentions.store import Store, Target
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 POST = "https://blog.example/posts/2026/aube/"
@@ -200,7 +200,7 @@ def test_form_comments_are_stored_verified_and_pending(store: Store) -> None:
 def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -> None:
     import threading
 
-    from webmentions.groupcommit import GroupCommit
+    from causerie.webmentions.groupcommit import GroupCommit
 
     writer = GroupCommit(store)
     results: dict[str, int] = {}
@@ -273,7 +273,7 @@ def _gated(store: Store, writer: Any, callers: int, commit: Any = None) -> list[
 def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
     store: Store,
 ) -> None:
-    from webmentions.groupcommit import GroupCommit
+    from causerie.webmentions.groupcommit import GroupCommit
 
     committed: list[tuple[list[Any], list[int]]] = []
     writer = GroupCommit(
@@ -308,8 +308,8 @@ def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
 
 
 def test_group_commit_a_failed_commit_fails_every_caller_in_it(store: Store) -> None:
-    from webmentions.errors import StoreError
-    from webmentions.groupcommit import GroupCommit
+    from causerie.webmentions.errors import StoreError
+    from causerie.webmentions.groupcommit import GroupCommit
 
     writer = GroupCommit(store)
 
@@ -373,7 +373,7 @@ def test_a_failed_block_changes_nothing(store: Store) -> None:
 def test_migration_3_adds_who_decided_to_an_older_store(store_url: str) -> None:
     """A store made by migrations 1 and 2 only (as before named moderators)
     is brought to the same shape as a new one, its rows kept."""
-    from webmentions import schema
+    from causerie.webmentions import schema
 
     engine = sa.create_engine(store_url)
     old = schema.MIGRATIONS

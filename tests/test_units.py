@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from authoring.registry import AuthorsError, parse_registry
-from authoring.scaffold import NewPost, render
-from causerie_settings import SettingsError, read_section
-from sitebuild.reading import reading_minutes, word_count
-from sitebuild.related import Candidate, RelatedIndex, related
-from sitebuild.schedule import is_due, parse_instant
-from sitebuild.settings import SitebuildSettings
-from theme_i18n.dates import format_date
+from causerie.authoring.registry import AuthorsError, parse_registry
+from causerie.authoring.scaffold import NewPost, render
+from causerie.settings import SettingsError, read_section
+from causerie.sitebuild.reading import reading_minutes, word_count
+from causerie.sitebuild.related import Candidate, RelatedIndex, related
+from causerie.sitebuild.schedule import is_due, parse_instant
+from causerie.sitebuild.settings import SitebuildSettings
+from causerie.theme_i18n.dates import format_date
 
 UTC = dt.UTC
 

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from test_incremental import Site, assert_same_tree, make_site
 
-from sitebuild.build import build_site, load_settings
-from sitebuild.content_cache import CACHE_FILE, digest
-from sitebuild.watch import Change, Watcher, open_mentions
-from webmentions import model
-from webmentions.store import Store
+from causerie.sitebuild.build import build_site, load_settings
+from causerie.sitebuild.content_cache import CACHE_FILE, digest
+from causerie.sitebuild.watch import Change, Watcher, open_mentions
+from causerie.webmentions import model
+from causerie.webmentions.store import Store
 
 TAGS = ["atelier", "lancement", "écoute", "transparence", "réparabilité"]
 CATEGORIES = ["Produits", "Conversation", "Coulisses"]

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from conftest import run_publish
 from receiver_kit import POST, Receiver, wait_until, write_site
 
-from webmentions.errors import StoreError
-from webmentions.store import Store
-from webmentions.writer import WriterClient, WriterProcess
+from causerie.webmentions.errors import StoreError
+from causerie.webmentions.store import Store
+from causerie.webmentions.writer import WriterClient, WriterProcess
 
 TARGET = "https://blog.example/posts/2026/aube/"
 

@@ -28,9 +28,15 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from webmentions.fetch import FetchResult
-from webmentions.sanitize import ATTRIBUTES, TAGS, clean_html, clean_text, safe_url
-from webmentions.verify import MentionData, Refusal, verify
+from causerie.webmentions.fetch import FetchResult
+from causerie.webmentions.sanitize import (
+    ATTRIBUTES,
+    TAGS,
+    clean_html,
+    clean_text,
+    safe_url,
+)
+from causerie.webmentions.verify import MentionData, Refusal, verify
 
 TARGET = "https://blog.example/posts/lampe/"
 SOURCE = "https://alice.example/notes/1"
@@ -311,7 +317,7 @@ def test_clean_text(value: object, limit: int, expected: str) -> None:
     ],
 )
 def test_weird_input_never_crashes_the_sanitizer(weird: str) -> None:
-    from webmentions.sanitize import clean_html, clean_text
+    from causerie.webmentions.sanitize import clean_html, clean_text
 
     text = clean_text(weird, 100)
     assert isinstance(text, str) and "<" not in text.replace("‹", "")

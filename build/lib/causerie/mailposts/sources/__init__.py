@@ -1,0 +1,21 @@
+"""The adapters that bring mail in: each hands every message to an
+:data:`Ingest` callable (the pipeline) as an :class:`~mailposts.model.Arrival`
+and acts on the :class:`~mailposts.model.Verdict` (move it, answer 250…).
+
+- :mod:`.imap` — ``publish mail poll [--watch]``
+- :mod:`.smtp` — ``publish mail serve`` (SMTP or LMTP, DKIM checked here)
+- :mod:`.pipe` — ``publish mail import FILE | MAILDIR | -``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..model import Arrival, Verdict
+
+#: The one thing an adapter needs: a message in, its verdict out. It never
+#: raises for a bad message; an exception means a fault of ours (the adapter
+#: then keeps the message for a later try).
+Ingest = Callable[[Arrival], Verdict]
+
+__all__ = ["Arrival", "Ingest", "Verdict"]

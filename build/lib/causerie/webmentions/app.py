@@ -1,0 +1,404 @@
+"""The receiver's HTTP service (WSGI): the endpoint, the comment form, /admin.
+
+Thin adapters over :mod:`.receive`, :mod:`.form` and :mod:`.admin`; the
+verification itself happens later, in :mod:`.worker`. Run it with
+``publish mentions serve`` (waitress, plus an in-process worker), or under any
+WSGI server with several processes (see docs/webmentions.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .groupcommit import GroupCommit
+from .login import LoginThrottle
+from .logtext import loggable
+from .receive import Accepted, RateLimiter, check_request
+from .settings import ADMIN_NAME, WebmentionSettings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Service", Request], Response]
+Notifier = Callable[[Any], None]
+
+
+class Snapshot:
+    """The published targets and the domain policies, kept in memory.
+
+    Read from the store at most every ``ttl`` seconds (the hot path of the
+    endpoint makes no query for them); an unknown target triggers an early
+    re-read, so a post published by a build is accepted within a second.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._read_at = -float("inf")
+        self._targets: set[str] = set()
+        self._policies: dict[str, str] = {}
+
+    def _refresh(self, older_than: float) -> None:
+        # Most calls find the copy fresh, and need no lock (every request
+        # came here twice; the lock made request threads queue on it).
+        if self.clock() - self._read_at < older_than:
+            return
+        with self._lock:
+            if self.clock() - self._read_at >= older_than:
+                self._targets = self.store.target_urls()
+                self._policies = self.store.domain_policies()
+                self._read_at = self.clock()
+
+    def is_target(self, url: str) -> bool:
+        self._refresh(self.ttl)
+        if url in self._targets:
+            return True
+        self._refresh(1.0)
+        return url in self._targets
+
+    def domain_policy(self, domain: str) -> str | None:
+        self._refresh(self.ttl)
+        return self._policies.get(domain)
+
+    def invalidate(self) -> None:
+        """Forget what was read (after a change made in this process)."""
+        with self._lock:
+            self._read_at = -float("inf")
+
+
+@dataclass
+class Service:
+    """Everything the handlers share."""
+
+    store: Store
+    settings: WebmentionSettings
+    limiter: RateLimiter
+    #: The one shared secret of older set-ups: the moderator "admin".
+    admin_secret: str | None = None
+    notify: Notifier | None = None
+    on_approve: Callable[[], None] | None = None
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    snapshot: Snapshot | None = None
+    #: Where cached avatars live (deleted with a blocked domain's mentions).
+    avatars_dir: Path | None = None
+    #: Failed log-ins on /admin (see .login); made from the settings if None.
+    login_throttle: LoginThrottle | None = None
+    #: The public site's address (Pelican's SITEURL): the admin's cookies
+    #: are Secure when it or service_url is https (a TLS proxy in front).
+    site_url: str | None = None
+    #: The site's DEFAULT_LANG: /admin's language when the browser asks for
+    #: none we have.
+    default_lang: str = "en"
+    #: What stores the endpoint's mentions (anything with GroupCommit's
+    #: ``enqueue``): ``publish mentions serve`` on SQLite gives a
+    #: :class:`.writer.WriterClient`; by default, a group commit here.
+    writer: Any = None
+    #: Moderator name -> secret (see settings.moderator_secrets).
+    moderators: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.admin_secret and ADMIN_NAME not in self.moderators:
+            self.moderators = {ADMIN_NAME: self.admin_secret, **self.moderators}
+        if self.snapshot is None:
+            self.snapshot = Snapshot(self.store)
+        if self.login_throttle is None:
+            self.login_throttle = LoginThrottle(
+                self.settings.login_address_failures,
+                self.settings.login_global_failures,
+                self.settings.login_window,
+            )
+        # No thread of its own: creating it up front costs nothing.
+        self._writer = self.writer or GroupCommit(self.store, on_commit=_log_queued)
+
+    def enqueue(self, source: str, target: str, client: str | None) -> int:
+        """Queue a webmention; return its id once it is committed."""
+        return self._writer.enqueue(source, target, client)
+
+    def is_target(self, url: str) -> bool:
+        assert self.snapshot
+        return self.snapshot.is_target(url)
+
+    def domain_policy(self, domain: str) -> str | None:
+        assert self.snapshot
+        return self.snapshot.domain_policy(domain)
+
+    def policies_changed(self) -> None:
+        assert self.snapshot
+        self.snapshot.invalidate()
+
+
+def _log_queued(
+    items: Sequence[tuple[str, str, str | None]], ids: Sequence[int]
+) -> None:
+    """Log the mentions one group commit stored, one line each.
+
+    Logged by the thread that committed them, for all of them: when every
+    request thread logged its own line, they queued on the log handler's
+    lock, each one's write handing the GIL to the next (bench/mentions.py).
+    """
+    if log.isEnabledFor(logging.INFO):
+        for (source, target, _client), mention_id in zip(items, ids, strict=True):
+            log.info(
+                "webmention %s queued: %s -> %s",
+                mention_id,
+                loggable(source),
+                loggable(target),
+            )
+
+
+def text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A plain-text answer: what programs (and curl users) read."""
+    return Response(
+        message.rstrip("\n") + "\n",
+        status=status,
+        mimetype="text/plain",
+        headers=headers,
+    )
+
+
+def page(status: int, title: str, body_html: str, lang: str = "en") -> Response:
+    """A minimal, accessible HTML page for people (the form's answers)."""
+    doc = (
+        f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font:1.1rem/1.5 system-ui,sans-serif;max-width:38rem;margin:3rem auto;"
+        "padding:0 1rem;color:#1f1a17;background:#fffdf9}a{color:#8a3b12}</style>"
+        f"</head><body><main><h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
+    )
+    return Response(doc, status=status, mimetype="text/html")
+
+
+MAX_FORM = 64 * 1024
+
+
+def client_of(request: Request) -> str:
+    return request.remote_addr or "unknown"
+
+
+# --- the endpoint (§3.2) -------------------------------------------------
+
+
+Answer = tuple[int, str, dict[str, str]]
+
+
+def accept_webmention(
+    service: Service, source: str | None, target: str | None, client: str
+) -> Answer:
+    """The endpoint's decision (§3.2): status, plain-text reason, headers."""
+    result = check_request(source, target, service.is_target)
+    if not isinstance(result, Accepted):
+        # Everything here came from the sender: escaped (issue 13 item 6).
+        log.info(
+            "webmention refused (%s): %s source=%s target=%s",
+            loggable(client),
+            loggable(result.reason, 600),
+            loggable(repr(source)),  # repr: None, or the text in quotes
+            loggable(repr(target)),
+        )
+        return 400, result.reason, {}
+    if not service.limiter.allow(f"client:{client}", f"source:{result.source_domain}"):
+        log.warning(
+            "webmention flood from %s (source %s): 429",
+            loggable(client),
+            loggable(result.source),
+        )
+        return 429, "too many webmentions: try again in a minute", {"Retry-After": "60"}
+    if service.domain_policy(result.source_domain) == "block":
+        # Dropped, as the moderators asked; the sender learns nothing more.
+        log.info("webmention from blocked domain dropped: %s", loggable(result.source))
+        return 202, "accepted", {}
+    try:
+        mention_id = service.enqueue(result.source, result.target, client)
+    except Exception:
+        # Not stored, so not accepted: the sender must try again (§3.2
+        # leaves retrying to it), and nothing was promised that was lost.
+        log.exception(
+            "webmention not stored: %s -> %s",
+            loggable(result.source),
+            loggable(result.target),
+        )
+        return (
+            503,
+            "the webmention could not be stored; try again later",
+            {"Retry-After": "300"},
+        )
+    # Its "queued" line is logged by the group commit (_log_queued), or by
+    # the writer process (writer.log_queued).
+    # §3.2: 202 Accepted, since verification is asynchronous; sent only now
+    # that the row is committed.
+    return 202, f"accepted: webmention {mention_id} is queued for verification", {}
+
+
+def webmention_post(service: Service, request: Request) -> Response:
+    status, message, headers = accept_webmention(
+        service,
+        request.form.get("source"),
+        request.form.get("target"),
+        client_of(request),
+    )
+    return text(status, message, headers)
+
+
+def form_values(body: str) -> tuple[str | None, str | None]:
+    """``source`` and ``target`` of a form-encoded body, read as
+    ``parse_qs(body).get(name, [None])[0]`` reads them: the first non-blank
+    value, "+" as a space, %-escapes as UTF-8 (bad bytes replaced).
+
+    Only the two fields the endpoint reads: parse_qs decoded every field
+    into a dict of lists, a tenth of the endpoint's own time.
+    """
+    source = target = None
+    for pair in body.split("&"):
+        name, _, value = pair.partition("=")
+        if not value:  # no "=", or a blank value: parse_qs skips the field
+            continue
+        name = unquote(name.replace("+", " "))
+        if name == "source" and source is None:
+            source = unquote(value.replace("+", " "))
+        elif name == "target" and target is None:
+            target = unquote(value.replace("+", " "))
+    return source, target
+
+
+STATUS_LINES = {
+    200: "200 OK",
+    202: "202 Accepted",
+    400: "400 Bad Request",
+    413: "413 Content Too Large",
+    429: "429 Too Many Requests",
+    503: "503 Service Unavailable",
+}
+
+
+def fast_webmention(
+    service: Service, environ: dict[str, Any], start_response: Any
+) -> Iterable[bytes]:
+    """``POST /webmention`` with a form-encoded body, straight from WSGI.
+
+    The endpoint is the receiver's hot path: building Werkzeug's request and
+    response objects cost as much as storing the mention (bench/mentions.py).
+    Same decisions as :func:`webmention_post`, which serves the other cases.
+    """
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    headers: dict[str, str]
+    if not 0 <= length <= MAX_FORM:
+        status, message, headers = (
+            413,
+            f"the body must be a form of at most {MAX_FORM} bytes",
+            {},
+        )
+    else:
+        source, target = form_values(
+            environ["wsgi.input"].read(length).decode("utf-8", "replace")
+        )
+        status, message, headers = accept_webmention(
+            service, source, target, environ.get("REMOTE_ADDR") or "unknown"
+        )
+    body = (message + "\n").encode("utf-8")
+    start_response(
+        STATUS_LINES[status],
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *headers.items(),
+        ],
+    )
+    return [body]
+
+
+def webmention_get(service: Service, request: Request) -> Response:
+    endpoint = html.escape(service.settings.endpoint)
+    return page(
+        200,
+        "Webmention endpoint",
+        f'<p>This is the <a href="https://www.w3.org/TR/webmention/">Webmention</a> '
+        f"endpoint of this blog. Send a form-encoded POST with <code>source</code> "
+        f"(your page) and <code>target</code> (our post):</p>"
+        f"<pre>curl -i -d source=https://you.example/reply -d target=https://…/posts/… {endpoint}</pre>",
+    )
+
+
+def health(service: Service, request: Request) -> Response:
+    return text(200, f"ok; {service.store.queue_size()} queued")
+
+
+def routes() -> list[tuple[Rule, Handler]]:
+    from . import admin, form
+
+    return [
+        (
+            Rule("/webmention", methods=["POST"], endpoint="webmention_post"),
+            webmention_post,
+        ),
+        (
+            Rule("/webmention", methods=["GET", "HEAD"], endpoint="webmention_get"),
+            webmention_get,
+        ),
+        (Rule("/healthz", methods=["GET", "HEAD"], endpoint="health"), health),
+        *form.routes(),
+        *admin.routes(),
+    ]
+
+
+def create_app(
+    service: Service, proxies: int = 0
+) -> Callable[[dict[str, Any], Any], Iterable[bytes]]:
+    """The WSGI application of ``service``.
+
+    ``proxies``: how many reverse proxies stand in front (their
+    X-Forwarded-For is then trusted for the client address).
+    """
+    table = routes()
+    url_map = Map([rule for rule, _handler in table])
+    handlers = {rule.endpoint: handler for rule, handler in table}
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if (
+            environ.get("PATH_INFO") == "/webmention"
+            and environ.get("REQUEST_METHOD") == "POST"
+            and (environ.get("CONTENT_TYPE") or "").startswith(
+                "application/x-www-form-urlencoded"
+            )
+        ):
+            return fast_webmention(service, environ, start_response)
+        request = Request(environ)
+        # Forms are small: refuse a huge body before reading it.
+        request.max_content_length = MAX_FORM
+        adapter = url_map.bind_to_environ(environ)
+        try:
+            endpoint, args = adapter.match()
+            response = handlers[str(endpoint)](service, request, **args)
+        except NotFound:
+            response = text(404, "not found")
+        except MethodNotAllowed as exc:
+            response = text(405, "method not allowed", dict(exc.get_headers(environ)))
+        except HTTPException as exc:
+            response = text(exc.code or 400, exc.description or exc.name)
+        return response(environ, start_response)
+
+    return ProxyFix(app, x_for=proxies) if proxies else app

@@ -1,0 +1,234 @@
+"""E-mail to the post's author when a mention arrives and awaits moderation.
+
+The message is built by a pure function (:func:`build_message`) and sent by
+:class:`Notifier` through the configured SMTP server. A failed e-mail never
+loses the mention: the caller (worker, comment form) logs :class:`NotifyError`
+and goes on; the mention stays in the store and on /admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from . import model
+from .errors import WebmentionError
+from .model import Mention
+from .settings import ENV_SMTP_PASSWORD, WebmentionSettings
+from .store import Store, Target
+
+log = logging.getLogger(__name__)
+
+EXCERPT = 500
+
+#: Subjects and bodies by language; ``{title}`` is the post's title.
+SUBJECTS = {
+    "fr": {
+        "reply": "Nouveau commentaire sur «\u00a0{title}\u00a0» à modérer",
+        "like": "Nouveau «\u00a0j’aime\u00a0» sur «\u00a0{title}\u00a0» à modérer",
+        "repost": "Nouveau partage de «\u00a0{title}\u00a0» à modérer",
+        "bookmark": "Nouveau signet sur «\u00a0{title}\u00a0» à modérer",
+        "rsvp": "Nouvelle réponse à l’invitation «\u00a0{title}\u00a0» à modérer",
+        "mention": "Nouvelle mention de «\u00a0{title}\u00a0» à modérer",
+    },
+    "en": {
+        "reply": "New reply to “{title}” awaiting moderation",
+        "like": "New like of “{title}” awaiting moderation",
+        "repost": "New repost of “{title}” awaiting moderation",
+        "bookmark": "New bookmark of “{title}” awaiting moderation",
+        "rsvp": "New RSVP to “{title}” awaiting moderation",
+        "mention": "New mention of “{title}” awaiting moderation",
+    },
+}
+#: The kind of mention with its article, as the body's sentence needs it.
+KIND_NAMES = {
+    "fr": {
+        "reply": "une réponse",
+        "like": "un «\u00a0j’aime\u00a0»",
+        "repost": "un partage",
+        "bookmark": "un signet",
+        "rsvp": "une réponse à une invitation",
+        "mention": "une mention",
+    },
+    "en": {
+        "reply": "a reply",
+        "like": "a like",
+        "repost": "a repost",
+        "bookmark": "a bookmark",
+        "rsvp": "an RSVP",
+        "mention": "a mention",
+    },
+}
+BODIES = {
+    "fr": (
+        "Bonjour,\n\n"
+        "Votre billet «\u00a0{title}\u00a0» a reçu {kind} qui attend une modération.\n\n"
+        "De\u00a0: {who}\nSource\u00a0: {source}\nBillet\u00a0: {target}\n\n{excerpt}"
+        "Pour l’approuver ou la refuser\u00a0: {admin}\n\n"
+        "-- \nMessage automatique du blog\u202f; inutile d’y répondre.\n"
+    ),
+    "en": (
+        "Hello,\n\n"
+        "Your post “{title}” received {kind} that awaits moderation.\n\n"
+        "From: {who}\nSource: {source}\nPost: {target}\n\n{excerpt}"
+        "To approve or reject it: {admin}\n\n"
+        "-- \nAn automatic message from the blog; no need to answer it.\n"
+    ),
+}
+FORM_SOURCE = {
+    "fr": "le formulaire de commentaire du blog",
+    "en": "the blog's comment form",
+}
+EXCERPT_INTRO = {"fr": "Extrait\u00a0:", "en": "Excerpt:"}
+
+
+class NotifyError(WebmentionError):
+    """The notification e-mail could not be sent: check WEBMENTIONS' smtp_*
+    settings, $CAUSERIE_SMTP_PASSWORD and that the mail server is up."""
+
+
+def one_line(value: str) -> str:
+    """Whitespace (CR and LF above all) folded to single spaces: a title or a
+    name from outside can never start a header of its own."""
+    return " ".join(value.split())
+
+
+def _plain(value: str) -> str:
+    """Outside text for a plain-text body: no control characters (terminal
+    escapes), line breaks kept."""
+    return "".join(c for c in value if c in "\n\t" or c.isprintable())
+
+
+def language(lang: str | None, default: str | None) -> str:
+    """The language of the e-mail: the post's, else the site's, else English."""
+    for candidate in (lang, default):
+        base = (candidate or "").split("-")[0].split("_")[0].lower()
+        if base in SUBJECTS:
+            return base
+    return "en"
+
+
+def build_message(
+    cfg: WebmentionSettings,
+    mention: Mention,
+    target: Target,
+    now: dt.datetime,
+    default_lang: str | None = None,
+) -> EmailMessage:
+    """The e-mail telling ``target``'s author about ``mention`` (pure)."""
+    if not target.author_email:
+        raise ValueError("the post has no author e-mail")
+    lang = language(target.lang, default_lang)
+    kind = mention.kind if mention.kind in SUBJECTS[lang] else "mention"
+    title = one_line(target.title) or target.url
+    name = one_line(mention.author_name or "")
+    who = " ".join(
+        filter(None, [name, mention.author_url and f"<{mention.author_url}>"])
+    )
+    text = (mention.content_text or mention.title or "").strip()
+    if len(text) > EXCERPT:
+        text = text[: EXCERPT - 1].rstrip() + "…"
+    quoted = "".join(f"> {line}\n" for line in _plain(text).splitlines())
+    body = BODIES[lang].format(
+        title=title,
+        kind=KIND_NAMES[lang][kind],
+        who=_plain(who) or "?",
+        source=FORM_SOURCE[lang] if mention.origin == model.FORM else mention.source,
+        target=mention.target,
+        excerpt=f"{EXCERPT_INTRO[lang]}\n{quoted}\n" if quoted else "",
+        admin=cfg.service_url.rstrip("/") + "/admin",
+    )
+    msg = EmailMessage()  # policy.default: RFC 5322, refuses CR/LF in headers
+    msg["From"] = cfg.smtp_from
+    msg["To"] = target.author_email
+    msg["Subject"] = SUBJECTS[lang][kind].format(title=title)
+    msg["Date"] = format_datetime(now.astimezone(dt.UTC))
+    msg["Message-ID"] = make_msgid("mention", cfg.smtp_from.rpartition("@")[2] or None)
+    # RFC 3834 §5: auto-responders (holiday replies) must not answer this;
+    # Exchange ignores it and reads its own header instead.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(body)
+    msg["Content-Language"] = lang  # after set_content(), which drops Content-*
+    return msg
+
+
+class Notifier:
+    """Calls itself with a new mention; e-mails the author of its target post."""
+
+    def __init__(
+        self, cfg: WebmentionSettings, store: Store, settings: dict[str, Any]
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.default_lang = settings.get("DEFAULT_LANG")
+        self.password = os.environ.get(ENV_SMTP_PASSWORD)
+
+    def __call__(self, mention: Mention) -> None:
+        target = self.store.target(mention.target)
+        if target is None or not target.author_email:
+            log.info(
+                "mention %s: no e-mail sent, %s has no author e-mail",
+                mention.id,
+                mention.target,
+            )
+            return
+        try:
+            msg = build_message(
+                self.cfg, mention, target, self.store.clock(), self.default_lang
+            )
+        except ValueError as exc:  # e.g. a malformed address in authors.toml
+            raise self._error(
+                mention, target, f"cannot write the e-mail: {exc}"
+            ) from exc
+        try:
+            self.send(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise self._error(mention, target, _reason(exc)) from exc
+        log.info("mention %s: %s notified", mention.id, target.author_email)
+
+    def send(self, msg: EmailMessage) -> None:
+        cfg = self.cfg
+        if not cfg.smtp_host:
+            raise smtplib.SMTPException("WEBMENTIONS['smtp_host'] is not set")
+        if cfg.smtp_user and not self.password:
+            raise smtplib.SMTPException(f"${ENV_SMTP_PASSWORD} is not set")
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
+            if cfg.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.smtp_user and self.password:
+                smtp.login(cfg.smtp_user, self.password)
+            smtp.send_message(msg)
+
+    def _error(self, mention: Mention, target: Target, reason: str) -> NotifyError:
+        server = f"{self.cfg.smtp_host}:{self.cfg.smtp_port}"
+        message = (
+            f"could not e-mail {target.author_email} about mention {mention.id} "
+            f"through {server}: {reason}; check WEBMENTIONS' smtp_* settings "
+            f"and ${ENV_SMTP_PASSWORD}"
+        )
+        log.error("%s", message)
+        return NotifyError(message)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        detail = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return f"the server answered {exc.smtp_code} {detail}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"the server refused the recipient(s) {', '.join(exc.recipients)}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the mail server running?)"
+    if isinstance(exc, TimeoutError):
+        return "no answer within 10 s"
+    return str(exc) or type(exc).__name__

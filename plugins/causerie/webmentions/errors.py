@@ -1,0 +1,11 @@
+"""The webmentions package's errors."""
+
+from causerie.settings import UserError
+
+
+class WebmentionError(UserError):
+    """Base of the webmentions errors; the message says what to do."""
+
+
+class StoreError(WebmentionError):
+    """The mention store cannot be used; the message says what to fix."""

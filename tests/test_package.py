@@ -1,0 +1,281 @@
+"""Causerie is one installed package, and a Pelican site uses it the way
+Pelican users work (issue 14): plain `pelican` builds the same site as
+`publish build`, and a built wheel gives a working `publish` anywhere."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF, ROOT, stop_process
+
+BIN = Path(sys.executable).parent
+PIP = (sys.executable, "-m", "pip")
+
+
+def _differences(a: Path, b: Path) -> list[str]:
+    """Every file that is not byte-identical in the two trees (or in one only)."""
+    found: list[str] = []
+
+    def walk(cmp: filecmp.dircmp[str], prefix: str) -> None:
+        found.extend(prefix + n for n in cmp.left_only + cmp.right_only)
+        found.extend(prefix + n for n in cmp.funny_files)
+        for name in cmp.common_files:
+            if (Path(cmp.left) / name).read_bytes() != (
+                Path(cmp.right) / name
+            ).read_bytes():
+                found.append(prefix + name)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(a, b), "")
+    return found
+
+
+def _site_copy(tmp_path: Path) -> Path:
+    """The demo site as a user's own directory: content, theme, settings."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("content", "theme"):
+        shutil.copytree(ROOT / name, site / name)
+    for name in ("pelicanconf.py", "publishconf.py"):
+        shutil.copy(ROOT / name, site / name)
+    return site
+
+
+def test_plain_pelican_builds_the_same_site_as_publish_build(tmp_path: Path) -> None:
+    site = _site_copy(tmp_path)
+    now = json.dumps({"now": AS_OF})
+    pelican = subprocess.run(
+        [
+            *(str(BIN / "pelican"), "content", "-s", "pelicanconf.py"),
+            *("-o", "by-pelican", "-e", f"SITEBUILD={now}"),
+        ],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert pelican.returncode == 0, pelican.stdout + pelican.stderr
+    assert "Cannot load plugin" not in pelican.stdout + pelican.stderr
+    publish = subprocess.run(
+        [str(BIN / "publish"), "build", "-o", "by-publish", "--as-of", AS_OF],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert publish.returncode == 0, publish.stdout + publish.stderr
+    assert (site / "by-pelican" / "index.html").is_file()
+    assert _differences(site / "by-pelican", site / "by-publish") == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_pelican_listen_autoreload_serves_the_site(tmp_path: Path) -> None:
+    site = _site_copy(tmp_path)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            *(str(BIN / "pelican"), "content", "-s", "pelicanconf.py", "-o", "out"),
+            *("--listen", "--autoreload", "-p", str(port), "-b", "127.0.0.1"),
+        ],
+        cwd=site,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        page = ""
+        # Pelican listens while it builds (a directory listing until
+        # index.html is written): wait for the built home page, up to 2 min.
+        for _ in range(1200):
+            if proc.poll() is not None:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"pelican stopped: {out}")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/", timeout=5
+                ) as r:
+                    page = r.read().decode("utf-8")
+            except OSError:
+                page = ""
+            if "h-feed" in page:
+                break
+            time.sleep(0.1)
+        assert "h-feed" in page, page[:500]
+    finally:
+        stop_process(proc)
+
+
+def test_a_built_wheel_gives_a_working_publish_from_any_directory(
+    tmp_path: Path,
+) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [*PIP, "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = dist.glob("causerie-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "causerie/webmentions/__init__.py" in names
+    assert "causerie/mailposts/sources/__init__.py" in names
+    assert "causerie/webmentions/translations/fr/LC_MESSAGES/messages.po" in names
+    assert not [n for n in names if n.startswith(("tests/", "content/", "bench/"))]
+
+    # Installed (not editable) beside the test venv's dependencies; the
+    # checkout is nowhere on the path: run from the site's own directory.
+    target = tmp_path / "installed"
+    subprocess.run(
+        [*PIP, "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    site = _site_copy(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import causerie; print(causerie.__file__)"],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(target)
+    built = subprocess.run(
+        [sys.executable, str(target / "bin" / "publish"), "build", "--as-of", AS_OF],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert (site / "output" / "index.html").is_file()
+    assert (site / "output" / "feeds" / "all.atom.xml").is_file()
+
+
+# --- an existing Pelican site adopts two plugins (docs/existing-site.md) -----
+
+
+def _snippets() -> list[str]:
+    """The ```jinja blocks of docs/existing-site.md, in order: the test's
+    theme is made of them, so the page cannot drift from what it tests."""
+    text = (ROOT / "docs" / "existing-site.md").read_text(encoding="utf-8")
+    return [block.split("\n", 1)[1] for block in text.split("```jinja")[1:]]
+
+
+def test_an_existing_site_adopts_two_causerie_plugins(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import mf2py
+    from pelican.settings import read_settings
+
+    from causerie import webmentions
+    from causerie.webmentions import model
+
+    head, entry, comments, form = (s.split("```", 1)[0] for s in _snippets())
+    site = tmp_path / "atelier"
+    templates = site / "mytheme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "base.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{{{{ SITENAME }}}}</title>{head}</head>"
+        "<body>{% block content %}{% endblock %}</body></html>",
+        encoding="utf-8",
+    )
+    placeholder = "{# the comments block below goes here, inside the h-entry #}"
+    assert placeholder in entry
+    (templates / "article.html").write_text(
+        '{% extends "base.html" %}{% block content %}'
+        + entry.replace(placeholder, comments + form)
+        + "{% endblock %}",
+        encoding="utf-8",
+    )
+    (templates / "index.html").write_text(
+        '{% extends "base.html" %}{% block content %}{% for a in articles %}'
+        '<a href="{{ SITEURL }}/{{ a.url }}">{{ a.title }}</a>{% endfor %}'
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+    (site / "content").mkdir()
+    (site / "content" / "lampes.md").write_text(
+        "Title: Nos lampes\nDate: 2026-03-02 10:00\nSlug: lampes\nLang: fr\n\n"
+        "Elles arrivent.\n",
+        encoding="utf-8",
+    )
+    (site / "pelicanconf.py").write_text(
+        "\n".join(
+            [
+                'AUTHOR = "Atelier"',
+                'SITENAME = "Atelier"',
+                'SITEURL = "http://atelier.test"',
+                'PATH = "content"',
+                'THEME = "mytheme"',
+                'TIMEZONE = "Europe/Paris"',
+                'DEFAULT_LANG = "fr"',
+                'PLUGINS = ["causerie.webmentions", "causerie.theme_i18n"]',
+                'WEBMENTIONS = {"service_url": "https://mentions.atelier.test"}',
+                'DIRECT_TEMPLATES = ["index"]',
+                'CATEGORY_SAVE_AS = TAG_SAVE_AS = AUTHOR_SAVE_AS = ""',
+                "FEED_ALL_ATOM = CATEGORY_FEED_ATOM = TRANSLATION_FEED_ATOM = None",
+                "AUTHOR_FEED_ATOM = AUTHOR_FEED_RSS = None",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    settings = read_settings(str(site / "pelicanconf.py"))
+    store = webmentions.open_store(settings)
+    store.add_verified(
+        "https://lea.example/2026/bravo",
+        "http://atelier.test/lampes.html",
+        model.WEBMENTION,
+        {
+            "kind": "reply",
+            "author_name": "Léa <3 Roux",
+            "author_url": "https://lea.example/",
+            "url": "https://lea.example/2026/bravo",
+            "content_html": "<p>Bravo pour les lampes !</p>",
+            "content_text": "Bravo pour les lampes !",
+            "published": dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC),
+            "moderation": model.APPROVED,
+        },
+    )
+    built = subprocess.run(
+        [str(BIN / "pelican"), "content", "-s", "pelicanconf.py"],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    page = (site / "output" / "lampes.html").read_text(encoding="utf-8")
+    parsed = mf2py.parse(doc=page, url="http://atelier.test/lampes.html")
+    assert parsed["rels"]["webmention"] == ["https://mentions.atelier.test/webmention"]
+    (entry_item,) = [i for i in parsed["items"] if "h-entry" in i["type"]]
+    assert entry_item["properties"]["name"] == ["Nos lampes"]
+    (comment,) = entry_item["properties"]["comment"]
+    assert "h-cite" in comment["type"]
+    assert comment["properties"]["content"][0]["value"] == "Bravo pour les lampes !"
+    # The name came from a stranger: escaped by the snippet's |e.
+    assert comment["properties"]["author"][0]["properties"]["name"] == ["Léa <3 Roux"]
+    assert "Léa &lt;3 Roux" in page
+    assert 'action="https://mentions.atelier.test/comment"' in page
