@@ -867,7 +867,7 @@ def test_the_french_catalog_is_complete_and_current(tmp_path: Path) -> None:
     )  # fmt: skip
     with pot.open("rb") as fp:
         wanted = {m.id for m in read_po(fp) if m.id}
-    po = ROOT / "plugins/webmentions/translations/fr/LC_MESSAGES/messages.po"
+    po = ROOT / "plugins/causerie/webmentions/translations/fr/LC_MESSAGES/messages.po"
     with po.open("rb") as fp:
         french = {m.id: m.string for m in read_po(fp, locale="fr") if m.id}
     assert wanted, "nothing extracted from admin.py"

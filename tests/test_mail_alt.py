@@ -262,13 +262,13 @@ def test_mail_serve_logs_one_info_line_per_published_mail(
             wait_for(inbox[0], 1)
             time.sleep(0.3)  # the worker's last lines
     finally:
-        top = logging.getLogger("mailposts")
+        top = logging.getLogger("causerie.mailposts")
         top.removeHandler(handler)
         top.setLevel(logging.NOTSET)
     err = capfd.readouterr().err
     published = [line for line in err.splitlines() if " published " in line]
     assert len(published) == 1, err
-    assert " INFO mailposts.pipeline: " in published[0]
+    assert " INFO causerie.mailposts.pipeline: " in published[0]
     assert "http://blog.test/posts/2026/une-nouvelle-lampe-a-latelier/" in published[0]
 
 
@@ -296,9 +296,9 @@ def test_mail_serve_configures_its_log_at_the_default_level(tmp_path: Path) -> N
     assert proc.stderr is not None
     err = proc.stderr.read()
     assert re.search(
-        r"INFO mailposts\S*: mailposts: SMTP listener on 127.0.0.1", err
+        r"INFO causerie\.mailposts\S*: mailposts: SMTP listener on 127.0.0.1", err
     ), err
-    assert re.search(r"INFO mailposts\S*: mailposts: accepted ", err), err
-    assert re.search(r"WARNING mailposts.pipeline: mail <[^>]+> quarantined: ", err), (
-        err
-    )
+    assert re.search(r"INFO causerie\.mailposts\S*: mailposts: accepted ", err), err
+    assert re.search(
+        r"WARNING causerie\.mailposts\.pipeline: mail <[^>]+> quarantined: ", err
+    ), err

@@ -80,7 +80,7 @@ def page_of(site: Site, url: str) -> Path:
 def test_a_date_hours_ahead_is_taken_as_the_receipt_time(
     site: Site, inbox: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="mailposts")
+    caplog.set_level(logging.INFO, logger="causerie.mailposts")
     raw = mail(date=NOW + dt.timedelta(hours=6))
     verdict = site.pipeline(Arrival(raw, "pipe"))
     assert verdict.outcome == PUBLISHED, verdict.reason
@@ -111,7 +111,7 @@ def test_a_date_in_year_3609_is_taken_as_the_receipt_time(site: Site) -> None:
 def test_a_date_a_few_minutes_ahead_is_clock_skew_said_nowhere(
     site: Site, inbox: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="mailposts")
+    caplog.set_level(logging.INFO, logger="causerie.mailposts")
     verdict = site.pipeline(Arrival(mail(date=NOW + dt.timedelta(minutes=10)), "pipe"))
     assert verdict.outcome == PUBLISHED
     (post,) = site.posts()

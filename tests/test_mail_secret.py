@@ -134,7 +134,7 @@ CASES = [
 def test_the_secret_appears_nowhere(
     site: Site, inbox: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="mailposts")
+    caplog.set_level(logging.DEBUG, logger="causerie.mailposts")
     expected = 0
     for n, (shape, crlf, plus, html_line) in enumerate(CASES):
         raw = build_mail(
@@ -243,7 +243,7 @@ def test_the_mail_serve_log_never_shows_the_secret(
             wait_for(inbox[0], 1)
             time.sleep(0.3)  # the worker's last lines
     finally:
-        top = logging.getLogger("mailposts")
+        top = logging.getLogger("causerie.mailposts")
         top.removeHandler(handler)
         top.setLevel(logging.NOTSET)
     err = capfd.readouterr().err
