@@ -279,3 +279,32 @@ def test_an_existing_site_adopts_two_causerie_plugins(tmp_path: Path) -> None:
     assert comment["properties"]["author"][0]["properties"]["name"] == ["Léa <3 Roux"]
     assert "Léa &lt;3 Roux" in page
     assert 'action="https://mentions.atelier.test/comment"' in page
+
+
+# --- Pelican's internals, fenced (causerie.sitebuild.pelican_compat) -----------
+
+
+def test_every_pelican_internal_we_patch_exists_in_the_installed_versions() -> None:
+    from causerie.sitebuild import pelican_compat
+
+    assert {p.distribution for p in pelican_compat.PRIVATES} == set(
+        pelican_compat.SUPPORTED
+    )
+    gone = [(p.path, pelican_compat.missing(p)) for p in pelican_compat.PRIVATES]
+    assert [g for g in gone if g[1]] == []
+    pelican_compat.check()  # and the installed versions are in range
+
+
+def test_an_unsupported_pelican_is_refused_with_the_range_to_install() -> None:
+    from causerie.sitebuild import pelican_compat
+
+    assert pelican_compat.version_problem("pelican", "4.12.1") is None
+    problem = pelican_compat.version_problem("pelican", "4.13.0")
+    assert problem is not None
+    assert "pip install 'pelican>=4.12,<4.13'" in problem
+    assert pelican_compat.version_problem("pelican-sitemap", "1.3rc1") is not None
+    assert pelican_compat.version_tuple("4.12.0.dev2") == (4, 12, 0)
+    gone = pelican_compat.Private("pelican", "pelican.contents", "Content.nope", "x")
+    assert (
+        pelican_compat.missing(gone) == "pelican.contents.Content.nope does not exist"
+    )

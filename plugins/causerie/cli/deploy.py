@@ -136,7 +136,7 @@ def publish_command(site: Site) -> None:
         publish --settings publishconf.py publish
         */15 * * * * cd /srv/causerie && .venv/bin/publish --settings publishconf.py publish
     """
-    from causerie.deploy import chain
+    from causerie.cli import chain
 
     settings = site.settings()
     progress = BuildProgress()

@@ -55,11 +55,11 @@ def service_logging(
     Without it only warnings would show (Python's last-resort handler), and
     Pelican's logger class, set when Pelican is imported, drops a message
     it has seen before: right for a build, wrong for a service. Our own
-    handler on "mailposts", not the root's: a build in the same process
+    handler on "causerie.mailposts", not the root's: a build in the same process
     keeps Pelican's console. The secrets of ``environ`` (default: the
     process's) never appear in a line. Returns the handler (a test removes
     it)."""
-    top = logging.getLogger("mailposts")
+    top = logging.getLogger("causerie.mailposts")
     top.setLevel(level)
     handler = next(
         (h for h in top.handlers if getattr(h, "_causerie_service", False)), None
@@ -74,7 +74,7 @@ def service_logging(
     env = os.environ if environ is None else environ
     handler.addFilter(_Hidden(Scrubber.from_environ(env)))
     for name, logger in list(logging.root.manager.loggerDict.items()):
-        if name.startswith("mailposts") and isinstance(logger, logging.Logger):
+        if name.startswith("causerie.mailposts") and isinstance(logger, logging.Logger):
             for flt in list(logger.filters):
                 logger.removeFilter(flt)
     return handler

@@ -14,7 +14,7 @@ from pelican import signals
 
 from causerie.settings import read_section, site_dir
 
-from . import dates, prefetch, render_once, urls, warm
+from . import dates, pelican_compat, prefetch, render_once, urls, warm
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
 from .reading import minutes_for, reading_minutes
@@ -42,6 +42,9 @@ def markdown_cache(settings: dict[str, Any]) -> ContentCache | None:
 
 
 def _initialized(pelican: Any) -> None:
+    # Before anything is patched: a Pelican whose internals moved fails here,
+    # with the supported range, not deep inside a build.
+    pelican_compat.check()
     config(pelican.settings)  # fail early, before any file is read
     cache = markdown_cache(pelican.settings)
     if cache is not None:

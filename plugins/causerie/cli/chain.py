@@ -18,11 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from causerie.deploy.run import (
+    DeployReport,
+    config,
+    deploy,
+    make_target,
+    site_dir,
+    site_lock,
+)
+from causerie.deploy.settings import DeployError
 from causerie.settings import UserError
 from causerie.sitebuild import build as sitebuild
-
-from .run import DeployReport, config, deploy, make_target, site_dir, site_lock
-from .settings import DeployError
 
 Say = Callable[[str], None]
 
