@@ -1,7 +1,8 @@
 """The Pelican side of webmentions: approved mentions under each post.
 
-The build reads the mention store, never the network (DESIGN: the build is a
-pure function of content/, the store, the theme and the settings):
+The build reads the mention store, never the network (docs/architecture.md:
+the build is a pure function of content/, the store, the theme and the
+settings):
 
 - ``initialized``: the receiver's addresses for the templates
   (``WEBMENTION_ENDPOINT``, ``COMMENT_FORM_URL``, ``COMMENTS_FEED_ATOM``);
@@ -13,7 +14,7 @@ pure function of content/, the store, the theme and the settings):
   pages and the conversation feeds are written (:mod:`.feeds`).
 
 What the store holds was sanitized where it entered; it is sanitized again
-here, on output (DESIGN: "and again on output"), since a row may have been
+here, on output (sanitized on the way in and again on the way out), since a row may have been
 written by an older version, by hand, or by an import: templates get plain
 :class:`Comment` objects whose every URL is http(s) and whose HTML went
 through the allowlist.

@@ -1,6 +1,6 @@
 """``publish mail poll [--watch]``: posts from a mailbox on an IMAP server.
 
-Nothing is lost (DESIGN.md): a message is fetched with ``BODY.PEEK[]``, which
+Nothing is lost (docs/architecture.md): a message is fetched with ``BODY.PEEK[]``, which
 never sets ``\\Seen`` (RFC 3501 §6.4.5), and it leaves the mailbox only after
 the pipeline's verdict, that is once its post is safely written:
 

@@ -1,7 +1,0 @@
-"""The mailposts package's errors."""
-
-from causerie.settings import UserError
-
-
-class MailError(UserError):
-    """Base of the mailposts errors; the message says what to do."""
