@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -249,21 +250,50 @@ def _log_in_from(
 def test_failures_from_one_address_wait_longer_but_the_right_secret_gets_in(
     store_url: str,
 ) -> None:
-    throttle = LoginThrottle(per_address=3, global_failures=100, clock=Ticks())
+    ticks = Ticks()
+    throttle = LoginThrottle(per_address=3, global_failures=100, clock=ticks)
     service = make_service(Store.open(store_url), Clock(), login_throttle=throttle)
     for base in serve(service, proxies=1):
-        answers = [_log_in_from(base, "198.51.100.7", "guess") for _ in range(6)]
+        answers = []
+        for _ in range(6):
+            answers.append(_log_in_from(base, "198.51.100.7", "guess"))
+            ticks.now += int(answers[-1].headers.get("Retry-After", 0))
         assert [a.status_code for a in answers] == [403, 403, 403, 429, 429, 429]
         # A doubling delay, said in the header and on the page.
         assert [a.headers.get("Retry-After") for a in answers[3:]] == ["1", "2", "4"]
         assert "Wait 4 seconds" in answers[5].text
-        # The right secret from that same address is not refused: whoever
-        # shares the address (an office, a proxy) cannot lock us out.
+        # Within the delay nothing is tried, the right secret no more than a
+        # wrong one (the same answer: nothing is learnt)...
+        ticks.now -= 3
+        early_right = _log_in_from(base, "198.51.100.7", SECRET)
+        early_wrong = _log_in_from(base, "198.51.100.7", "guess")
+        assert early_right.status_code == early_wrong.status_code == 429
+        assert early_right.text == early_wrong.text
+        assert early_right.headers["Retry-After"] == "3"
+        # ... and once it has passed, the right secret from that same address
+        # gets in: whoever shares the address (an office, a proxy) is
+        # delayed, never locked out.
+        ticks.now += 3
         assert _log_in_from(base, "198.51.100.7", SECRET).status_code == 303
         # ... and it clears that address's count.
         assert _log_in_from(base, "198.51.100.7", "guess").status_code == 403
         # Other addresses were never slowed down.
         assert _log_in_from(base, "203.0.113.9", "guess").status_code == 403
+
+
+def test_a_flood_from_one_address_never_reaches_the_global_cap(store_url: str) -> None:
+    ticks = Ticks()
+    throttle = LoginThrottle(per_address=3, global_failures=10, window=900, clock=ticks)
+    service = make_service(Store.open(store_url), Clock(), login_throttle=throttle)
+    for base in serve(service, proxies=1):
+        # 200 guesses as fast as it can: after 3, the address waits, and what
+        # it sends while waiting is neither tried nor counted.
+        codes = [
+            _log_in_from(base, "198.51.100.66", "guess").status_code for _ in range(200)
+        ]
+        assert codes[:3] == [403, 403, 403] and set(codes[3:]) == {429}
+        # Someone else, in a browser that never logged in, is not locked out.
+        assert _log_in_from(base, "203.0.113.9", SECRET).status_code == 303
 
 
 def test_past_the_global_cap_only_known_browsers_get_in(store_url: str) -> None:
@@ -903,6 +933,7 @@ def test_the_limits_and_cookies_of_publish_mentions_serve(tmp_path: Path) -> Non
         ]
         assert [a.status_code for a in wrong] == [403, 403, 429]
         assert wrong[2].headers["Retry-After"] == "1"
+        time.sleep(1.2)  # the delay: the right secret is tried after it
         right = requests.post(
             url,
             data={"name": "alice", "secret": ALICE},

@@ -427,6 +427,23 @@ def login_post(service: Service, request: Request) -> Response:
             429,
             {"Retry-After": str(answer.retry_after)},
         )
+    if answer.delayed:
+        # The address waits out its delay: not tried, so the same answer for
+        # the right secret and a wrong one.
+        log.warning("admin: log-in from %s not tried: waiting its delay", client)
+        return _page(
+            _("Moderation: log in"),
+            '<p role="alert">'
+            + _(
+                "Too many failed log-ins from your address: try again in "
+                "{seconds} seconds.",
+                seconds=answer.retry_after,
+            )
+            + "</p>"
+            + _login_form(),
+            429,
+            {"Retry-After": str(answer.retry_after)},
+        )
     if not right or secret is None:
         log.warning("admin: wrong name or secret from %s", client)
         wait = (

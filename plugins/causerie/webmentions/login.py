@@ -8,8 +8,13 @@ and nothing bounded guesses spread over many addresses. Here:
   shape the answer.
 - Per address: after ``per_address`` failures within ``window`` seconds, each
   further failure is answered 429 with a ``Retry-After`` that doubles (1, 2,
-  4 … seconds, at most the window). The right secret from that address still
-  logs in: the address limit never refuses it.
+  4 … seconds, at most the window), and until that time has passed an
+  attempt from the address is not tried at all (the same 429, right secret or
+  wrong): a delay, never a lock-out. The right secret after the wait logs in
+  and clears the count. Guesses from one address are so bounded (about ten
+  more in a window), and the attempts it makes while waiting are not counted
+  in the global cap: one address, however fast, cannot reach it alone and
+  lock out anyone else.
 - Globally: at most ``global_failures`` failures per ``window`` are answered
   at all. Past that cap, every attempt from a browser that never logged in is
   answered the same 429, right secret or wrong, so nothing is learnt from it:
@@ -24,6 +29,7 @@ each counts on its own (see docs/webmentions.md, "Log-in limits").
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -38,6 +44,9 @@ class Answer:
 
     refused: bool = False
     retry_after: int = 0
+    #: Not tried: the address is still waiting out its delay (429, the same
+    #: for the right secret and a wrong one).
+    delayed: bool = False
 
 
 class LoginThrottle:
@@ -56,6 +65,8 @@ class LoginThrottle:
         self.clock = clock
         self._lock = threading.Lock()
         self._by_key: dict[str, deque[float]] = {}
+        #: When each limited address may try again.
+        self._until: dict[str, float] = {}
         self._all: deque[float] = deque()
 
     def _recent(self, queue: deque[float], now: float) -> deque[float]:
@@ -86,8 +97,20 @@ class LoginThrottle:
             return Answer(refused=True, retry_after=self.retry_global())
         now = self.clock()
         with self._lock:
+            # A browser that logged in before is limited by its own failures,
+            # not by its address's: a guesser behind the same proxy does not
+            # make a moderator wait.
+            trusted = device is not None and (
+                self._count(f"device:{device}", now) < self.per_address
+            )
+            limiter = f"device:{device}" if trusted else f"address:{address}"
+            until = self._until.get(limiter, 0.0)
+            if now < until:
+                # Not tried, not counted: waiting is the only way forward.
+                return Answer(retry_after=max(1, math.ceil(until - now)), delayed=True)
+            self._until.pop(limiter, None)
             if right:
-                self._by_key.pop(f"address:{address}", None)
+                self._by_key.pop(limiter, None)
                 return Answer()
             self._all.append(now)
             keys = [f"address:{address}"]
@@ -95,14 +118,19 @@ class LoginThrottle:
                 keys.append(f"device:{device}")
             for key in keys:
                 self._by_key.setdefault(key, deque()).append(now)
-            failures = self._count(keys[0], now)
+            failures = self._count(limiter, now)
             if len(self._by_key) > 100_000:  # forget idle keys: bounded memory
                 for key in [k for k, q in self._by_key.items() if not q]:
                     del self._by_key[key]
-        over = failures - self.per_address
-        if over <= 0:
-            return Answer()
-        return Answer(retry_after=int(min(2 ** (over - 1), self.window)))
+            over = failures - self.per_address
+            if over <= 0:
+                return Answer()
+            delay = int(min(2 ** (over - 1), self.window))
+            self._until[limiter] = now + delay
+            if len(self._until) > 100_000:  # bounded memory
+                for key in [k for k, t in self._until.items() if t <= now]:
+                    del self._until[key]
+        return Answer(retry_after=delay)
 
     def retry_global(self) -> int:
         """Seconds until the oldest counted failure leaves the window."""
