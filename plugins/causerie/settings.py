@@ -13,6 +13,7 @@ import os
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -95,3 +96,31 @@ def site_dir(settings: Mapping[str, Any]) -> str:
     ledger, releases' lock…): CAUSERIE_SITE_DIR, set by ``publish`` to the
     settings file's directory, else the parent of PATH (content/)."""
     return str(settings.get("CAUSERIE_SITE_DIR") or os.path.dirname(settings["PATH"]))
+
+
+def load_settings(
+    settings_file: Path, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Read a Pelican settings file with ``overrides`` applied on top.
+
+    Overriding SITEURL also moves FEED_DOMAIN, so feeds keep absolute URLs
+    that point at the same place as the pages.
+    """
+    if not settings_file.is_file():
+        raise SettingsError(
+            f"{settings_file}: settings file not found; run the command from the "
+            "site's directory or pass --settings PATH"
+        )
+    overrides = dict(overrides or {})
+    # Where the site lives: relative paths of the capabilities (the mention
+    # store under var/, ...) are read from here, as Pelican does for PATH.
+    overrides.setdefault("CAUSERIE_SITE_DIR", str(settings_file.resolve().parent))
+    if "SITEURL" in overrides:
+        overrides.setdefault("FEED_DOMAIN", overrides["SITEURL"])
+    from pelican.settings import read_settings  # Pelican only when a site is read
+
+    try:
+        settings: dict[str, Any] = read_settings(str(settings_file), override=overrides)
+    except Exception as exc:  # a settings file is Python: anything can go wrong
+        raise SettingsError(f"{settings_file}: cannot be loaded: {exc}") from exc
+    return settings

@@ -20,9 +20,12 @@ from typing import Any
 from jinja2 import TemplateError
 from pelican import Pelican, signals
 from pelican.log import LimitFilter, console
-from pelican.settings import read_settings
 
 from causerie.settings import UserError, read_section, site_dir
+
+# The loader lives with the settings (causerie.settings); kept here under its
+# old name for the callers that read a site to build it.
+from causerie.settings import load_settings as load_settings
 
 from . import markdown_cache, urls
 from .incremental import staging_dir, sync_tree
@@ -74,32 +77,6 @@ class BuildReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def load_settings(
-    settings_file: Path, overrides: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Read a Pelican settings file with ``overrides`` applied on top.
-
-    Overriding SITEURL also moves FEED_DOMAIN, so feeds keep absolute URLs
-    that point at the same place as the pages.
-    """
-    if not settings_file.is_file():
-        raise SitebuildError(
-            f"{settings_file}: settings file not found; run the command from the "
-            "site's directory or pass --settings PATH"
-        )
-    overrides = dict(overrides or {})
-    # Where the site lives: relative paths of the capabilities (the mention
-    # store under var/, ...) are read from here, as Pelican does for PATH.
-    overrides.setdefault("CAUSERIE_SITE_DIR", str(settings_file.resolve().parent))
-    if "SITEURL" in overrides:
-        overrides.setdefault("FEED_DOMAIN", overrides["SITEURL"])
-    try:
-        settings: dict[str, Any] = read_settings(str(settings_file), override=overrides)
-    except Exception as exc:  # a settings file is Python: anything can go wrong
-        raise SitebuildError(f"{settings_file}: cannot be loaded: {exc}") from exc
-    return settings
 
 
 def count_sources(settings: dict[str, Any]) -> int:

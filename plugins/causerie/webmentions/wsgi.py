@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from causerie.sitebuild.build import load_settings
+from causerie.settings import load_settings
 
 from . import config
 from .app import create_app
