@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from causerie.sitebuild import build as sitebuild
 
-from causerie.sitebuild import build as sitebuild  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 #: The demo's scheduled post is dated 2027-06-01: build "as of" a fixed day
 #: before it, so the tests do not change meaning when the real date passes.
@@ -181,3 +181,12 @@ def axe_source() -> str:
     from browser_kit import axe_source
 
     return axe_source()
+
+
+@pytest.fixture(scope="session")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    """A DKIM key pair made by openssl (private PEM, the DNS record's
+    public key), for the tests that sign mail as a real sender's server."""
+    from mail_kit import dkim_keypair
+
+    return dkim_keypair(tmp_path_factory.mktemp("dkim"))

@@ -28,7 +28,6 @@ import dkim
 import pytest
 import test_mail_pipeline
 from conftest import ROOT, run_publish, stop_process
-from mail_kit import dkim_keypair
 from receiver_kit import free_port, wait_until
 from test_mail_parse import envelope, image_part, jpeg, post_of, with_attachments
 from test_mail_pipeline import CLAIRE, NOW, Inbox, Site, wait_for
@@ -217,11 +216,6 @@ def test_a_document_downloads_under_its_name_from_the_built_site(
 
 
 # --- mail serve logs each mail ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    return dkim_keypair(tmp_path_factory.mktemp("dkim"))
 
 
 def test_mail_serve_logs_one_info_line_per_published_mail(

@@ -20,7 +20,6 @@ import dkim
 import pytest
 import test_mail_pipeline
 from conftest import run_publish
-from mail_kit import dkim_keypair
 from receiver_kit import free_port, wait_until
 from test_mail_pipeline import AR, CLAIRE, NOW, Inbox, Site, wait_for
 
@@ -203,11 +202,6 @@ def test_the_secret_appears_nowhere(
         assert body is not None and not leaks(str(body.get_content()))
     assert caplog.records  # the pipeline did log (a post, a refusal)
     assert not leaks(caplog.text)
-
-
-@pytest.fixture(scope="module")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    return dkim_keypair(tmp_path_factory.mktemp("dkim"))
 
 
 def test_the_mail_serve_log_never_shows_the_secret(

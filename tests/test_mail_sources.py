@@ -21,7 +21,6 @@ from mail_kit import (
     PASSWORD,
     Dovecot,
     Scripted,
-    dkim_keypair,
     dovecot,
     message,
     start_dovecot,
@@ -493,11 +492,6 @@ def test_a_spool_that_cannot_be_written_gets_451_never_250(
 
     assert caught.value.smtp_code == 451
     assert ingest.arrivals == []
-
-
-@pytest.fixture(scope="module")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    return dkim_keypair(tmp_path_factory.mktemp("dkim"))
 
 
 def signed(raw: bytes, private_key: bytes, domain: bytes = b"example.com") -> bytes:

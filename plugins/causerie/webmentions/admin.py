@@ -548,27 +548,29 @@ def _domain(request: Request) -> str | None:
     return domain
 
 
+#: The undo actions of /admin/domains/…: the policy each forgets, and its log.
+_UNDO_POLICY = {
+    "unallow": ("allow", "no longer always allowed"),
+    "unblock": ("block", "unblocked"),
+}
+
+
 @_guard()
 def domain_post(service: Service, request: Request, action: str) -> Response:
     domain = _domain(request)
     if domain is None:
         return text(400, "give a domain name such as alice.example")
     who = moderator(request)
-    if action == "unallow":
-        # Forget the allow only; what it approved stays approved (one click
-        # each on "Reject" below, if some should go).
-        if service.store.domain_policy(domain) == "allow":
+    if action in _UNDO_POLICY:
+        # Forget that one policy only (the other kind is left alone). What an
+        # allow approved stays approved (one click each on "Reject", if some
+        # should go); what a block deleted is gone.
+        policy, done = _UNDO_POLICY[action]
+        if service.store.domain_policy(domain) == policy:
             service.store.set_domain_policy(domain, None, by=who)
             service.policies_changed()
-            log.info("admin: %s no longer always allowed, by %s", domain, who)
-        return _back("unallowed", domain=domain)
-    if action == "unblock":
-        # Forget the block only (an allow is left alone); what it deleted is gone.
-        if service.store.domain_policy(domain) == "block":
-            service.store.set_domain_policy(domain, None, by=who)
-            service.policies_changed()
-            log.info("admin: %s unblocked by %s", domain, who)
-        return _back("unblocked", domain=domain)
+            log.info("admin: %s %s, by %s", domain, done, who)
+        return _back(f"{action}ed", domain=domain)
     if action == "allow":
         approved = service.store.approve_domain(domain, by=who)
         service.policies_changed()
