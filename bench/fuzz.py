@@ -55,14 +55,14 @@ from werkzeug.wrappers import Request  # noqa: E402
 from causerie.mailposts.build import clean as mail_clean  # noqa: E402
 from causerie.settings import UserError  # noqa: E402
 from causerie.webmentions.fetch import FetchResult  # noqa: E402
-from causerie.webmentions.form import check_form  # noqa: E402
+from causerie.webmentions.receiver.form import check_form  # noqa: E402
 from causerie.webmentions.sanitize import (  # noqa: E402
     absolute_url,
     clean_html,
     clean_text,
     safe_url,
 )
-from causerie.webmentions.verify import Refusal, verify  # noqa: E402
+from causerie.webmentions.verify.source import Refusal, verify  # noqa: E402
 
 SITE = "http://blog.test"
 TARGET = f"{SITE}/posts/2025/nos-clients-parlent-plus-fort/"
@@ -367,7 +367,7 @@ def fuzz(
     crashes: list[tuple[str, str, str]] = []
     kinds: collections.Counter[tuple[str, str]] = collections.Counter()
     fallbacks = MF2Fallbacks()
-    verify_log = logging.getLogger("causerie.webmentions.verify")
+    verify_log = logging.getLogger("causerie.webmentions.verify.source")
     verify_log.addHandler(fallbacks)
     verify_log.propagate = False
     # mf2util logs every date it cannot read on the root logger; and bs4

@@ -124,7 +124,7 @@ def targets_of(count: int) -> list[str]:
 
 def write_site(root: Path, targets: list[str]) -> Path:
     """A site dir: the demo's settings with a store under ``root``, targets seeded."""
-    from causerie.webmentions.store import Store, Target
+    from causerie.webmentions.store.mention_store import Store, Target
 
     database = f"sqlite:///{root / 'var' / 'mentions.sqlite3'}"
     (root / "var").mkdir(parents=True)  # also creates root
@@ -348,7 +348,7 @@ def verification(
     from causerie import webmentions
     from causerie.sitebuild.build import load_settings
     from causerie.webmentions import model
-    from causerie.webmentions.service import make_worker
+    from causerie.webmentions.receiver.run import make_worker
 
     name = f"{workers}-{'processes' if processes else 'threads'}"
     settings_file = write_site(work / f"verify-{name}", targets)

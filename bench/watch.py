@@ -130,7 +130,7 @@ def page_of(post: Path, output: Path) -> Path:
 def receive(site: Path, target: str) -> int:
     """A reply arrives and is verified: pending, shown nowhere yet."""
     from causerie.webmentions import model
-    from causerie.webmentions.store import Store
+    from causerie.webmentions.store.mention_store import Store
 
     store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
     try:
@@ -153,7 +153,7 @@ def receive(site: Path, target: str) -> int:
 def approve(site: Path, mention: int) -> None:
     """The moderator approves it (as publish mentions approve does)."""
     from causerie.webmentions import model
-    from causerie.webmentions.store import Store
+    from causerie.webmentions.store.mention_store import Store
 
     store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
     try:

@@ -140,7 +140,7 @@ def test_a_built_wheel_gives_a_working_publish_from_any_directory(
     names = zipfile.ZipFile(wheel).namelist()
     assert "causerie/webmentions/__init__.py" in names
     assert "causerie/mailposts/sources/__init__.py" in names
-    assert "causerie/webmentions/translations/fr/LC_MESSAGES/messages.po" in names
+    assert "causerie/webmentions/receiver/translations/fr/LC_MESSAGES/messages.po" in names
     assert not [n for n in names if n.startswith(("tests/", "content/", "bench/"))]
 
     # Installed (not editable) beside the test venv's dependencies; the

@@ -88,8 +88,8 @@ def send_mentions(settings: dict[str, Any], say: Say) -> Counter[str] | None:
     if "causerie.webmentions" not in settings.get("PLUGINS", ()):
         return None
     from causerie import webmentions
-    from causerie.webmentions import sendrun
     from causerie.webmentions.errors import WebmentionError
+    from causerie.webmentions.send import run as sendrun
 
     store = webmentions.open_store(settings)
     cfg = webmentions.config(settings)

@@ -299,8 +299,8 @@ def _locked_build(lock: threading.Lock, site: Site, overrides: dict[str, Any]) -
 
 
 def _start_receiver(site: Site, rebuild: Any) -> Any:
-    from causerie.webmentions import hooks
-    from causerie.webmentions import service as mention_service
+    from causerie.webmentions.receiver import approval_hook as hooks
+    from causerie.webmentions.receiver import run as mention_service
 
     settings = site.settings()
     cfg = webmentions.config(settings)

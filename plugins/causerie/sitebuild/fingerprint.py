@@ -1,7 +1,7 @@
 """Fingerprints of what a page is rendered from, to skip unchanged pages.
 
 An incremental build renders a page only when its fingerprint differs from
-the one the previous build recorded for that file (:mod:`.writer`). The
+the one the previous build recorded for that file (:mod:`causerie.webmentions.store.writer_process`). The
 fingerprint must change whenever the page's bytes could: it covers
 
 - the *site*: Pelican's, Jinja's and Markdown's versions, every file of the

@@ -5,7 +5,7 @@ content/ or theme/, to the settings file, or in the mention store (a
 comment approved, rejected or erased, by ``publish mentions`` or /admin)
 starts the next build at once. Every build of the process is *warm*
 (:mod:`.warm`): files that did not change are not read again, and only the
-pages whose fingerprint changed are rendered (:mod:`.writer`), so one new
+pages whose fingerprint changed are rendered (:mod:`causerie.webmentions.store.writer_process`), so one new
 post or one approved comment costs a fraction of a second even on a large
 site (docs/PERFORMANCE.md).
 

@@ -1,15 +1,23 @@
 """Webmentions: readers' replies, likes and reposts as moderated comments.
 
-The receiver side of the W3C Webmention Recommendation (2017), plus the form
-for readers without a website, moderation, and the Pelican side that shows
-approved mentions under each post.
+The receiver side of the W3C Webmention Recommendation (2017), the form for
+readers without a website, moderation, the Pelican side that shows approved
+mentions under each post, and the sender side for our own links.
 
-- :mod:`.store`, :mod:`.schema` — the mention store (SQLite or PostgreSQL)
+The floor every wing stands on (pure, or the one HTTP client):
+
+- :mod:`.model` — the mention as the store keeps it
+- :mod:`.sanitize`, :mod:`.logtext` — outside text made safe to store, show, log
 - :mod:`.fetch` — the one guarded HTTP client of the project
-- :mod:`.verify`, :mod:`.sanitize` — pure: a fetched source → a mention or a reason
-- :mod:`.worker` — the verification queue
-- :mod:`.app` — the HTTP service: endpoint, comment form, moderation pages
-- :mod:`.render` — the Pelican plugin: mentions into posts, conversation feeds
+- :mod:`.settings`, :mod:`.errors` — ``WEBMENTIONS`` settings and the errors
+
+The wings, one per flow:
+
+- :mod:`.receiver` — the HTTP service (endpoint, comment form, /admin), how it runs
+- :mod:`.verify` — the queue: a source fetched, verified, moderated, its author told
+- :mod:`.store` — the mention store (SQLite or PostgreSQL): tables, migrations, writer
+- :mod:`.site` — the Pelican side: mentions into posts, conversation feeds
+- :mod:`.send` — sending webmentions for the links in our posts
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ def open_store(
     settings: dict[str, Any], clock: Callable[[], dt.datetime] | None = None
 ) -> Any:
     """Open (and migrate) the mention store named by Pelican ``settings``."""
-    from .store import Store, _now
+    from causerie.webmentions.store.mention_store import Store, _now
 
     url = config(settings).database_url(site_dir(settings))
     if url.startswith("sqlite:///"):
@@ -49,6 +57,6 @@ def open_store(
 
 
 def register() -> None:
-    from .render import connect_signals
+    from causerie.webmentions.site.render import connect_signals
 
     connect_signals()

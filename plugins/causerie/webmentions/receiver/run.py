@@ -9,13 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import config, open_store, site_dir, var_dir
-from .app import Service, create_app
-from .fetch import FetchPolicy
-from .receive import RateLimiter
-from .settings import moderator_secrets
-from .worker import Worker
-from .writer import LOG_FORMAT, WriterClient, WriterProcess
+from causerie.webmentions import config, open_store, site_dir, var_dir
+from causerie.webmentions.fetch import FetchPolicy
+from causerie.webmentions.receiver.app import Service, create_app
+from causerie.webmentions.receiver.request_checks import RateLimiter
+from causerie.webmentions.settings import moderator_secrets
+from causerie.webmentions.store.writer_process import (
+    LOG_FORMAT,
+    WriterClient,
+    WriterProcess,
+)
+from causerie.webmentions.verify.queue import Worker
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ def make_notifier(settings: dict[str, Any], store: Any) -> Any:
     cfg = config(settings)
     if not (cfg.notify and cfg.smtp_host):
         return None
-    from .notify import Notifier
+    from causerie.webmentions.verify.notify import Notifier
 
     return Notifier(cfg, store, settings)
 
@@ -77,7 +81,7 @@ def make_service(
 ) -> Service:
     cfg = config(settings)
     store = store or open_store(settings)
-    from .hooks import approval_hook
+    from causerie.webmentions.receiver.approval_hook import approval_hook
 
     return Service(
         store=store,
@@ -134,8 +138,8 @@ def start(
     """Start the endpoint (waitress) and, unless told not to, a verifying
     worker, each in a background thread. ``on_approve`` replaces the
     configured hook (``publish serve --mentions`` rebuilds the preview)."""
-    from . import admin, form  # noqa: F401 (their loggers exist before service_logging)
-    from .listener import create_server
+    from causerie.webmentions.receiver import admin, form  # noqa: F401 (their loggers exist before service_logging)
+    from causerie.webmentions.receiver.http_server import create_server
 
     service_logging()
     # The thread committing a group of mentions gives up the GIL at each

@@ -11,8 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from .errors import StoreError
-from .store import Store
+from causerie.webmentions.errors import StoreError
+from causerie.webmentions.store.mention_store import Store
 
 log = logging.getLogger(__name__)
 

@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from . import model
-from .errors import WebmentionError
-from .logtext import loggable
-from .receive import host_problem
-from .sanitize import clean_html, clean_text, safe_url
+from causerie.webmentions import model
+from causerie.webmentions.errors import WebmentionError
+from causerie.webmentions.logtext import loggable
+from causerie.webmentions.receiver.request_checks import host_problem
+from causerie.webmentions.sanitize import clean_html, clean_text, safe_url
 
 __all__ = ["ImportReport", "import_jf2", "load_jf2", "to_fields"]
 

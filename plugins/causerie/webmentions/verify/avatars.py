@@ -19,8 +19,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from .fetch import FetchError, FetchPolicy, fetch
-from .logtext import loggable
+from causerie.webmentions.fetch import FetchError, FetchPolicy, fetch
+from causerie.webmentions.logtext import loggable
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .outbox import (
+from causerie.webmentions.send.plan import (
     DELETED,
     RETRY,
     OutboundPost,
     SentRecord,
     reconcile,
 )
-from .schema import outbound_posts, sent_webmentions
-from .store import Store
+from causerie.webmentions.store.mention_store import Store
+from causerie.webmentions.store.schema import (
+    outbound_posts,
+    sent_webmentions,
+)
 
 
 def _post(row: Any) -> OutboundPost:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import model
+from causerie.webmentions import model
 
 DROP = "drop"
 

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from . import model
-from .avatars import cache_avatar
-from .fetch import FetchError, FetchPolicy, fetch
-from .logtext import loggable
-from .model import Mention
-from .moderate import DROP, decide
-from .settings import WebmentionSettings
-from .store import Store
-from .verify import MentionData, Refusal, verify
+from causerie.webmentions import model
+from causerie.webmentions.fetch import FetchError, FetchPolicy, fetch
+from causerie.webmentions.logtext import loggable
+from causerie.webmentions.model import Mention
+from causerie.webmentions.settings import WebmentionSettings
+from causerie.webmentions.store.mention_store import Store
+from causerie.webmentions.verify.avatars import cache_avatar
+from causerie.webmentions.verify.moderation import DROP, decide
+from causerie.webmentions.verify.source import MentionData, Refusal, verify
 
 log = logging.getLogger(__name__)
 

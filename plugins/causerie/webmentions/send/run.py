@@ -1,7 +1,7 @@
 """One run of ``publish mentions send``: what is due, sent, and recorded.
 
-Glue between the pure planning (:mod:`.outbox`), the store
-(:mod:`.outbox_store`) and the network (:mod:`.send`); the CLI stays thin.
+Glue between the pure planning (:mod:`causerie.webmentions.send.plan`), the store
+(:mod:`causerie.webmentions.send.state`) and the network (:mod:`causerie.webmentions.send.sender`); the CLI stays thin.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from .errors import WebmentionError
-from .fetch import FetchPolicy
-from .model import domain_of
-from .outbox import (
+from causerie.webmentions.errors import WebmentionError
+from causerie.webmentions.fetch import FetchPolicy
+from causerie.webmentions.model import domain_of
+from causerie.webmentions.send.plan import (
     ERROR,
     FAILED,
     NO_ENDPOINT,
@@ -27,10 +27,10 @@ from .outbox import (
     plan,
     same_site,
 )
-from .outbox_store import posts, records, save_outcome
-from .send import Outcome, Sender, SendPolicy
-from .settings import WebmentionSettings
-from .store import Store
+from causerie.webmentions.send.sender import Outcome, Sender, SendPolicy
+from causerie.webmentions.send.state import posts, records, save_outcome
+from causerie.webmentions.settings import WebmentionSettings
+from causerie.webmentions.store.mention_store import Store
 
 #: The order of the summary table.
 ORDER = (SENT, NO_ENDPOINT, REFUSED, RETRY, FAILED, ERROR)

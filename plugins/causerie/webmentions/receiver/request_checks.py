@@ -1,6 +1,6 @@
 """Receiving a webmention: the request checks of §3.2.1, and flood control (pure).
 
-The HTTP adapter (:mod:`.app`) calls :func:`check_request`; a refusal carries a
+The HTTP adapter (:mod:`causerie.webmentions.receiver.app`) calls :func:`check_request`; a refusal carries a
 reason written for the person (or program) that sent the request.
 """
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from feedgen.feed import FeedGenerator
 
 if TYPE_CHECKING:
-    from .render import Comment
+    from causerie.webmentions.site.render import Comment
 
 __all__ = ["FeedSite", "Thread", "entry_title", "post_feed", "site_feed", "write_feeds"]
 

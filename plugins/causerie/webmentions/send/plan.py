@@ -5,7 +5,7 @@ The sender's duties are §3.1 of the W3C Webmention Recommendation: notify the
 pages a post links to when it is published (§3.1.1), again on every update,
 to the current *and the previously linked* targets (§3.1.4), and once more
 when it is deleted (§3.1.5). An unchanged post is not sent again. No I/O here:
-:mod:`.outbox_store` reads and writes the state, :mod:`.send` the network.
+:mod:`causerie.webmentions.send.state` reads and writes the state, :mod:`causerie.webmentions.send.sender` the network.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from .model import domain_of
+from causerie.webmentions.model import domain_of
 
 #: A post is published (sent for), deleted (its tombstone is served and its
 #: deletion sent), or held: still in content/ but not published by the latest

@@ -20,7 +20,7 @@ writer process, which has a GIL of its own:
   mention) and is started again by the first request that finds it dead
   (:meth:`WriterProcess.revive`).
 
-Run as ``python -m causerie.webmentions.writer STORE_URL SOCKET`` by
+Run as ``python -m causerie.webmentions.store.writer_process STORE_URL SOCKET`` by
 :class:`WriterProcess`, the authentication key on its stdin.
 """
 
@@ -41,13 +41,13 @@ from multiprocessing.connection import Client, Connection, Listener, wait
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError
-from .logtext import loggable
+from causerie.webmentions.errors import StoreError
+from causerie.webmentions.logtext import loggable
 
 # By name: run with -m, this module's __name__ is "__main__".
-log = logging.getLogger("causerie.webmentions.writer")
+log = logging.getLogger("causerie.webmentions.store.writer_process")
 #: The "queued" lines keep the logger name they had in the service process.
-queued_log = logging.getLogger("causerie.webmentions.app")
+queued_log = logging.getLogger("causerie.webmentions.receiver.app")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: AF_UNIX paths are limited to 108 bytes (with the final NUL).
@@ -101,7 +101,13 @@ class WriterProcess:
         self._started_at = time.monotonic()
         path = self._socket_path()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "causerie.webmentions.writer", self.url, path or ""],
+            [
+                sys.executable,
+                "-m",
+                "causerie.webmentions.store.writer_process",
+                self.url,
+                path or "",
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -380,7 +386,7 @@ def main(argv: list[str]) -> None:
     url, path = argv
     authkey = bytes.fromhex(sys.stdin.buffer.readline().decode().strip())
     _setup_logging()
-    from .store import Store
+    from causerie.webmentions.store.mention_store import Store
 
     store = Store.open(url, migrate_now=False)
     if path:

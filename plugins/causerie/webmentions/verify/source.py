@@ -27,10 +27,10 @@ import mf2py
 import mf2util
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
-from .fetch import FetchResult
-from .logtext import loggable
-from .model import domain_of
-from .sanitize import clean_html, clean_text, safe_url
+from causerie.webmentions.fetch import FetchResult
+from causerie.webmentions.logtext import loggable
+from causerie.webmentions.model import domain_of
+from causerie.webmentions.sanitize import clean_html, clean_text, safe_url
 
 log = logging.getLogger(__name__)
 # A source page whose whole text looks like a URL is a stranger's choice,

@@ -4,7 +4,7 @@ The sender's rules are §3.1.2 of the W3C Recommendation: the first HTTP
 ``Link`` header with ``rel="webmention"`` wins; otherwise the first ``<link>``
 or ``<a>`` element, in document order, whose ``rel`` holds the token
 ``webmention``. A relative endpoint is resolved against the target's URL after
-redirects, and keeps its query string. No I/O here: :mod:`.send` fetches.
+redirects, and keeps its query string. No I/O here: :mod:`causerie.webmentions.send.sender` fetches.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The receiver's HTTP service (WSGI): the endpoint, the comment form, /admin.
 
-Thin adapters over :mod:`.receive`, :mod:`.form` and :mod:`.admin`; the
-verification itself happens later, in :mod:`.worker`. Run it with
+Thin adapters over :mod:`causerie.webmentions.receiver.request_checks`, :mod:`causerie.webmentions.receiver.form` and :mod:`causerie.webmentions.receiver.admin`; the
+verification itself happens later, in :mod:`causerie.webmentions.verify.queue`. Run it with
 ``publish mentions serve`` (waitress, plus an in-process worker), or under any
 WSGI server with several processes (see docs/webmentions.md).
 """
@@ -24,12 +24,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .groupcommit import GroupCommit
-from .login import LoginThrottle
-from .logtext import loggable
-from .receive import Accepted, RateLimiter, check_request
-from .settings import ADMIN_NAME, WebmentionSettings
-from .store import Store
+from causerie.webmentions.logtext import loggable
+from causerie.webmentions.receiver.login_throttle import LoginThrottle
+from causerie.webmentions.receiver.request_checks import (
+    Accepted,
+    RateLimiter,
+    check_request,
+)
+from causerie.webmentions.settings import ADMIN_NAME, WebmentionSettings
+from causerie.webmentions.store.group_commit import GroupCommit
+from causerie.webmentions.store.mention_store import Store
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +352,7 @@ def health(service: Service, request: Request) -> Response:
 
 
 def routes() -> list[tuple[Rule, Handler]]:
-    from . import admin, form
+    from causerie.webmentions.receiver import admin, form
 
     return [
         (

@@ -11,7 +11,7 @@ settings):
   the targets that may be mentioned, and each post gets its ``comments``,
   ``likes``, ``reposts``, ``bookmarks`` and ``comments_feed``;
 - ``article_writer_finalized``: the cached avatars are copied next to the
-  pages and the conversation feeds are written (:mod:`.feeds`).
+  pages and the conversation feeds are written (:mod:`causerie.webmentions.site.feeds`).
 
 What the store holds was sanitized where it entered; it is sanitized again
 here, on output (sanitized on the way in and again on the way out), since a row may have been
@@ -39,13 +39,15 @@ import blinker
 from markupsafe import Markup
 from pelican import signals
 
-from . import config, model, open_store, outbox_store, outgoing, var_dir
-from .errors import WebmentionError
-from .feeds import FeedSite, Thread, write_feeds
-from .model import Mention
-from .outbox import OutboundPost
-from .sanitize import NOT_XML, clean_html, clean_text, safe_url
-from .store import Target
+from causerie.webmentions import config, model, open_store, var_dir
+from causerie.webmentions.errors import WebmentionError
+from causerie.webmentions.model import Mention
+from causerie.webmentions.sanitize import NOT_XML, clean_html, clean_text, safe_url
+from causerie.webmentions.send import state as outbox_store
+from causerie.webmentions.send.plan import OutboundPost
+from causerie.webmentions.site import outbound as outgoing
+from causerie.webmentions.site.feeds import FeedSite, Thread, write_feeds
+from causerie.webmentions.store.mention_store import Target
 
 __all__ = [
     "AVATARS_URL_PATH",
@@ -64,7 +66,7 @@ log = logging.getLogger(__name__)
 
 #: Where the avatars are copied, under the output directory and SITEURL.
 AVATARS_URL_PATH = "mentions/avatars"
-#: The site-wide conversation feed, and one per post (see :mod:`.feeds`).
+#: The site-wide conversation feed, and one per post (see :mod:`causerie.webmentions.site.feeds`).
 COMMENTS_FEED = "feeds/comments.atom.xml"
 POST_FEED = "feeds/comments/{name}.atom.xml"
 
@@ -281,7 +283,7 @@ def _enabled(settings: dict[str, Any]) -> bool:
     never disconnected: once one build of a process (tests, ``publish serve``)
     loaded the plugin, every later build would run it, listed or not."""
     return any(
-        str(getattr(p, "__name__", p)) == __package__
+        str(getattr(p, "__name__", p)) == "causerie.webmentions"
         for p in settings.get("PLUGINS") or ()
     )
 

@@ -37,7 +37,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
-from .settings import WebmentionSettings
+from causerie.webmentions.settings import WebmentionSettings
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from . import model
-from .moderate import DROP, decide
-from .receive import without_fragment
+from causerie.webmentions import model
+from causerie.webmentions.receiver.request_checks import without_fragment
+from causerie.webmentions.verify.moderation import DROP, decide
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def text_to_html(text: str) -> str:
 
 def check_form(form: Any, is_target: Any) -> tuple[dict[str, Any], list[str]]:
     """Validate the form's fields (pure); return the values and error keys."""
-    from .sanitize import clean_text, safe_url
+    from causerie.webmentions.sanitize import clean_text, safe_url
 
     errors = []
     try:
@@ -146,7 +146,7 @@ def _back_link(service: Any, target: str, texts: dict[str, str]) -> str:
 
 
 def comment_post(service: Any, request: Request) -> Response:
-    from .app import client_of, page
+    from causerie.webmentions.receiver.app import client_of, page
 
     lang = request.form.get("lang", "en")
     texts = TEXTS.get(lang, TEXTS["en"])

@@ -17,11 +17,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from . import model
-from .errors import WebmentionError
-from .model import Mention
-from .settings import ENV_SMTP_PASSWORD, WebmentionSettings
-from .store import Store, Target
+from causerie.webmentions import model
+from causerie.webmentions.errors import WebmentionError
+from causerie.webmentions.model import Mention
+from causerie.webmentions.settings import ENV_SMTP_PASSWORD, WebmentionSettings
+from causerie.webmentions.store.mention_store import Store, Target
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from .discover import discover
-from .fetch import FetchError, FetchPolicy, FetchResult, fetch
-from .outbox import (
+from causerie.webmentions.fetch import FetchError, FetchPolicy, FetchResult, fetch
+from causerie.webmentions.send.discover import discover
+from causerie.webmentions.send.plan import (
     ERROR,
     FAILED,
     NO_ENDPOINT,

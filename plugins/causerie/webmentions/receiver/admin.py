@@ -32,12 +32,11 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from causerie.theme_i18n.catalogs import load_catalogs
-
-from . import model
-from .app import Service, client_of, text
-from .avatars import remove_avatars
-from .model import Mention, domain_of
-from .schema import mentions, targets
+from causerie.webmentions import model
+from causerie.webmentions.model import Mention, domain_of
+from causerie.webmentions.receiver.app import Service, client_of, text
+from causerie.webmentions.store.schema import mentions, targets
+from causerie.webmentions.verify.avatars import remove_avatars
 
 log = logging.getLogger(__name__)
 

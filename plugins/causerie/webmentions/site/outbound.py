@@ -23,15 +23,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import outbox_store
-from .outbox import (
+from causerie.webmentions.send import state as outbox_store
+from causerie.webmentions.send.plan import (
     DELETED,
     REPLY_CONTEXT,
     OutboundPost,
     links_in,
     post_digest,
 )
-from .store import Store
+from causerie.webmentions.store.mention_store import Store
 
 log = logging.getLogger(__name__)
 

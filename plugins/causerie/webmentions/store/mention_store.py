@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import model
-from .errors import StoreError
-from .model import Mention, domain_of
-from .schema import (
+from causerie.webmentions import model
+from causerie.webmentions.errors import StoreError
+from causerie.webmentions.model import Mention, domain_of
+from causerie.webmentions.store.schema import (
     LATEST,
     current_version,
     decisions,

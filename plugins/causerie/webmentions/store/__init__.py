@@ -1,0 +1,1 @@
+"""The mention store: its tables, migrations, writer process and imports."""
