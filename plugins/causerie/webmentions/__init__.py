@@ -23,40 +23,39 @@ The wings, one per flow:
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from causerie.settings import read_section, site_dir
+from causerie.settings import site_dir
+from causerie.webmentions.settings import WebmentionSettings, config, var_dir
 
-from .settings import WebmentionSettings
+if TYPE_CHECKING:
+    from causerie.webmentions.store import Store
 
-__all__ = ["WebmentionSettings", "config", "open_store", "register", "site_dir"]
-
-
-def config(settings: dict[str, Any]) -> WebmentionSettings:
-    """The validated ``WEBMENTIONS`` dict of Pelican ``settings``."""
-    return read_section(settings, "WEBMENTIONS", WebmentionSettings)
-
-
-def var_dir(settings: dict[str, Any]) -> str:
-    """Where the receiver keeps its files (the SQLite store, avatars)."""
-    return os.path.join(site_dir(settings), "var")
+__all__ = [
+    "WebmentionSettings",
+    "config",
+    "open_store",
+    "register",
+    "site_dir",
+    "var_dir",
+]
 
 
 def open_store(
     settings: dict[str, Any], clock: Callable[[], dt.datetime] | None = None
-) -> Any:
-    """Open (and migrate) the mention store named by Pelican ``settings``."""
-    from causerie.webmentions.store.mention_store import Store, _now
+) -> Store:
+    """Open (and migrate) the mention store of Pelican ``settings`` (see
+    :func:`causerie.webmentions.store.open_store`; imported here only when
+    called, so that ``import causerie.webmentions`` stays light)."""
+    from causerie.webmentions import store
 
-    url = config(settings).database_url(site_dir(settings))
-    if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(url[len("sqlite:///") :]) or ".", exist_ok=True)
-    return Store.open(url, clock or _now)
+    return store.open_store(settings, clock)
 
 
 def register() -> None:
-    from causerie.webmentions.site.render import connect_signals
+    """Pelican's entry point (PLUGINS = ["causerie.webmentions"]); the
+    handlers are in :mod:`.plugin`, imported only when a build asks."""
+    from causerie.webmentions import plugin
 
-    connect_signals()
+    plugin.register()

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Request, Response
 from causerie.theme_i18n.catalogs import load_catalogs
 from causerie.webmentions import model
 from causerie.webmentions.model import Mention, domain_of
-from causerie.webmentions.receiver.app import Service, client_of, text
+from causerie.webmentions.receiver.web import Service, client_of, text
 from causerie.webmentions.store.schema import mentions, targets
 from causerie.webmentions.verify.avatars import remove_avatars
 

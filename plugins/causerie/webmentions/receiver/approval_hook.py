@@ -64,7 +64,7 @@ def approval_hook(
     """The callable the service runs after approvals, or None if not configured."""
     if not cfg.on_approve:
         return None
-    from causerie.webmentions import site_dir
+    from causerie.settings import site_dir
 
     command, cwd = tuple(cfg.on_approve), site_dir(settings)
     return Debounced(lambda: run_command(command, cwd)).trigger

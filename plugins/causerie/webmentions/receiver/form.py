@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from causerie.webmentions import model
 from causerie.webmentions.receiver.request_checks import without_fragment
+from causerie.webmentions.receiver.web import client_of, page
 from causerie.webmentions.verify.moderation import DROP, decide
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,6 @@ def _back_link(service: Any, target: str, texts: dict[str, str]) -> str:
 
 
 def comment_post(service: Any, request: Request) -> Response:
-    from causerie.webmentions.receiver.app import client_of, page
 
     lang = request.form.get("lang", "en")
     texts = TEXTS.get(lang, TEXTS["en"])

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from causerie.webmentions import config, open_store, site_dir, var_dir
+from causerie.settings import site_dir
 from causerie.webmentions.fetch import FetchPolicy
 from causerie.webmentions.receiver.app import Service, create_app
 from causerie.webmentions.receiver.request_checks import RateLimiter
-from causerie.webmentions.settings import moderator_secrets
+from causerie.webmentions.settings import config, moderator_secrets, var_dir
+from causerie.webmentions.store import open_store
 from causerie.webmentions.store.writer_process import (
     LOG_FORMAT,
     WriterClient,

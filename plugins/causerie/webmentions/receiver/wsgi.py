@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 
 from causerie.settings import load_settings
-from causerie.webmentions import config
 from causerie.webmentions.receiver.app import create_app
 from causerie.webmentions.receiver.run import make_service
+from causerie.webmentions.settings import config
 
 _settings = load_settings(Path(os.environ.get("CAUSERIE_SETTINGS", "pelicanconf.py")))
 application = create_app(make_service(_settings), config(_settings).proxies)

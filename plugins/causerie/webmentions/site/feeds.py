@@ -25,12 +25,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-if TYPE_CHECKING:
-    from causerie.webmentions.site.render import Comment
+from causerie.webmentions.site.comments import Comment
 
 __all__ = ["FeedSite", "Thread", "entry_title", "post_feed", "site_feed", "write_feeds"]
 

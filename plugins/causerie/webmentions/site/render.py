@@ -29,7 +29,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,14 +39,17 @@ import blinker
 from markupsafe import Markup
 from pelican import signals
 
-from causerie.webmentions import config, model, open_store, var_dir
+from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
 from causerie.webmentions.sanitize import NOT_XML, clean_html, clean_text, safe_url
 from causerie.webmentions.send import state as outbox_store
 from causerie.webmentions.send.plan import OutboundPost
+from causerie.webmentions.settings import config, var_dir
 from causerie.webmentions.site import outbound as outgoing
+from causerie.webmentions.site.comments import Comment, Conversation
 from causerie.webmentions.site.feeds import FeedSite, Thread, write_feeds
+from causerie.webmentions.store import open_store
 from causerie.webmentions.store.mention_store import Target
 
 __all__ = [
@@ -82,41 +85,6 @@ TITLE_LIMIT = 200
 REACTIONS = {"like": "likes", "repost": "reposts", "bookmark": "bookmarks"}
 RSVP_VALUES = ("yes", "no", "maybe", "interested")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True)
-class Comment:
-    """A reply, mention or reaction as the templates and feeds see it.
-
-    Every URL is absolute http(s) or None, ``author_photo`` is our own copy
-    of the avatar (never the remote picture), ``content_html`` is sanitized.
-    """
-
-    id: int
-    kind: str
-    author_name: str | None
-    author_url: str | None
-    author_photo: str | None
-    url: str | None
-    published: dt.datetime
-    updated: dt.datetime
-    content_html: str
-    title: str | None
-    rsvp: str | None
-    #: A stable tag: URI (RFC 4151) for the feeds: the same mention keeps it
-    #: across builds, databases and re-imports (it hangs on source + target).
-    uid: str
-    avatar_file: str | None = None
-
-
-@dataclass
-class Conversation:
-    """What a post shows: comments (replies, mentions, RSVPs) and reactions."""
-
-    comments: list[Comment] = field(default_factory=list)
-    likes: list[Comment] = field(default_factory=list)
-    reposts: list[Comment] = field(default_factory=list)
-    bookmarks: list[Comment] = field(default_factory=list)
 
 
 def safe_avatar_name(name: str | None) -> str | None:
