@@ -454,13 +454,10 @@ def main() -> None:
         "--publish",
         type=Path,
         default=ROOT / "publish.py",
-        help="the publish.py to serve with (compare another checkout)",
+        help="the publish.py to serve with; to compare another checkout, run this script with that checkout's .venv/bin/python (the in-process store and worker are the running Python's causerie package)",
     )
     args = parser.parse_args()
 
-    # The in-process parts (store, worker) come from the same checkout as
-    # the served publish.py.
-    sys.path.insert(0, str(args.publish.resolve().parent / "plugins"))
     targets = targets_of(args.targets)
     with tempfile.TemporaryDirectory(prefix="causerie-bench-") as tmp:
         work = Path(tmp)

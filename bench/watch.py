@@ -38,9 +38,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from build import (  # bench/build.py, beside this file
+from build import (  # bench/build.py: a script's own folder is on sys.path
     SITEURL,
     Corpus,
     causerie_settings,

@@ -685,7 +685,7 @@ def test_a_session_is_its_moderators_own(admin: Admin) -> None:
 def test_moderators_come_from_settings_and_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from causerie.settings import SettingsError
+    from causerie.errors import SettingsError
     from causerie.webmentions.settings import moderator_secrets
 
     monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
@@ -897,7 +897,10 @@ def test_the_french_catalog_is_complete_and_current(tmp_path: Path) -> None:
     )  # fmt: skip
     with pot.open("rb") as fp:
         wanted = {m.id for m in read_po(fp) if m.id}
-    po = ROOT / "plugins/causerie/webmentions/receiver/translations/fr/LC_MESSAGES/messages.po"
+    po = (
+        ROOT
+        / "plugins/causerie/webmentions/receiver/translations/fr/LC_MESSAGES/messages.po"
+    )
     with po.open("rb") as fp:
         french = {m.id: m.string for m in read_po(fp, locale="fr") if m.id}
     assert wanted, "nothing extracted from admin.py"

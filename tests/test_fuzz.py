@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 from conftest import ROOT
 
-from causerie.mailposts.build import clean as mail_clean
+from causerie.mailposts.html_sanitizer import clean as mail_clean
 from causerie.webmentions.fetch import FetchResult
 from causerie.webmentions.receiver.form import check_form
 from causerie.webmentions.sanitize import absolute_url, clean_text, safe_url

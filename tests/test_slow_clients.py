@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from receiver_kit import Receiver, write_site
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
 from causerie.webmentions.receiver.http_server import client_key
 from causerie.webmentions.settings import WebmentionSettings
 

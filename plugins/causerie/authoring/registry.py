@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify as _pelican_slugify
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 
 def slugify(text: str) -> str:

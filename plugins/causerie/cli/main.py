@@ -31,7 +31,7 @@ from causerie.cli.deploy import (
 )
 from causerie.cli.mail import mail
 from causerie.cli.mentions import mentions
-from causerie.settings import UserError
+from causerie.errors import UserError
 from causerie.sitebuild import schedule
 from causerie.sitebuild import serve as preview
 from causerie.sitebuild import watch as sitebuild_watch

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from causerie import webmentions
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 from .common import Site, fail, pass_site, plural
 

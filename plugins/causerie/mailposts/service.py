@@ -13,12 +13,11 @@ from typing import Any
 from causerie.authoring import registry_for
 from causerie.settings import site_dir
 
-from . import config
 from .ledger import Ledger
 from .pipeline import Pipeline, site_from_settings
 from .reply import smtp_mailer
 from .scrub import Scrubber
-from .settings import ENV_SMTP_PASSWORD, MailSettings
+from .settings import ENV_SMTP_PASSWORD, MailSettings, config
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
+from causerie.settings import read_section
 
 #: Environment variables (secrets live only there).
 ENV_IMAP_PASSWORD = "CAUSERIE_IMAP_PASSWORD"
@@ -110,3 +112,8 @@ class MailSettings:
     def served(self) -> tuple[str, ...]:
         """The addresses mail is accepted for, lower case."""
         return tuple(a.lower() for a in (self.recipients or (self.address,)))
+
+
+def config(settings: dict[str, Any]) -> MailSettings:
+    """The validated ``MAILPOSTS`` dict of Pelican ``settings``."""
+    return read_section(settings, "MAILPOSTS", MailSettings)

@@ -12,9 +12,10 @@ from typing import Any
 
 from pelican import signals
 
+from causerie import pelican_compat
 from causerie.settings import read_section, site_dir
 
-from . import dates, pelican_compat, prefetch, render_once, urls, warm
+from . import dates, prefetch, render_once, urls, warm
 from .content_cache import ContentCache, cache_for
 from .markdown_reader import use_reusing_reader
 from .reading import minutes_for, reading_minutes

@@ -21,11 +21,12 @@ from jinja2 import TemplateError
 from pelican import Pelican, signals
 from pelican.log import LimitFilter, console
 
-from causerie.settings import UserError, read_section, site_dir
+from causerie.errors import UserError
 
 # The loader lives with the settings (causerie.settings); kept here under its
 # old name for the callers that read a site to build it.
 from causerie.settings import load_settings as load_settings
+from causerie.settings import read_section, site_dir
 
 from . import markdown_cache, urls
 from .incremental import staging_dir, sync_tree

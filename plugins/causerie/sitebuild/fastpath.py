@@ -35,30 +35,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from blinker import signal
+from causerie.signals import comments_changed, post_added, posts_edited
 
 from .build import BuildReport
 from .incremental import staging_dir, sync_tree
 from .reading import reading_minutes
 from .warm import WarmState, warm_builds
 from .writer import CauserieWriter, PagePlan, active_plan
-
-#: Sent as posts_edited.send(generator, posts=[...]) after posts of
-#: ``generator`` took a new body in place, without a build: a plugin that
-#: records something of each post at build time records it again (a named
-#: blinker signal, so that plugins need not import this one).
-posts_edited = signal("causerie.posts_edited")
-#: Sent as comments_changed.send(generator, targets=..., staging=...,
-#: unchanged=...) when mentions of ``targets`` changed in the store: a
-#: receiver updates those posts' conversations, writes what it writes itself
-#: (feeds) into ``staging`` (asking ``unchanged(relpath, *inputs)`` first, as
-#: in a build) and returns the posts it changed; LookupError: rebuild.
-comments_changed = signal("causerie.comments_changed")
-#: Sent as post_added.send(generator, post=..., staging=..., unchanged=...)
-#: when a new post joined the last build's lists without a build: a receiver
-#: gives it what it gives posts at build time, writes its own files into
-#: ``staging`` and returns True; LookupError: a build is needed.
-post_added = signal("causerie.post_added")
 
 #: Attributes read from a file that an edit may change without a build.
 _BODY = frozenset({"_content"})

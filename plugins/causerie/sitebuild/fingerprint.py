@@ -39,6 +39,8 @@ from jinja2 import meta
 from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
 
+from causerie.pelican_compat import has_intrasite_links
+
 from . import warm
 
 #: Attributes of a content object that are not its state: the build's
@@ -132,7 +134,7 @@ class Digester:
                 continue
             h.update(b"\x00" + key.encode() + b"=")
             h.update(self._attr(kept, key, attrs[key]))
-        if _has_intrasite_links(obj, body="_content" not in skip):
+        if has_intrasite_links(obj, body="_content" not in skip):
             # {filename}/{static} links become URLs of other content at
             # render time (Pelican's _update_content): hash the result.
             h.update(b"\x00rendered=")
@@ -278,16 +280,6 @@ class Digester:
                 h(b"opaque" + self._opaque)
             else:
                 h(b"r" + type(v).__qualname__.encode() + text.encode() + b";")
-
-
-def _has_intrasite_links(obj: Content, body: bool = True) -> bool:
-    try:
-        regex = obj._get_intrasite_link_regex()
-    except Exception:  # not a Pelican content object after all: be safe
-        return True
-    texts = [getattr(obj, "_content", "") or ""] if body else []
-    texts += [v for v in getattr(obj, "metadata", {}).values() if isinstance(v, str)]
-    return any(regex.search(text) for text in texts)
 
 
 def template_names(env: jinja2.Environment, name: str) -> frozenset[str]:

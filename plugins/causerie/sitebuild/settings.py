@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
 
 from .schedule import parse_instant
 

@@ -28,6 +28,8 @@ from typing import Any
 
 from watchfiles import watch
 
+from causerie.pelican_compat import plugin_enabled
+
 from . import fastpath
 from .build import BuildReport, build_site, output_lock, page_plan
 from .serve import modified_since
@@ -279,8 +281,7 @@ def open_mentions(settings: dict[str, Any]) -> Any:
     """The mention store of a site with the webmentions plugin (else None):
     its ``change_marker()`` changes when a mention is added, moderated or
     erased, and ``changed_targets()`` says which posts that concerns."""
-    plugins = [str(getattr(p, "__name__", p)) for p in settings.get("PLUGINS", [])]
-    if "causerie.webmentions" not in plugins:
+    if not plugin_enabled(settings, "causerie.webmentions"):
         return None
     from causerie import webmentions
 

@@ -15,7 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 DOMAIN = "messages"
 

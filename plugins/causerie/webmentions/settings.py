@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from causerie.settings import SettingsError, read_section, site_dir
+from causerie.errors import SettingsError
+from causerie.settings import read_section, site_dir
 
 log = logging.getLogger(__name__)
 

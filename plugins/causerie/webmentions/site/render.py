@@ -35,10 +35,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import blinker
 from markupsafe import Markup
 from pelican import signals
 
+from causerie import signals as causerie_signals
+from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
@@ -250,10 +251,7 @@ def _enabled(settings: dict[str, Any]) -> bool:
     """Whether this build lists the plugin. Pelican's signals are global and
     never disconnected: once one build of a process (tests, ``publish serve``)
     loaded the plugin, every later build would run it, listed or not."""
-    return any(
-        str(getattr(p, "__name__", p)) == "causerie.webmentions"
-        for p in settings.get("PLUGINS") or ()
-    )
+    return plugin_enabled(settings, "causerie.webmentions")
 
 
 def _site_url(settings: dict[str, Any]) -> str:
@@ -531,9 +529,9 @@ def connect_signals() -> None:
     signals.initialized.connect(_initialized)
     signals.all_generators_finalized.connect(_collect)
     signals.article_writer_finalized.connect(_write)
-    # sitebuild.fastpath's signals, by name.
-    blinker.signal("causerie.posts_edited").connect(
+    # Causerie's own signals (causerie.signals), sent by publish watch's fast path.
+    causerie_signals.posts_edited.connect(
         lambda generator, posts: _edited(generator, posts), weak=False
     )
-    blinker.signal("causerie.comments_changed").connect(_comments_changed, weak=False)
-    blinker.signal("causerie.post_added").connect(_post_added, weak=False)
+    causerie_signals.comments_changed.connect(_comments_changed, weak=False)
+    causerie_signals.post_added.connect(_post_added, weak=False)

@@ -18,8 +18,9 @@ import importlib
 import re
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ PRIVATES = (
     Private("pelican", "pelican.contents", "Content.get_url_setting", "sitebuild.urls, sitebuild.warm"),
     Private("pelican", "pelican.readers", "Readers.read_file", "sitebuild.warm"),
     Private("pelican", "pelican.readers", "METADATA_PROCESSORS", "sitebuild.dates"),
+    Private("pelican", "pelican.contents", "Content._get_intrasite_link_regex", "has_intrasite_links"),
+    Private("pelican", "pelican.plugins._utils", "plugin_enabled", "plugin_enabled"),
     Private("pelican-sitemap", "pelican.plugins.sitemap.sitemap", "generator.now", "sitebuild.stable_sitemap"),
     Private("pelican-sitemap", "pelican.plugins.sitemap.sitemap", "generator.page_queue", "sitebuild.stable_sitemap"),
     Private("pelican-sitemap", "pelican.plugins.sitemap.sitemap", "generator._write_out", "sitebuild.stable_sitemap"),
@@ -72,7 +75,7 @@ def version_problem(distribution: str, installed: str) -> str | None:
     return (
         f"{distribution} {installed} is installed, but Causerie supports "
         f"{distribution}{wanted} (it patches internals checked against those "
-        f"versions: causerie.sitebuild.pelican_compat): run "
+        f"versions: causerie.pelican_compat): run "
         f"`pip install '{distribution}{wanted}'`"
     )
 
@@ -111,3 +114,28 @@ def check(distributions: tuple[str, ...] = ("pelican", "pelican-sitemap")) -> No
         )
     if problems:
         raise IncompatiblePelican("; ".join(problems))
+
+
+def plugin_enabled(settings: dict[str, Any], name: str) -> bool:
+    """Whether the build of ``settings`` lists plugin ``name``
+    ("causerie.webmentions"), by Pelican's own rule (its ``plugin_enabled``,
+    which also knows the short names of namespace plugins). PLUGINS may hold
+    modules as well as names; Pelican's function compares names only."""
+    from pelican.plugins._utils import plugin_enabled as pelican_plugin_enabled
+
+    names = [str(getattr(p, "__name__", p)) for p in settings.get("PLUGINS") or ()]
+    return bool(pelican_plugin_enabled(name, names))
+
+
+def has_intrasite_links(obj: Any, body: bool = True) -> bool:
+    """Whether a content object's text (and metadata) holds ``{filename}``-style
+    links Pelican resolves at build time (its private link pattern); True
+    when the object is not one this Pelican can tell about (safe: the
+    callers then treat it as linked)."""
+    try:
+        regex = obj._get_intrasite_link_regex()
+    except Exception:
+        return True
+    texts = [getattr(obj, "_content", "") or ""] if body else []
+    texts += [v for v in getattr(obj, "metadata", {}).values() if isinstance(v, str)]
+    return any(regex.search(text) for text in texts)
