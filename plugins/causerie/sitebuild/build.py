@@ -28,7 +28,8 @@ from causerie.errors import UserError
 from causerie.settings import load_settings as load_settings
 from causerie.settings import read_section, site_dir
 
-from . import markdown_cache, urls
+from . import urls
+from .content_cache import markdown_cache
 from .incremental import staging_dir, sync_tree
 from .settings import SitebuildSettings
 from .stable_sitemap import forget_failed_build

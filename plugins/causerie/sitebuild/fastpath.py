@@ -301,8 +301,8 @@ def _articles_generator(generators: list[Any]) -> Any:
 
 
 def _simple_new_post(post: Any, generator: Any, settings: dict[str, Any]) -> bool:
-    from . import config
     from .schedule import is_due, parse_instant, system_now
+    from .settings import config
 
     if not getattr(post, "is_valid", lambda: False)() or post.status != "published":
         return False
@@ -358,7 +358,7 @@ def _add(
     """Put ``post`` first in every list of the last build that it joins, as
     that build would have; the pages to render again (related posts that
     changed, the index pages of categories, tags and authors)."""
-    from . import _candidate, _enrich_post, _related_of
+    from .enrich import candidate, enrich_post, related_of
 
     generator.articles.insert(0, post)
     generator.dates.insert(0, post)
@@ -377,14 +377,14 @@ def _add(
             year[key].insert(0, post)
     generator.add_source_path(post)
     generator.add_static_links(post)
-    _enrich_post(generator, post)
+    enrich_post(generator, post)
     # Related posts of the new post's language, ranked again near it.
     lang_posts = [
         p for p in generator.articles + generator.translations if p.lang == post.lang
     ]
     by_id = {id(p): p for p in lang_posts}
-    answers = _related_of(
-        post.lang, [_candidate(p) for p in lang_posts], _related_limit(settings)
+    answers = related_of(
+        post.lang, [candidate(p) for p in lang_posts], _related_limit(settings)
     )
     pages: set[str] = set()
     for ident, keys in answers.items():
@@ -427,7 +427,7 @@ def _paginator_of(plan: PagePlan, name: str) -> str | None:
 
 
 def _related_limit(settings: dict[str, Any]) -> int:
-    from . import config
+    from .settings import config
 
     return config(settings).related_posts
 
