@@ -16,8 +16,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pelican.log import LimitFilter
 
+from causerie.smtp import ENV_PASSWORD as ENV_SMTP_PASSWORD
 from causerie.webmentions import model
-from causerie.webmentions.settings import ENV_SMTP_PASSWORD, WebmentionSettings
+from causerie.webmentions.settings import WebmentionSettings
 from causerie.webmentions.store.mention_store import Store, Target
 from causerie.webmentions.verify.notify import Notifier, NotifyError, build_message
 

@@ -766,7 +766,7 @@ class Pipeline:
     ) -> None:
         message = self.scrub.reply(message)
         if self.mailer is None:
-            log.info("mail: no smtp_host set; no reply sent to %s", author.email)
+            log.info("mail: no SMTP host set; no reply sent to %s", author.email)
             return
         if not self.ledger.reply_allowed(
             author.email, self.cfg.replies_per_hour, self.clock()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
-import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
+
+from causerie.smtp import SmtpClient, SmtpSettings
 
 from .settings import MailSettings
 
@@ -164,20 +164,16 @@ def notice(
     return reply
 
 
-def smtp_mailer(settings: MailSettings, password: str | None) -> Mailer | None:
-    """Sends through ``settings.smtp_host``; None when no server is set."""
-    if not settings.smtp_host:
+def smtp_mailer(smtp: SmtpSettings, password: str | None) -> Mailer | None:
+    """Sends through the one SMTP client (causerie.smtp); None when no
+    server is set."""
+    if not smtp.host:
         return None
-    host, port = settings.smtp_host, settings.smtp_port
+    client = SmtpClient(smtp, password)
 
     def send(message: EmailMessage) -> None:
-        with smtplib.SMTP(host, port, timeout=30) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user and password:
-                smtp.login(settings.smtp_user, password)
-            # MAIL FROM:<> — RFC 3834 §3.3: an automatic reply has a null
-            # envelope sender, so nothing ever answers it back.
-            smtp.send_message(message, from_addr="", to_addrs=[str(message["To"])])
+        # MAIL FROM:<> — RFC 3834 §3.3: an automatic reply has a null
+        # envelope sender, so nothing ever answers it back.
+        client.send(message, envelope_from="")
 
     return send

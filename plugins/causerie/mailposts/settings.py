@@ -11,7 +11,6 @@ from causerie.settings import read_section
 #: Environment variables (secrets live only there).
 ENV_IMAP_PASSWORD = "CAUSERIE_IMAP_PASSWORD"
 ENV_IMAP_TOKEN = "CAUSERIE_IMAP_TOKEN"
-ENV_SMTP_PASSWORD = "CAUSERIE_MAIL_SMTP_PASSWORD"
 #: An author's secret: CAUSERIE_MAIL_SECRET_ + the author's slug in upper
 #: case with "-" as "_" (CAUSERIE_MAIL_SECRET_CLAIRE_DUBOIS).
 ENV_SECRET_PREFIX = "CAUSERIE_MAIL_SECRET_"

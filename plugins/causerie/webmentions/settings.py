@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 #: Environment variables that override settings (secrets live only there).
 ENV_DATABASE = "CAUSERIE_DATABASE_URL"
 ENV_ADMIN_SECRET = "CAUSERIE_ADMIN_SECRET"
-ENV_SMTP_PASSWORD = "CAUSERIE_SMTP_PASSWORD"
 #: Each named moderator's secret: CAUSERIE_MODERATOR_<NAME>_SECRET.
 ENV_MODERATOR_PREFIX = "CAUSERIE_MODERATOR_"
 #: The moderator $CAUSERIE_ADMIN_SECRET logs in.

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from causerie.settings import site_dir
+from causerie.smtp import SmtpClient, smtp_password, smtp_settings
 from causerie.webmentions.fetch import FetchPolicy
 from causerie.webmentions.receiver.app import Service, create_app
 from causerie.webmentions.receiver.request_checks import RateLimiter
@@ -60,11 +61,12 @@ def fetch_policy(settings: dict[str, Any]) -> FetchPolicy:
 def make_notifier(settings: dict[str, Any], store: Any) -> Any:
     """The e-mail notifier, or None when e-mails are off or unconfigured."""
     cfg = config(settings)
-    if not (cfg.notify and cfg.smtp_host):
+    smtp = smtp_settings(settings, cfg, "WEBMENTIONS")
+    if not (cfg.notify and smtp.host):
         return None
     from causerie.webmentions.verify.notify import Notifier
 
-    return Notifier(cfg, store, settings)
+    return Notifier(cfg, store, settings, SmtpClient(smtp, smtp_password()))
 
 
 def make_worker(settings: dict[str, Any], store: Any) -> Worker:

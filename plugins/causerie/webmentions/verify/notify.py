@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from causerie.smtp import ENV_PASSWORD, SmtpClient, smtp_password, smtp_settings
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
-from causerie.webmentions.settings import ENV_SMTP_PASSWORD, WebmentionSettings
+from causerie.webmentions.settings import WebmentionSettings
 from causerie.webmentions.store.mention_store import Store, Target
 
 log = logging.getLogger(__name__)
@@ -120,8 +119,11 @@ def build_message(
     target: Target,
     now: dt.datetime,
     default_lang: str | None = None,
+    sender: str | None = None,
 ) -> EmailMessage:
-    """The e-mail telling ``target``'s author about ``mention`` (pure)."""
+    """The e-mail telling ``target``'s author about ``mention`` (pure);
+    from ``sender`` (SMTP["from_address"]), else the older smtp_from."""
+    sender = sender or cfg.smtp_from
     if not target.author_email:
         raise ValueError("the post has no author e-mail")
     lang = language(target.lang, default_lang)
@@ -145,11 +147,11 @@ def build_message(
         admin=cfg.service_url.rstrip("/") + "/admin",
     )
     msg = EmailMessage()  # policy.default: RFC 5322, refuses CR/LF in headers
-    msg["From"] = cfg.smtp_from
+    msg["From"] = sender
     msg["To"] = target.author_email
     msg["Subject"] = SUBJECTS[lang][kind].format(title=title)
     msg["Date"] = format_datetime(now.astimezone(dt.UTC))
-    msg["Message-ID"] = make_msgid("mention", cfg.smtp_from.rpartition("@")[2] or None)
+    msg["Message-ID"] = make_msgid("mention", sender.rpartition("@")[2] or None)
     # RFC 3834 §5: auto-responders (holiday replies) must not answer this;
     # Exchange ignores it and reads its own header instead.
     msg["Auto-Submitted"] = "auto-generated"
@@ -163,12 +165,20 @@ class Notifier:
     """Calls itself with a new mention; e-mails the author of its target post."""
 
     def __init__(
-        self, cfg: WebmentionSettings, store: Store, settings: dict[str, Any]
+        self,
+        cfg: WebmentionSettings,
+        store: Store,
+        settings: dict[str, Any],
+        smtp: SmtpClient | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.default_lang = settings.get("DEFAULT_LANG")
-        self.password = os.environ.get(ENV_SMTP_PASSWORD)
+        #: The one SMTP client (causerie.smtp): the site's SMTP block, or
+        #: this block's older smtp_* keys.
+        self.smtp = smtp or SmtpClient(
+            smtp_settings(settings, cfg, "WEBMENTIONS"), smtp_password()
+        )
 
     def __call__(self, mention: Mention) -> None:
         target = self.store.target(mention.target)
@@ -181,7 +191,12 @@ class Notifier:
             return
         try:
             msg = build_message(
-                self.cfg, mention, target, self.store.clock(), self.default_lang
+                self.cfg,
+                mention,
+                target,
+                self.store.clock(),
+                self.default_lang,
+                self.smtp.cfg.from_address,
             )
         except ValueError as exc:  # e.g. a malformed address in authors.toml
             raise self._error(
@@ -194,24 +209,14 @@ class Notifier:
         log.info("mention %s: %s notified", mention.id, target.author_email)
 
     def send(self, msg: EmailMessage) -> None:
-        cfg = self.cfg
-        if not cfg.smtp_host:
-            raise smtplib.SMTPException("WEBMENTIONS['smtp_host'] is not set")
-        if cfg.smtp_user and not self.password:
-            raise smtplib.SMTPException(f"${ENV_SMTP_PASSWORD} is not set")
-        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
-            if cfg.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if cfg.smtp_user and self.password:
-                smtp.login(cfg.smtp_user, self.password)
-            smtp.send_message(msg)
+        self.smtp.send(msg)
 
     def _error(self, mention: Mention, target: Target, reason: str) -> NotifyError:
-        server = f"{self.cfg.smtp_host}:{self.cfg.smtp_port}"
+        server = self.smtp.server
         message = (
             f"could not e-mail {target.author_email} about mention {mention.id} "
-            f"through {server}: {reason}; check WEBMENTIONS' smtp_* settings "
-            f"and ${ENV_SMTP_PASSWORD}"
+            f"through {server}: {reason}; check the SMTP settings "
+            f"and ${ENV_PASSWORD}"
         )
         log.error("%s", message)
         return NotifyError(message)
