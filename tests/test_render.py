@@ -516,7 +516,7 @@ def test_a_fresh_clone_builds_with_an_empty_store(tmp_path: Path) -> None:
 
 
 def test_counts_are_plural_in_english_and_french() -> None:
-    from causerie.theme_i18n.catalogs import load_catalogs
+    from causerie.catalogs import load_catalogs
 
     catalogs = load_catalogs(ROOT / "theme" / "translations", ("fr", "en"))
     fr, en = catalogs["fr"], catalogs["en"]

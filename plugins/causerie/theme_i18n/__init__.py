@@ -12,7 +12,8 @@ Global: ``page_lang()`` for ``<html lang>``.
 
 from __future__ import annotations
 
-from .catalogs import CatalogError, load_catalogs, missing_catalogs
+from causerie.catalogs import CatalogError, load_catalogs, missing_catalogs
+
 from .dates import format_date, iso_datetime
 
 __all__ = [

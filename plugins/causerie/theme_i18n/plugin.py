@@ -13,7 +13,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from pelican import signals
 
-from .catalogs import load_catalogs, missing_catalogs
+from causerie.catalogs import load_catalogs, missing_catalogs
+
 from .dates import format_date, iso_datetime
 
 # The name the warnings always had (the package's).

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from causerie.theme_i18n.catalogs import load_catalogs
+from causerie.catalogs import load_catalogs
 from causerie.webmentions import model
 from causerie.webmentions.model import Mention, domain_of
 from causerie.webmentions.receiver.web import Service, client_of, text

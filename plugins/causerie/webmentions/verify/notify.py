@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from causerie.catalogs import N_, message_language, tr
 from causerie.smtp import ENV_PASSWORD, SmtpClient, smtp_password, smtp_settings
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
@@ -26,65 +27,34 @@ log = logging.getLogger(__name__)
 
 EXCERPT = 500
 
-#: Subjects and bodies by language; ``{title}`` is the post's title.
+#: Subjects and bodies, English source texts (the French is in the catalogs,
+#: causerie.catalogs); ``{title}`` is the post's title.
 SUBJECTS = {
-    "fr": {
-        "reply": "Nouveau commentaire sur «\u00a0{title}\u00a0» à modérer",
-        "like": "Nouveau «\u00a0j’aime\u00a0» sur «\u00a0{title}\u00a0» à modérer",
-        "repost": "Nouveau partage de «\u00a0{title}\u00a0» à modérer",
-        "bookmark": "Nouveau signet sur «\u00a0{title}\u00a0» à modérer",
-        "rsvp": "Nouvelle réponse à l’invitation «\u00a0{title}\u00a0» à modérer",
-        "mention": "Nouvelle mention de «\u00a0{title}\u00a0» à modérer",
-    },
-    "en": {
-        "reply": "New reply to “{title}” awaiting moderation",
-        "like": "New like of “{title}” awaiting moderation",
-        "repost": "New repost of “{title}” awaiting moderation",
-        "bookmark": "New bookmark of “{title}” awaiting moderation",
-        "rsvp": "New RSVP to “{title}” awaiting moderation",
-        "mention": "New mention of “{title}” awaiting moderation",
-    },
+    "reply": N_("New reply to “{title}” awaiting moderation"),
+    "like": N_("New like of “{title}” awaiting moderation"),
+    "repost": N_("New repost of “{title}” awaiting moderation"),
+    "bookmark": N_("New bookmark of “{title}” awaiting moderation"),
+    "rsvp": N_("New RSVP to “{title}” awaiting moderation"),
+    "mention": N_("New mention of “{title}” awaiting moderation"),
 }
 #: The kind of mention with its article, as the body's sentence needs it.
 KIND_NAMES = {
-    "fr": {
-        "reply": "une réponse",
-        "like": "un «\u00a0j’aime\u00a0»",
-        "repost": "un partage",
-        "bookmark": "un signet",
-        "rsvp": "une réponse à une invitation",
-        "mention": "une mention",
-    },
-    "en": {
-        "reply": "a reply",
-        "like": "a like",
-        "repost": "a repost",
-        "bookmark": "a bookmark",
-        "rsvp": "an RSVP",
-        "mention": "a mention",
-    },
+    "reply": N_("a reply"),
+    "like": N_("a like"),
+    "repost": N_("a repost"),
+    "bookmark": N_("a bookmark"),
+    "rsvp": N_("an RSVP"),
+    "mention": N_("a mention"),
 }
-BODIES = {
-    "fr": (
-        "Bonjour,\n\n"
-        "Votre billet «\u00a0{title}\u00a0» a reçu {kind} qui attend une modération.\n\n"
-        "De\u00a0: {who}\nSource\u00a0: {source}\nBillet\u00a0: {target}\n\n{excerpt}"
-        "Pour l’approuver ou la refuser\u00a0: {admin}\n\n"
-        "-- \nMessage automatique du blog\u202f; inutile d’y répondre.\n"
-    ),
-    "en": (
-        "Hello,\n\n"
-        "Your post “{title}” received {kind} that awaits moderation.\n\n"
-        "From: {who}\nSource: {source}\nPost: {target}\n\n{excerpt}"
-        "To approve or reject it: {admin}\n\n"
-        "-- \nAn automatic message from the blog; no need to answer it.\n"
-    ),
-}
-FORM_SOURCE = {
-    "fr": "le formulaire de commentaire du blog",
-    "en": "the blog's comment form",
-}
-EXCERPT_INTRO = {"fr": "Extrait\u00a0:", "en": "Excerpt:"}
+BODY = N_(
+    "Hello,\n\n"
+    "Your post “{title}” received {kind} that awaits moderation.\n\n"
+    "From: {who}\nSource: {source}\nPost: {target}\n\n{excerpt}"
+    "To approve or reject it: {admin}\n\n"
+    "-- \nAn automatic message from the blog; no need to answer it.\n"
+)
+FORM_SOURCE = N_("the blog's comment form")
+EXCERPT_INTRO = N_("Excerpt:")
 
 
 class NotifyError(WebmentionError):
@@ -106,11 +76,7 @@ def _plain(value: str) -> str:
 
 def language(lang: str | None, default: str | None) -> str:
     """The language of the e-mail: the post's, else the site's, else English."""
-    for candidate in (lang, default):
-        base = (candidate or "").split("-")[0].split("_")[0].lower()
-        if base in SUBJECTS:
-            return base
-    return "en"
+    return message_language(lang, default)
 
 
 def build_message(
@@ -127,7 +93,7 @@ def build_message(
     if not target.author_email:
         raise ValueError("the post has no author e-mail")
     lang = language(target.lang, default_lang)
-    kind = mention.kind if mention.kind in SUBJECTS[lang] else "mention"
+    kind = mention.kind if mention.kind in SUBJECTS else "mention"
     title = one_line(target.title) or target.url
     name = one_line(mention.author_name or "")
     who = " ".join(
@@ -137,19 +103,21 @@ def build_message(
     if len(text) > EXCERPT:
         text = text[: EXCERPT - 1].rstrip() + "…"
     quoted = "".join(f"> {line}\n" for line in _plain(text).splitlines())
-    body = BODIES[lang].format(
+    body = tr(lang, BODY).format(
         title=title,
-        kind=KIND_NAMES[lang][kind],
+        kind=tr(lang, KIND_NAMES[kind]),
         who=_plain(who) or "?",
-        source=FORM_SOURCE[lang] if mention.origin == model.FORM else mention.source,
+        source=tr(lang, FORM_SOURCE)
+        if mention.origin == model.FORM
+        else mention.source,
         target=mention.target,
-        excerpt=f"{EXCERPT_INTRO[lang]}\n{quoted}\n" if quoted else "",
+        excerpt=f"{tr(lang, EXCERPT_INTRO)}\n{quoted}\n" if quoted else "",
         admin=cfg.service_url.rstrip("/") + "/admin",
     )
     msg = EmailMessage()  # policy.default: RFC 5322, refuses CR/LF in headers
     msg["From"] = sender
     msg["To"] = target.author_email
-    msg["Subject"] = SUBJECTS[lang][kind].format(title=title)
+    msg["Subject"] = tr(lang, SUBJECTS[kind]).format(title=title)
     msg["Date"] = format_datetime(now.astimezone(dt.UTC))
     msg["Message-ID"] = make_msgid("mention", sender.rpartition("@")[2] or None)
     # RFC 3834 §5: auto-responders (holiday replies) must not answer this;

@@ -1,6 +1,13 @@
-"""Babel message catalogs for the theme's UI strings (pure, no Pelican).
+"""Babel message catalogs: the one way Causerie speaks French (or any language).
 
-Catalogs live as ``.po`` files in ``theme/translations/<lang>/LC_MESSAGES/``.
+Three sets of catalogs, one mechanism: the theme's UI strings
+(``theme/translations/``, by :mod:`causerie.theme_i18n`), the moderation
+pages' (``webmentions/receiver/translations/``), and what Causerie writes to
+people outside a page, in this package's ``translations/``: the replies to
+executives who post by e-mail, their refusal reasons, and the notifications
+of new mentions (:func:`tr`). English is the source language of all three.
+
+Catalogs live as ``.po`` files in ``<dir>/<lang>/LC_MESSAGES/``.
 They are compiled in memory at build time, so no ``.mo`` file is committed or
 forgotten, and no system locale is involved (a machine without fr_FR still
 builds French pages).
@@ -8,6 +15,7 @@ builds French pages).
 
 from __future__ import annotations
 
+import functools
 import io
 from pathlib import Path
 
@@ -66,3 +74,37 @@ def missing_catalogs(translations_dir: Path, languages: tuple[str, ...]) -> list
         for lang in languages
         if lang != "en" and not po_path(translations_dir, lang).exists()
     ]
+
+
+#: The catalogs of what Causerie writes to people: mail replies, refusals,
+#: notifications (extracted with babel-messages.cfg, `make translations`).
+MESSAGES_DIR = Path(__file__).parent / "translations"
+#: The languages those texts exist in (English is the source).
+MESSAGE_LANGUAGES = ("en", "fr")
+
+
+def N_(message: str) -> str:
+    """Marks a text for extraction where it is defined (a table of texts);
+    :func:`tr` translates it where it is used."""
+    return message
+
+
+@functools.cache
+def _messages(lang: str) -> NullTranslations:
+    return load_catalogs(MESSAGES_DIR, (lang,))[lang]
+
+
+def message_language(lang: str | None, default: str | None = None) -> str:
+    """The language a text goes out in: ``lang``'s (``fr-CA`` -> ``fr``),
+    else ``default``'s, when Causerie speaks it; else English."""
+    for candidate in (lang, default):
+        base = (candidate or "").split("-")[0].split("_")[0].lower()
+        if base in MESSAGE_LANGUAGES:
+            return base
+    return "en"
+
+
+def tr(lang: str, message: str) -> str:
+    """``message`` (an English source text) in ``lang`` (see
+    :func:`message_language`); the English text when no translation exists."""
+    return _messages(message_language(lang)).gettext(message)
