@@ -1,6 +1,7 @@
 """The Pelican and pelican-sitemap internals Causerie relies on, in one list.
 
-sitebuild replaces or wraps a few attributes that are not Pelican's public
+Every read or write of one of them is in this module (the accessors at its
+end); sitebuild replaces or wraps a few attributes that are not Pelican's public
 API, to build faster (``Content.get_url_setting`` memoised, ``read_file``
 through the warm cache, ``METADATA_PROCESSORS`` for plain ISO dates) and to
 make the sitemap reproducible (pelican-sitemap's ``generator.now``,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -139,3 +141,84 @@ def has_intrasite_links(obj: Any, body: bool = True) -> bool:
     texts = [getattr(obj, "_content", "") or ""] if body else []
     texts += [v for v in getattr(obj, "metadata", {}).values() if isinstance(v, str)]
     return any(regex.search(text) for text in texts)
+
+
+# --- the accessors: the only code that names a private of PRIVATES ------------
+
+
+def content_url_setting() -> Callable[..., str]:
+    """``Content.get_url_setting`` as it is now (Pelican's, or a patch)."""
+    from pelican.contents import Content
+
+    return Content.get_url_setting
+
+
+def set_content_url_setting(function: Callable[..., str]) -> None:
+    from pelican.contents import Content
+
+    Content.get_url_setting = function
+
+
+def wrap_read_file(
+    readers: Any, wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> None:
+    """This build's ``Readers.read_file`` replaced by ``wrapper(original)``."""
+    readers.read_file = wrapper(readers.read_file)
+
+
+def metadata_processor(name: str) -> Callable[..., Any]:
+    from pelican import readers
+
+    return readers.METADATA_PROCESSORS[name]
+
+
+def set_metadata_processor(name: str, function: Callable[..., Any]) -> None:
+    from pelican import readers
+
+    readers.METADATA_PROCESSORS[name] = function
+
+
+def sitemap_module() -> Any:
+    """pelican-sitemap's module, or None where it is not installed."""
+    try:
+        from pelican.plugins.sitemap import sitemap
+    except ImportError:
+        return None
+    return sitemap
+
+
+def sitemap_pages(sitemap: Any) -> tuple[list[tuple[str, Any]], Any]:
+    """pelican-sitemap's queue of (path, content) of the build, and its clock."""
+    return list(sitemap.generator.page_queue), sitemap.generator.now
+
+
+def set_sitemap_clock(sitemap: Any, now: Any) -> None:
+    sitemap.generator.now = now
+
+
+def write_sitemap_of(
+    sitemap: Any, pelican: Any, pages: list[tuple[str, Any]], now: Any
+) -> None:
+    """pelican-sitemap writes the sitemap of ``pages`` dated ``now``, its own
+    queue and clock left as they were."""
+    generator = sitemap.generator
+    saved = generator.page_queue, generator.now
+    generator.page_queue, generator.now = list(pages), now
+    try:
+        generator._write_out(pelican)
+    finally:
+        generator.page_queue, generator.now = saved
+
+
+def reset_sitemap(sitemap: Any) -> None:
+    """pelican-sitemap forgets the Pelican object it waits for, and its queue."""
+    sitemap.generator._main_pelican = None
+    sitemap.generator.page_queue = []
+
+
+def sitemap_format_date(sitemap: Any) -> Callable[[Any], Any]:
+    return sitemap.format_date
+
+
+def set_sitemap_format_date(sitemap: Any, function: Callable[[Any], Any]) -> None:
+    sitemap.format_date = function

@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pelican import readers
 from pelican.utils import SafeDatetime
+
+from causerie import pelican_compat
 
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?", re.ASCII
@@ -52,6 +53,6 @@ def _faster(original: Processor, underscores: bool) -> Processor:
 def install() -> None:
     """Put the fast readers in front of Pelican's (once per process)."""
     for name, underscores in (("date", True), ("modified", False)):
-        current = readers.METADATA_PROCESSORS[name]
+        current = pelican_compat.metadata_processor(name)
         if not hasattr(current, "causerie_original"):
-            readers.METADATA_PROCESSORS[name] = _faster(current, underscores)
+            pelican_compat.set_metadata_processor(name, _faster(current, underscores))

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from causerie import pelican_compat
+
 from .state import PROCESS
 
-
-def _plugin() -> Any:
-    """pelican-sitemap's module, or None where it is not installed."""
-    try:
-        from pelican.plugins.sitemap import sitemap
-    except ImportError:
-        return None
-    return sitemap
+_plugin = pelican_compat.sitemap_module
 
 
 def newest_date(generators: list[Any]) -> Any:
@@ -43,7 +38,7 @@ def pin_sitemap_clock(generators: list[Any]) -> None:
     remember_dates()
     newest = newest_date(generators)
     if newest is not None:
-        sitemap.generator.now = newest
+        pelican_compat.set_sitemap_clock(sitemap, newest)
 
 
 def sitemap_queue() -> tuple[list[tuple[str, Any]], Any] | None:
@@ -51,7 +46,7 @@ def sitemap_queue() -> tuple[list[tuple[str, Any]], Any] | None:
     sitemap = _plugin()
     if sitemap is None:
         return None
-    return list(sitemap.generator.page_queue), sitemap.generator.now
+    return pelican_compat.sitemap_pages(sitemap)
 
 
 def write_sitemap(pelican: Any, pages: list[tuple[str, Any]], now: Any) -> None:
@@ -59,13 +54,7 @@ def write_sitemap(pelican: Any, pages: list[tuple[str, Any]], now: Any) -> None:
     ``pages`` (its queue of (path, content)) dated by ``now``."""
     sitemap = _plugin()
     assert sitemap is not None  # its queue came from it (sitemap_queue)
-    generator = sitemap.generator
-    saved = generator.page_queue, generator.now
-    generator.page_queue, generator.now = list(pages), now
-    try:
-        generator._write_out(pelican)
-    finally:
-        generator.page_queue, generator.now = saved
+    pelican_compat.write_sitemap_of(sitemap, pelican, pages, now)
 
 
 def remember_dates() -> None:
@@ -79,7 +68,7 @@ def remember_dates() -> None:
     sitemap = _plugin()
     if sitemap is None:
         return
-    original = sitemap.format_date
+    original = pelican_compat.sitemap_format_date(sitemap)
     if getattr(original, "causerie_memo", False):
         return
 
@@ -90,7 +79,7 @@ def remember_dates() -> None:
         return found
 
     format_date.causerie_memo = True  # type: ignore[attr-defined]
-    sitemap.format_date = format_date
+    pelican_compat.set_sitemap_format_date(sitemap, format_date)
 
 
 def forget_failed_build() -> None:
@@ -105,5 +94,4 @@ def forget_failed_build() -> None:
     sitemap = _plugin()
     if sitemap is None:
         return
-    sitemap.generator._main_pelican = None
-    sitemap.generator.page_queue = []
+    pelican_compat.reset_sitemap(sitemap)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pelican.contents import Content
+from causerie import pelican_compat
 
 from . import warm
 from .state import BUILD
 
-_original = Content.get_url_setting
+_original = pelican_compat.content_url_setting()
 
 
 def _get_url_setting(self: Any, key: str) -> str:
@@ -36,14 +36,17 @@ def _get_url_setting(self: Any, key: str) -> str:
 
 def settle(_generators: Any) -> None:
     """``all_generators_finalized``: keep URLs until the build ends."""
-    if warm.current() is not None or Content.get_url_setting is not _original:
+    if (
+        warm.current() is not None
+        or pelican_compat.content_url_setting() is not _original
+    ):
         return  # a watcher's build (its own memo), or someone else's patch
     BUILD.urls = {}
-    Content.get_url_setting = _get_url_setting
+    pelican_compat.set_content_url_setting(_get_url_setting)
 
 
 def forget(_pelican: Any = None) -> None:
     """``finalized`` (and a failed build): compute URLs as Pelican does."""
     BUILD.urls = None
-    if Content.get_url_setting is _get_url_setting:
-        Content.get_url_setting = _original
+    if pelican_compat.content_url_setting() is _get_url_setting:
+        pelican_compat.set_content_url_setting(_original)

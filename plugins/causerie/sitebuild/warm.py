@@ -34,6 +34,7 @@ from typing import Any
 
 from pelican.contents import Content
 
+from causerie import pelican_compat
 from causerie.pelican_compat import has_intrasite_links
 
 from .state import BUILD
@@ -236,17 +237,17 @@ def current() -> WarmState | None:
 @contextmanager
 def warm_builds(state: WarmState) -> Iterator[WarmState]:
     """Builds inside this block reuse ``state`` (one site, one process)."""
-    original = Content.get_url_setting
+    original = pelican_compat.content_url_setting()
 
     def get_url_setting(self: Any, key: str) -> str:
         return state.url_setting(original, self, key)
 
     previous, BUILD.warm = BUILD.warm, state
-    Content.get_url_setting = get_url_setting
+    pelican_compat.set_content_url_setting(get_url_setting)
     try:
         yield state
     finally:
-        Content.get_url_setting = original
+        pelican_compat.set_content_url_setting(original)
         BUILD.warm = previous
 
 
@@ -255,9 +256,11 @@ def install_reader(readers: Any) -> None:
     state = BUILD.warm
     if state is None:
         return
-    original = readers.read_file
 
-    def read_file(*args: Any, **kwargs: Any) -> Any:
-        return state.read_file(original, *args, **kwargs)
+    def through_state(original: Callable[..., Any]) -> Callable[..., Any]:
+        def read_file(*args: Any, **kwargs: Any) -> Any:
+            return state.read_file(original, *args, **kwargs)
 
-    readers.read_file = read_file
+        return read_file
+
+    pelican_compat.wrap_read_file(readers, through_state)
