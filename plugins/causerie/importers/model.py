@@ -79,6 +79,8 @@ class Problem:
     where: str  # "item 12 (post 345)", "line 40"
     reason: str
     fatal: bool = False  # the rest of the export cannot be read
+    #: Left out on purpose (a pingback, a trashed post), not a fault.
+    by_design: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,3 +112,4 @@ class Tally:
     authors_added: list[str] = field(default_factory=list)
     fixed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)

@@ -69,7 +69,9 @@ def _comments(
             # their own); the store's webmentions take their place.
             problems.append(
                 model.Problem(
-                    f"comment {key} of post {post_key}", f"a {kind}: not imported"
+                    f"comment {key} of post {post_key}",
+                    f"a {kind}: not imported",
+                    by_design=True,
                 )
             )
             continue
@@ -113,7 +115,9 @@ def _item(item: Any, base: str, index: int) -> list[model.Event]:
         return []  # menus, revisions, custom post types: not content
     status = _wp(item, "status")
     if status in ("trash", "inherit"):
-        return [model.Problem(where, f"status {status!r}: not imported")]
+        return [
+            model.Problem(where, f"status {status!r}: not imported", by_design=True)
+        ]
     comments, problems = _comments(item, key)
     old = []
     link = text(item, "link")
