@@ -93,7 +93,7 @@ def _run(site: Site, kind: str, export: Path, **flags: Any) -> None:
         f"{plural(tally.drafts, 'draft')} ({tally.unchanged} unchanged); "
         f"{plural(tally.comments, 'comment')} shown, {tally.rejected_comments} kept as "
         f"rejected (pending, spam, trash); {plural(tally.images, 'image')} copied; "
-        f"{plural(tally.redirects, 'old address')} redirected; "
+        f"{tally.redirects} old address{'' if tally.redirects == 1 else 'es'} redirected; "
         f"{len(tally.fixed)} fixed, {len(tally.skipped)} skipped, "
         f"{len(tally.ignored)} left out on purpose (pingbacks, trash)."
     )

@@ -144,13 +144,14 @@ def body_markdown(
     base_url: str,
     media_dir: str,
     slug: str,
-    placed: Callable[[str], bool],
+    placed: Callable[[str, str], bool],
 ) -> tuple[str, list[Image], list[str]]:
     """(Markdown, images to copy, notes) for a post's ``html``.
 
-    ``placed(url)`` says whether a local copy of the image at ``url`` can be
-    had (a file in --media, or --fetch-images); an image without one becomes
-    a link to where it was, so the page never loads a stranger's server.
+    ``placed(url, path)`` says whether a local copy of the image at ``url``
+    can be had at ``path`` (there already, a file in --media, or
+    --fetch-images); an image without one becomes a link to where it was,
+    so the page never loads a stranger's server.
     """
     clean = clean_article_html(html or "")
     # Blogger posts are lines with <br>, not paragraphs: markdownify keeps them.
@@ -160,37 +161,39 @@ def body_markdown(
     taken: dict[str, str] = {}
     for img in soup.find_all("img"):
         src = str(img.get("src") or "").strip()
-        absolute = (
-            src
-            if "://" in src
-            else (
-                base_url.rstrip("/") + "/" + src.lstrip("/")
-                if base_url and src
-                else src
-            )
-        )
-        if absolute.startswith("http") and placed(absolute):
+        absolute = src
+        if "://" not in src and base_url and src:
+            absolute = base_url.rstrip("/") + "/" + src.lstrip("/")
+        if absolute.startswith("http"):
             name = _image_name(absolute)
             path = f"{media_dir.strip('/')}/{slug}/{name}"
             if taken.get(path, absolute) != absolute:
                 stem, _, ext = name.rpartition(".")
-                path = f"{media_dir.strip('/')}/{slug}/{stem}-{len(images) + 1}.{ext}"
-            taken[path] = absolute
-            images.append(Image(absolute, path))
-            img["src"] = "{static}/" + path
-            continue
+                path = f"{media_dir.strip('/')}/{slug}/{stem}-{len(taken) + 1}.{ext}"
+            if placed(absolute, path):
+                taken[path] = absolute
+                images.append(Image(absolute, path))
+                img["src"] = "{static}/" + path
+                continue
         alt = " ".join(str(img.get("alt") or "").split()) or "image"
-        if absolute.startswith("http"):
-            link = soup.new_tag("a", href=absolute)
-            link.string = f"[{alt}]"
-            img.replace_with(link)
+        if not absolute.startswith("http"):
+            img.decompose()
+        elif img.find_parent("a") is not None:
+            img.replace_with(alt)  # the link around it stays
             notes.append(
-                f"image {absolute} not copied (no --media file, no --fetch-images): linked instead"
+                f"image {absolute} not copied (not in --media, no --fetch-images): its link stays"
             )
         else:
-            img.decompose()
+            link = soup.new_tag("a", href=absolute)
+            link.string = f"{alt} (image)"
+            img.replace_with(link)
+            notes.append(
+                f"image {absolute} not copied (not in --media, no --fetch-images): linked instead"
+            )
     text = _PostConverter().convert_soup(soup)
-    text = re.sub(r"\n{3,}", "\n\n", str(text)).strip("\n")
+    # A <br> alone on its line (Blogger's <div><br></div>) is no text.
+    text = re.sub(r"\n[ \t]+(?=\n)", "\n", str(text))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
     return text, list({i.path: i for i in images}.values()), notes
 
 

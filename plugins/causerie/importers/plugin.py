@@ -65,8 +65,7 @@ def write(pelican: Any) -> None:
     settings = pelican.settings
     listing = Path(settings["PATH"]) / config(settings).redirects
     entries = redirects.read_file(listing)
-    if not entries:
-        return
+    # The maps are written even empty: nginx's include needs the files.
     resolved, missing = resolve(entries, _urls)
     if missing:
         log.info(

@@ -131,6 +131,8 @@ def nginx_maps(resolved: Mapping[str, str]) -> tuple[str, str]:
             queries[old[2:]] = new
             continue
         path = unquote(old.partition("?")[0])
+        if path == "/":
+            continue  # the home page stays the home page ("/?p=…" aside)
         # nginx refuses a map with a key twice; the exact key wins over
         # the one made by dropping a trailing slash.
         paths[path] = new
