@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -37,6 +38,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def one(node: Any, css: str) -> Any:
+    found = node.select_one(css)
+    assert found is not None, css
+    return found
+
+
 def page(built: Path, path: str) -> BeautifulSoup:
     return BeautifulSoup(
         (built / "output" / path / "index.html").read_text(encoding="utf-8"),
@@ -47,17 +54,15 @@ def page(built: Path, path: str) -> BeautifulSoup:
 def test_the_comments_under_the_post(built: Path) -> None:
     soup = page(built, POST)
     comments = soup.select(".comment-list .p-comment")
-    names = [c.select_one(".p-name").get_text() for c in comments]
+    names = [one(c, ".p-name").get_text() for c in comments]
     # Approved only (not the spam, the pending one nor the trashed one), oldest first.
     assert names == ["Anaïs Lefèvre", "Karim Haddad", "Anaïs Lefèvre"]
     first, answer, answer_to_answer = comments
     assert "comment-answer" not in first["class"]
-    assert answer.select_one(".comment-answers")["href"] == f"#{first['id']}"
-    assert (
-        answer.select_one(".comment-answers").get_text() == "en réponse à Anaïs Lefèvre"
-    )
-    assert answer.select_one(".comment-badge").get_text() == "l’auteur·e"
-    assert answer_to_answer.select_one(".comment-answers")["href"] == f"#{answer['id']}"
+    assert one(answer, ".comment-answers")["href"] == f"#{first['id']}"
+    assert one(answer, ".comment-answers").get_text() == "en réponse à Anaïs Lefèvre"
+    assert one(answer, ".comment-badge").get_text() == "l’auteur·e"
+    assert one(answer_to_answer, ".comment-answers")["href"] == f"#{answer['id']}"
     assert answer_to_answer.select_one(".comment-badge") is None
     text = soup.get_text()
     assert "Buy now" not in text and "En attente" not in text and "Supprimé" not in text
@@ -66,7 +71,7 @@ def test_the_comments_under_the_post(built: Path) -> None:
     for bad in ("<script>alert", "onclick", "onerror", "javascript:", "<iframe"):
         assert bad not in html
     # The image, copied from --media and shown from the site itself.
-    img = soup.select_one("article img[alt='L’établi de Vaise']")
+    img = one(soup, "article img[alt='L’établi de Vaise']")
     assert img["src"].endswith("/images/imported/reparer-une-lampe/etabli.jpg")
     assert (built / "output/images/imported/reparer-une-lampe/etabli.jpg").is_file()
 
@@ -74,17 +79,14 @@ def test_the_comments_under_the_post(built: Path) -> None:
 def test_blogger_threads_and_pages(built: Path) -> None:
     soup = page(built, "posts/2010/une-lampe-des-avis/")
     comments = soup.select(".comment-list .p-comment")
-    assert [c.select_one(".p-name").get_text() for c in comments] == [
+    assert [one(c, ".p-name").get_text() for c in comments] == [
         "Marc Petit",
         "Claire Dubois",
     ]
-    assert (
-        comments[1].select_one(".comment-answers").get_text()
-        == "en réponse à Marc Petit"
-    )
+    assert one(comments[1], ".comment-answers").get_text() == "en réponse à Marc Petit"
     classic = page(built, "posts/2008/quand-les-clients-ecrivent/")
     assert "« ça brûle »" in classic.get_text()
-    assert [c.select_one(".p-name").get_text() for c in classic.select(".comment-list .p-comment")] == [
+    assert [one(c, ".p-name").get_text() for c in classic.select(".comment-list .p-comment")] == [
         "Jérôme", "Léa", "Anonymous",
     ]  # fmt: skip
     assert (built / "output/qui-suis-je/index.html").is_file()
@@ -108,8 +110,8 @@ def test_redirect_pages(built: Path) -> None:
     ):
         soup = BeautifulSoup((out / old).read_text(encoding="utf-8"), "html.parser")
         url = "http://blog.test" + new
-        assert soup.select_one("link[rel=canonical]")["href"] == url, old
-        assert soup.select_one("meta[http-equiv=refresh]")["content"] == f"0; url={url}"
+        assert one(soup, "link[rel=canonical]")["href"] == url, old
+        assert one(soup, "meta[http-equiv=refresh]")["content"] == f"0; url={url}"
     maps = (out / "redirects.map").read_text(encoding="utf-8").splitlines()
     assert (
         '"/2008/10/quand-les-clients-ecrivent.html" "/posts/2008/quand-les-clients-ecrivent/";'
