@@ -229,3 +229,69 @@ def test_fetch_images_through_the_guarded_fetch(tmp_path: Path) -> None:
         assert "127.0.0.1" in again.stderr and "not copied" in again.stderr
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def served(built: Path) -> Iterator[str]:
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import stop_process
+    from receiver_kit import free_port, wait_until
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # The pages name their stylesheet by SITEURL (blog.test): served here,
+    # they name this server instead, so the browser sees them styled.
+    root = built / "served"
+    shutil.copytree(built / "output", root, dirs_exist_ok=True)
+    for page_file in root.rglob("*.html"):
+        text = page_file.read_text(encoding="utf-8")
+        page_file.write_text(text.replace("http://blog.test", base), encoding="utf-8")
+    files = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: requests.get(base + "/", timeout=2).ok, 15)
+        yield base
+    finally:
+        stop_process(files)
+
+
+@pytest.mark.browser
+def test_an_answer_leads_to_what_it_answers(
+    driver: Any, axe_source: str, served: str
+) -> None:
+    from browser_kit import axe_violations
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{served}/{POST}")
+    answers = driver.find_elements(By.CSS_SELECTOR, ".comment-answers")
+    assert [a.text for a in answers] == [
+        "en réponse à Anaïs Lefèvre",
+        "en réponse à Karim Haddad",
+    ]
+    # The theme scrolls smoothly: be there before clicking.
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+        answers[1],
+    )
+    answers[1].click()
+    # The browser is at the comment answered, which is the page's :target.
+    assert driver.current_url.endswith("#comment-2")
+    target = driver.execute_script("return document.querySelector(':target')")
+    assert target.get_attribute("id") == "comment-2"
+    assert "Karim Haddad" in target.text and "l’auteur·e" in target.text
+    violations = axe_violations(driver, axe_source)
+    assert not violations, violations
+    # An old address opened in the browser lands on the post itself (the
+    # redirect page's meta refresh).
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.get(f"{served}/2012/03/reparer-une-lampe/")
+    WebDriverWait(driver, 10).until(lambda d: d.current_url == f"{served}/{POST}")
+    assert "Réparer une lampe" in driver.title
