@@ -171,5 +171,8 @@ def write_pages(
         written += 1
     paths, queries = nginx_maps(resolved)
     for name, text in ((MAP_FILE, paths), (QUERY_MAP_FILE, queries)):
-        atomic_write(output / name, text.encode("utf-8"))
+        target, data = output / name, text.encode("utf-8")
+        # Unchanged, untouched: an incremental build keeps its date (and ETag).
+        if not target.exists() or target.read_bytes() != data:
+            atomic_write(target, data)
     return written, clashes
