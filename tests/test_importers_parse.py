@@ -200,3 +200,28 @@ def test_not_xml_at_all(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 a zip file")
     (problem,) = list(wordpress.events(path))[-1:]
     assert isinstance(problem, model.Problem) and problem.fatal
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        (
+            "Une ligne.\nUne autre.\n\nUn paragraphe.",
+            "<p>Une ligne.<br>\nUne autre.</p>\n<p>Un paragraphe.</p>",
+        ),
+        ("<p>Déjà en HTML.</p>", "<p>Déjà en HTML.</p>"),
+        ("<ul>\n<li>a</li>\n</ul>\nSuite.", "<ul>\n<li>a</li>\n</ul>\n<p>Suite.</p>"),
+        (
+            '[caption id="a" width="300"]<img src="x.jpg" alt="X" /> Légende[/caption]',
+            '<figure><img src="x.jpg" alt="X" /><figcaption>Légende</figcaption></figure>',
+        ),
+        ('Avant.\n\n[gallery ids="1,2"]\n\nAprès.', "<p>Avant.</p>\n<p>Après.</p>"),
+        (
+            "[embed]https://video.example/1[/embed]",
+            '<p><a href="https://video.example/1">https://video.example/1</a></p>',
+        ),
+        ("Windows\r\nlines", "<p>Windows<br>\nlines</p>"),
+    ],
+)
+def test_wordpress_paragraphs_as_the_blog_showed_them(stored: str, shown: str) -> None:
+    assert wordpress.autop(stored) == shown

@@ -70,6 +70,8 @@ class Attachment:
     key: str
     url: str
     parent_key: str | None = None
+    #: Its own old page (WordPress: /2012/03/post/photo/), sent to the post.
+    page_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,8 @@ class Importer:
         ] = {}  # item key → (url, slug of its author)
         self.waiting: list[model.Comment] = []
         self.redirects: dict[str, str] = {}
+        self.attachments: list[model.Attachment] = []
+        self.published: dict[str, str] = {}  # item key → its file, if published
         self.files = _Files()
         self.pending: list[tuple[str, str, dict[str, Any]]] = []
         self.existing_comments: dict[tuple[str, str], Any] = (
@@ -219,6 +221,8 @@ class Importer:
                         and not self.cfg.default_lang
                     ):
                         self.default_lang = event.lang
+                elif isinstance(event, model.Attachment):
+                    self.attachments.append(event)
                 elif isinstance(event, model.Author):
                     self.authors.setdefault(event.key, event)
                 elif isinstance(event, model.Item):
@@ -247,6 +251,12 @@ class Importer:
             self._flush()
             self.files.sync()
         self._feeds()
+        for attachment in self.attachments:
+            # An image's own page on the old blog leads to its post.
+            post = self.published.get(attachment.parent_key or "")
+            if post and attachment.page_url:
+                for path in old_paths((attachment.page_url,), self.blog.url):
+                    self.redirects.setdefault(path, post)
         self.tally.redirects = len(self.redirects)
         if not self.options.dry_run:
             redirects.merge_file(self.content / self.cfg.redirects, self.redirects)
@@ -377,6 +387,7 @@ class Importer:
             self.echo(f"would write {planned.path}")
         url = self._url(item, planned, lang)
         if not item.draft:
+            self.published[item.key] = planned.path
             for path in old_paths(item.old_urls, self.blog.url):
                 self.redirects[path] = planned.path
         if item.kind == "post" and not item.draft:

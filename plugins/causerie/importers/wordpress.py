@@ -12,6 +12,7 @@ revisions, custom types), with its comments inside it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,70 @@ COMMENT_STATUS = {
     "0": model.HELD,
     "hold": model.HELD,
 }
+
+
+#: Blocks WordPress's wpautop leaves alone (it wraps everything else in <p>).
+_BLOCK = re.compile(
+    r"^\s*<(?:p|h[1-6]|ul|ol|li|dl|blockquote|pre|div|table|figure|hr|address|form|section)\b",
+    re.I,
+)
+#: [caption id="…" align="…" width="300"]<img …> The caption[/caption].
+_CAPTION = re.compile(
+    r"\[(?:wp_)?caption[^\]]*\](.*?)\[/(?:wp_)?caption\]", re.S | re.I
+)
+#: Shortcodes of WordPress itself that are no text: [gallery ids="1,2"],
+#: [embed]…[/embed], [audio …], [video …], [playlist …].
+_SHORTCODE = re.compile(
+    r"\[(gallery|embed|audio|video|playlist)\b[^\]]*\](?:(.*?)\[/\1\])?", re.S | re.I
+)
+
+
+def autop(text: str) -> str:
+    """WordPress's post_content as the blog showed it (pure).
+
+    WordPress stores a post as typed in its editor: paragraphs separated by
+    blank lines, line breaks as newlines, and shortcodes; it adds the <p>
+    and <br> when it shows the post (wpautop). A [caption] becomes a
+    figure; the media shortcodes are dropped, the URL of an [embed] kept
+    as a link.
+    """
+
+    def caption(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        image, _, words = inner.rpartition(">")
+        if not image:
+            return f"<p>{inner}</p>"
+        return f"<figure>{image}><figcaption>{words.strip()}</figcaption></figure>"
+
+    def shortcode(match: re.Match[str]) -> str:
+        inner = (match.group(2) or "").strip()
+        if match.group(1).lower() == "embed" and inner.startswith("http"):
+            return f'<p><a href="{inner}">{inner}</a></p>'
+        return ""
+
+    text = _SHORTCODE.sub(shortcode, _CAPTION.sub(caption, text.replace("\r\n", "\n")))
+    # A block tag on its own line is a paragraph of its own, as in wpautop.
+    text = re.sub(
+        r"(</(?:ul|ol|dl|h[1-6]|table|figure|blockquote|pre|div)>)[ \t]*\n",
+        r"\1\n\n",
+        text,
+        flags=re.I,
+    )
+    text = re.sub(
+        r"\n([ \t]*<(?:ul|ol|dl|h[1-6]|table|figure|blockquote|pre|div|hr)\b)",
+        r"\n\n\1",
+        text,
+        flags=re.I,
+    )
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        if not chunk.strip():
+            continue
+        if _BLOCK.match(chunk):
+            blocks.append(chunk)
+        else:
+            blocks.append("<p>" + chunk.strip().replace("\n", "<br>\n") + "</p>")
+    return "\n".join(blocks)
 
 
 def _wp(el: Any, name: str) -> str:
@@ -110,7 +175,14 @@ def _item(item: Any, base: str, index: int) -> list[model.Event]:
                 model.Problem(where, "an attachment without wp:attachment_url: skipped")
             ]
         parent = _wp(item, "post_parent")
-        return [model.Attachment(key, url, parent if parent not in ("", "0") else None)]
+        return [
+            model.Attachment(
+                key,
+                url,
+                parent if parent not in ("", "0") else None,
+                text(item, "link") or None,
+            )
+        ]
     if kind not in ("post", "page"):
         return []  # menus, revisions, custom post types: not content
     status = _wp(item, "status")
@@ -143,7 +215,7 @@ def _item(item: Any, base: str, index: int) -> list[model.Event]:
             key=key,
             kind=kind,
             title=text(item, "title"),
-            html=_encoded(item, "purl.org/rss/1.0/modules/content"),
+            html=autop(_encoded(item, "purl.org/rss/1.0/modules/content")),
             date=date,
             slug=_wp(item, "post_name") or None,
             draft=status not in PUBLISHED,
