@@ -150,7 +150,7 @@ def events(path: Path) -> Iterator[model.Event]:
     :class:`~.model.Problem` and the reading goes on.
     """
     stream = Stream(path)
-    base, title = "", ""
+    base, title, feed_id = "", "", ""
     blog_sent = False
     comment_ids: dict[str, str] = {}  # comment id → its post's id
     index = 0
@@ -159,6 +159,8 @@ def events(path: Path) -> Iterator[model.Event]:
             if stream.root != "feed" or ns(stream.container.tag) != ATOM:
                 raise_root(path)
             name = local(el.tag)
+            if name == "id" and not feed_id:
+                feed_id = (el.text or "").strip()
             if name == "title" and not title:
                 title = (el.text or "").strip()
             elif name == "link" and el.get("rel") == "alternate" and not base:
@@ -167,7 +169,7 @@ def events(path: Path) -> Iterator[model.Event]:
                 continue
             if not blog_sent:
                 blog_sent = True
-                yield model.Blog("blogger", title, base)
+                yield model.Blog("blogger", title, base, id=feed_id)
             index += 1
             try:
                 found = _entry(el, base, index, comment_ids)
@@ -184,7 +186,7 @@ def events(path: Path) -> Iterator[model.Event]:
             path.name, syntax_problem(path, exc, stream.line), fatal=True
         )
     if not blog_sent:
-        yield model.Blog("blogger", title, base)
+        yield model.Blog("blogger", title, base, id=feed_id)
 
 
 def raise_root(path: Path) -> None:

@@ -93,6 +93,7 @@ class Blog:
     title: str = ""
     url: str = ""  # its old base URL, e.g. https://old.example
     lang: str | None = None
+    id: str = ""  # the export's own id of the blog (Atom: the feed's <id>)
 
 
 #: What a parser yields.

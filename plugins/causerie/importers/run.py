@@ -485,8 +485,9 @@ class Importer:
 
     def _source(self, comment_key: str) -> str:
         """A comment's stable identity in the store (its ``source``)."""
-        if self.blog.kind == "blogger":
-            return f"tag:blogger.com,1999:{self.blog.url or self.blog.title}:comment-{comment_key}"
+        if self.blog.kind == "blogger" and self.blog.id:
+            # Blogger's own id of the comment (the entry's <id>).
+            return f"{self.blog.id}.post-{comment_key}"
         base = self.blog.url or f"tag:{self.blog.kind}"
         return f"{base}/#comment-{comment_key}"
 
