@@ -27,6 +27,9 @@ from causerie.webmentions.sanitize import clean_article_html, clean_text
 from . import model
 
 IMPORTED_FROM = "Imported-From"
+#: Changes whenever the conversion does, so that a re-import redoes the posts
+#: an older Causerie made (the digest of each post includes it).
+CONVERTER = "1"
 #: The words of an untitled post that become its title.
 TITLE_WORDS = 8
 #: WordPress's resized copies: photo-300x200.jpg is photo.jpg made smaller.
@@ -63,6 +66,14 @@ class Planned:
 def origin_key(blog: model.Blog, key: str) -> str:
     """``Imported-From``: which export and which item, on one line."""
     return f"{blog.kind} {blog.url or blog.title or '-'} {key}".replace("\n", " ")
+
+
+def split_origin(value: str) -> tuple[str, str]:
+    """(origin, digest) of an ``Imported-From`` value ("… 123 #3f2a…")."""
+    origin, sep, digest = value.strip().rpartition(" #")
+    if sep and re.fullmatch(r"[0-9a-f]{16}", digest):
+        return origin, digest
+    return value.strip(), ""
 
 
 def _one_line(value: str) -> str:
@@ -208,6 +219,7 @@ def post_text(
     author: str | None,
     lang: str | None,
     body: str,
+    digest: str = "",
 ) -> str:
     """The file's text: metadata as a hand-written post has it, then ``body``."""
     item = planned.item
@@ -225,7 +237,10 @@ def post_text(
             ("Slug", planned.slug),
             ("Summary", escape_literal(summary) if summary else None),
             ("Status", "draft" if item.draft else None),
-            (IMPORTED_FROM, origin_key(blog, item.key)),
+            (
+                IMPORTED_FROM,
+                origin_key(blog, item.key) + (f" #{digest}" if digest else ""),
+            ),
         ],
         body,
     )
