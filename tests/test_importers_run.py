@@ -402,3 +402,25 @@ def test_a_post_edited_here_is_kept_until_its_item_changes(
     imported(site, "wordpress", DATA / "wordpress.xml")
     assert "Nous réparons des lampes depuis 1987." in page.read_text(encoding="utf-8")
     assert [p.name for p in (content_of(site) / "pages").iterdir()] == ["a-propos.md"]
+
+
+def test_a_feed_import(site: dict[str, Any], tmp_path: Path) -> None:
+    export = tmp_path / "vieux.rss"
+    export.write_bytes(
+        """<?xml version="1.0" encoding="ISO-8859-1"?>
+<rss version="2.0"><channel><title>Vieux carnet</title><link>https://vieux.example/</link>
+<item><title>Été à l'atelier</title><link>https://vieux.example/archives/ete.php?id=4</link>
+<guid>https://vieux.example/archives/ete.php?id=4</guid><pubDate>Tue, 01 Jul 2008 10:00:00 +0200</pubDate>
+<author>zoe@vieux.example (Zoé)</author><category>saisons</category>
+<description>&lt;p&gt;Il fait chaud, très chaud.&lt;/p&gt;&lt;script&gt;x()&lt;/script&gt;</description></item>
+</channel></rss>""".encode("iso-8859-1")
+    )
+    tally = imported(site, "feed", export)
+    assert (tally.posts, tally.comments, tally.skipped) == (1, 0, [])
+    (post,) = (content_of(site) / "posts").glob("2008-07-01-*.md")
+    text = post.read_text(encoding="utf-8")
+    assert "Title: Été à l'atelier\n" in text and "Tags: saisons\n" in text
+    assert "Il fait chaud, très chaud." in text and "x()" not in text
+    assert "\nAuthor: Zoé\n" in text and tally.authors_added == ["zoe"]
+    redirects = (content_of(site) / "redirects.tsv").read_text(encoding="utf-8")
+    assert f"/archives/ete.php?id=4\tposts/{post.name}" in redirects.splitlines()

@@ -9,6 +9,7 @@ comments. RSS's ``content:encoded`` is preferred to ``description``, Atom's
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,16 @@ def _rss_item(el: Any) -> list[model.Event]:
         ):
             name = (child.text or "").strip()
             break
+    email = None
+    # RSS 2.0's <author> is "address (Name)"; Dublin Core's creator a name.
+    match = re.fullmatch(r"\s*(\S+@\S+)\s*\((.+)\)\s*", name)
+    if match:
+        email, name = match.group(1), match.group(2).strip()
+    elif "@" in name and " " not in name:
+        email, name = name, name.partition("@")[0]
     found: list[model.Event] = []
     if name:
-        found.append(model.Author(name, name))
+        found.append(model.Author(name, name, email))
     guid = text(el, "guid")
     found.append(
         model.Item(
