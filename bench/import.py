@@ -116,7 +116,9 @@ def write_wxr(
             for c in range(comments):
                 cid = i * 100 + c
                 parent = cid - 1 if c % 3 == 2 else 0
-                status = "spam" if (i + c) % 10 == 9 else ("0" if (i + c) % 10 == 8 else "1")
+                status = (
+                    "spam" if (i + c) % 10 == 9 else ("0" if (i + c) % 10 == 8 else "1")
+                )
                 f.write(
                     f"<wp:comment><wp:comment_id>{cid}</wp:comment_id><wp:comment_author><![CDATA[Lecteur {cid % 97}]]></wp:comment_author>"
                     f"<wp:comment_author_url>https://lecteur{cid % 97}.example/</wp:comment_author_url>"
