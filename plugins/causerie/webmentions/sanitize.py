@@ -281,6 +281,10 @@ ARTICLE_ATTRIBUTES = {
     "img": {"src", "alt", "title", "width", "height"},
     "th": {"align"},
     "td": {"align"},
+    # The build's own Markdown output: codehilite's highlighting classes.
+    "div": {"class"},
+    "span": {"class"},
+    "code": {"class"},
 }
 
 
