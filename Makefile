@@ -63,8 +63,10 @@ test: lint typecheck pytest
 translations: $(TEST)
 	$(BIN)/pybabel extract -F babel.cfg -o theme/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i theme/translations/messages.pot -d theme/translations --no-fuzzy-matching
-	$(BIN)/pybabel extract -F babel-admin.cfg -k N_ -o plugins/causerie/webmentions/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i plugins/causerie/webmentions/translations/messages.pot -d plugins/causerie/webmentions/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel-admin.cfg -k N_ -o plugins/causerie/webmentions/receiver/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i plugins/causerie/webmentions/receiver/translations/messages.pot -d plugins/causerie/webmentions/receiver/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel-messages.cfg --no-default-keywords -k N_ -k tr:2 -o plugins/causerie/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i plugins/causerie/translations/messages.pot -d plugins/causerie/translations --no-fuzzy-matching
 
 browser-tools:
 	npm install --prefix .tools --no-audit --no-fund axe-core vnu-jar

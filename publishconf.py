@@ -5,10 +5,18 @@ build a staging and a production site.
 """
 
 import os
-import sys
+import runpy
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pelicanconf import *  # noqa: F403
+# The demo's settings, read from the file beside this one: Pelican loads a
+# settings file by its path, without putting its folder on sys.path, so
+# ``from pelicanconf import *`` would depend on the working directory.
+globals().update(
+    (name, value)
+    for name, value in runpy.run_path(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "pelicanconf.py")
+    ).items()
+    if name.isupper()
+)
 
 SITEURL = os.environ.get("CAUSERIE_SITEURL", "https://blog.maison-lumen.example")
 FEED_DOMAIN = SITEURL
@@ -17,7 +25,7 @@ DELETE_OUTPUT_DIRECTORY = True
 
 # The receiver's public address; with examples/nginx.conf it is the site's own.
 WEBMENTIONS = {
-    **WEBMENTIONS,  # noqa: F405
+    **globals()["WEBMENTIONS"],  # read from pelicanconf.py above
     "service_url": os.environ.get("CAUSERIE_SERVICE_URL", SITEURL),
     "proxies": 1,
 }

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/build.py                    # N=2000, about a minute
     .venv/bin/python bench/build.py --posts 8000 --runs 1
-    .venv/bin/python bench/build.py --publish OTHER/publish.py   # another checkout
+    .venv/bin/python bench/build.py --publish OTHER/publish.py   # another checkout (its .venv)
     .venv/bin/python bench/build.py --skip-plain --incremental   # + rebuilds
 
 1. A seeded synthetic corpus (issue 6): N posts of about 750 words, French
@@ -250,6 +250,14 @@ def plain_settings(site: Path, corpus: Corpus) -> Path:
     return conf
 
 
+def python_of(publish: Path) -> str:
+    """The Python that runs ``publish``: its checkout's own venv when it has
+    one (so another checkout is measured with its own installed causerie
+    package), else this one."""
+    own = publish.resolve().parent / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
 def causerie_settings(site: Path, corpus: Corpus, publish: Path) -> Path:
     checkout = publish.resolve().parent
     (site / "var").mkdir(parents=True, exist_ok=True)
@@ -261,7 +269,6 @@ def causerie_settings(site: Path, corpus: Corpus, publish: Path) -> Path:
             f"""
             PATH = {str(corpus.path)!r}
             THEME = {str(checkout / "theme")!r}
-            PLUGIN_PATHS = [{str(checkout / "plugins")!r}]
             OUTPUT_PATH = {str(site / "output")!r}
             SITEURL = {SITEURL!r}
             FEED_DOMAIN = SITEURL
@@ -336,7 +343,7 @@ def incremental_runs(
     site = work / f"incremental-{corpus.posts}"
     site.mkdir()
     conf = causerie_settings(site, corpus, publish)
-    command = [sys.executable, str(publish), "--settings", str(conf)]
+    command = [python_of(publish), str(publish), "--settings", str(conf)]
     command += ["build", "--incremental"]
     runs = [("first (empty output and cache)", measure(command, site, site / "output"))]
     runs.append(("nothing changed", measure(command, site, site / "output")))

@@ -8,7 +8,7 @@ Each generated input goes through every parser that reads outside text:
 
 - ``sanitize``: :func:`webmentions.sanitize.clean_html`, ``clean_text``,
   ``safe_url`` and ``absolute_url`` (webmentions, the comment form, imports),
-  and the mail posts' sanitizer, :func:`mailposts.build.clean`;
+  and the mail posts' sanitizer, :func:`mailposts.html_sanitizer.clean`;
 - ``verify``: :func:`webmentions.verify.verify` on the input served as a
   source page (no network: the fetched response is built here), half the time
   inside an h-entry that links to the target, so that the link check passes
@@ -52,17 +52,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from werkzeug.wrappers import Request  # noqa: E402
 
-from causerie.mailposts.build import clean as mail_clean  # noqa: E402
-from causerie.settings import UserError  # noqa: E402
+from causerie.errors import UserError  # noqa: E402
+from causerie.mailposts.html_sanitizer import clean as mail_clean  # noqa: E402
 from causerie.webmentions.fetch import FetchResult  # noqa: E402
-from causerie.webmentions.form import check_form  # noqa: E402
+from causerie.webmentions.receiver.form import check_form  # noqa: E402
 from causerie.webmentions.sanitize import (  # noqa: E402
     absolute_url,
     clean_html,
     clean_text,
     safe_url,
 )
-from causerie.webmentions.verify import Refusal, verify  # noqa: E402
+from causerie.webmentions.verify.source import Refusal, verify  # noqa: E402
 
 SITE = "http://blog.test"
 TARGET = f"{SITE}/posts/2025/nos-clients-parlent-plus-fort/"
@@ -367,7 +367,7 @@ def fuzz(
     crashes: list[tuple[str, str, str]] = []
     kinds: collections.Counter[tuple[str, str]] = collections.Counter()
     fallbacks = MF2Fallbacks()
-    verify_log = logging.getLogger("causerie.webmentions.verify")
+    verify_log = logging.getLogger("causerie.webmentions.verify.source")
     verify_log.addHandler(fallbacks)
     verify_log.propagate = False
     # mf2util logs every date it cannot read on the root logger; and bs4

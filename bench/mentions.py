@@ -124,7 +124,7 @@ def targets_of(count: int) -> list[str]:
 
 def write_site(root: Path, targets: list[str]) -> Path:
     """A site dir: the demo's settings with a store under ``root``, targets seeded."""
-    from causerie.webmentions.store import Store, Target
+    from causerie.webmentions.store.mention_store import Store, Target
 
     database = f"sqlite:///{root / 'var' / 'mentions.sqlite3'}"
     (root / "var").mkdir(parents=True)  # also creates root
@@ -348,7 +348,7 @@ def verification(
     from causerie import webmentions
     from causerie.sitebuild.build import load_settings
     from causerie.webmentions import model
-    from causerie.webmentions.service import make_worker
+    from causerie.webmentions.receiver.run import make_worker
 
     name = f"{workers}-{'processes' if processes else 'threads'}"
     settings_file = write_site(work / f"verify-{name}", targets)
@@ -454,13 +454,10 @@ def main() -> None:
         "--publish",
         type=Path,
         default=ROOT / "publish.py",
-        help="the publish.py to serve with (compare another checkout)",
+        help="the publish.py to serve with; to compare another checkout, run this script with that checkout's .venv/bin/python (the in-process store and worker are the running Python's causerie package)",
     )
     args = parser.parse_args()
 
-    # The in-process parts (store, worker) come from the same checkout as
-    # the served publish.py.
-    sys.path.insert(0, str(args.publish.resolve().parent / "plugins"))
     targets = targets_of(args.targets)
     with tempfile.TemporaryDirectory(prefix="causerie-bench-") as tmp:
         work = Path(tmp)

@@ -38,9 +38,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from build import (  # bench/build.py, beside this file
+from build import (  # bench/build.py: a script's own folder is on sys.path
     SITEURL,
     Corpus,
     causerie_settings,
@@ -130,7 +128,7 @@ def page_of(post: Path, output: Path) -> Path:
 def receive(site: Path, target: str) -> int:
     """A reply arrives and is verified: pending, shown nowhere yet."""
     from causerie.webmentions import model
-    from causerie.webmentions.store import Store
+    from causerie.webmentions.store.mention_store import Store
 
     store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
     try:
@@ -153,7 +151,7 @@ def receive(site: Path, target: str) -> int:
 def approve(site: Path, mention: int) -> None:
     """The moderator approves it (as publish mentions approve does)."""
     from causerie.webmentions import model
-    from causerie.webmentions.store import Store
+    from causerie.webmentions.store.mention_store import Store
 
     store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
     try:

@@ -17,11 +17,11 @@ from bs4 import BeautifulSoup
 from werkzeug.serving import make_server
 
 from causerie.webmentions import model
-from causerie.webmentions.app import Service, create_app
-from causerie.webmentions.login import LoginThrottle
-from causerie.webmentions.receive import RateLimiter
+from causerie.webmentions.receiver.app import Service, create_app
+from causerie.webmentions.receiver.login_throttle import LoginThrottle
+from causerie.webmentions.receiver.request_checks import RateLimiter
 from causerie.webmentions.settings import WebmentionSettings
-from causerie.webmentions.store import Store, Target
+from causerie.webmentions.store.mention_store import Store, Target
 
 SECRET = "correct horse battery staple"
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -342,7 +342,7 @@ def test_the_cookie_is_secure_when_the_public_site_is_https(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The service speaks http behind a TLS proxy; the site is https."""
-    from causerie.webmentions import service as mention_service
+    from causerie.webmentions.receiver import run as mention_service
 
     monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
     settings = {
@@ -685,7 +685,7 @@ def test_a_session_is_its_moderators_own(admin: Admin) -> None:
 def test_moderators_come_from_settings_and_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from causerie.settings import SettingsError
+    from causerie.errors import SettingsError
     from causerie.webmentions.settings import moderator_secrets
 
     monkeypatch.setenv("CAUSERIE_ADMIN_SECRET", SECRET)
@@ -786,7 +786,7 @@ def test_allowed_domains_are_listed_and_can_stop_being_allowed(admin: Admin) -> 
 def _waiting(store: Store, count: int) -> None:
     """``count`` waiting mentions, in bulk; seven share each second, so page
     boundaries fall inside a run of equal timestamps."""
-    from causerie.webmentions.schema import mentions
+    from causerie.webmentions.store.schema import mentions
 
     rows = [
         {
@@ -897,7 +897,10 @@ def test_the_french_catalog_is_complete_and_current(tmp_path: Path) -> None:
     )  # fmt: skip
     with pot.open("rb") as fp:
         wanted = {m.id for m in read_po(fp) if m.id}
-    po = ROOT / "plugins/causerie/webmentions/translations/fr/LC_MESSAGES/messages.po"
+    po = (
+        ROOT
+        / "plugins/causerie/webmentions/receiver/translations/fr/LC_MESSAGES/messages.po"
+    )
     with po.open("rb") as fp:
         french = {m.id: m.string for m in read_po(fp, locale="fr") if m.id}
     assert wanted, "nothing extracted from admin.py"

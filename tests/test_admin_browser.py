@@ -16,7 +16,7 @@ from browser_kit import axe_violations
 from receiver_kit import POST, Receiver, write_site
 
 from causerie.webmentions import model
-from causerie.webmentions.store import Store, Target
+from causerie.webmentions.store.mention_store import Store, Target
 
 pytestmark = pytest.mark.browser
 
@@ -219,7 +219,7 @@ def test_every_admin_page_passes_axe_and_works_from_the_keyboard(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from causerie.webmentions.schema import mentions
+    from causerie.webmentions.store.schema import mentions
 
     server, store = receiver
     t0 = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

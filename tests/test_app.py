@@ -10,12 +10,16 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.test import Client
 
-from causerie.webmentions.app import Service, create_app, form_values
 from causerie.webmentions.logtext import loggable
 from causerie.webmentions.model import domain_of
-from causerie.webmentions.receive import Accepted, RateLimiter, check_request
+from causerie.webmentions.receiver.app import Service, create_app, form_values
+from causerie.webmentions.receiver.request_checks import (
+    Accepted,
+    RateLimiter,
+    check_request,
+)
 from causerie.webmentions.settings import WebmentionSettings
-from causerie.webmentions.store import Store, Target
+from causerie.webmentions.store.mention_store import Store, Target
 
 POST = "https://blog.example/posts/2026/aube/"
 

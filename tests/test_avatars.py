@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from test_fetch import ALLOW, Loopback
 
-from causerie.webmentions.avatars import MAX_PIXELS, cache_avatar, to_square_png
+from causerie.webmentions.verify.avatars import MAX_PIXELS, cache_avatar, to_square_png
 
 #: What a picture may cost, decoded and resized, in all (the issue's bound).
 MEMORY_LIMIT_KB = 300 * 1024
@@ -58,7 +58,7 @@ def test_a_small_png_declaring_9000x9000_is_refused_with_its_reason(
     bomb = png(9000, 9000, color_type=0)
     assert len(bomb) < 100_000  # small on the wire, 81 Mpx once decoded
     url = web.page("/bomb-9000.png", bomb, content_type="image/png")
-    with caplog.at_level(logging.WARNING, logger="causerie.webmentions.avatars"):
+    with caplog.at_level(logging.WARNING, logger="causerie.webmentions.verify.avatars"):
         assert cache_avatar(url, tmp_path, ALLOW, 96) is None
     (line,) = [r.getMessage() for r in caplog.records]
     assert line.startswith(f"avatar {url} not cached: too large: 9000x9000 pixels")
@@ -105,7 +105,7 @@ def _peak_kb(data: bytes, tmp_path: Path) -> tuple[int, str]:
 import json, sys
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # reset the peak resident size to the current one
-from causerie.webmentions.avatars import to_square_png
+from causerie.webmentions.verify.avatars import to_square_png
 try:
     outcome = "ok %d bytes" % len(to_square_png(open({str(path)!r}, "rb").read(), 96))
 except ValueError as exc:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sender_kit import TargetServer
 
-from causerie.webmentions.discover import parse_link_header
 from causerie.webmentions.fetch import FetchPolicy
-from causerie.webmentions.outbox import SENT, Job
-from causerie.webmentions.send import Sender, SendPolicy
+from causerie.webmentions.send.discover import parse_link_header
+from causerie.webmentions.send.plan import SENT, Job
+from causerie.webmentions.send.sender import Sender, SendPolicy
 
 SOURCE = "http://blog.test/posts/2026/un-billet/"
 

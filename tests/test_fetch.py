@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.fetch import FetchError, FetchPolicy, FetchResult, fetch
 

@@ -20,7 +20,7 @@ from conftest import run_publish, stop_process
 from receiver_kit import POST, Receiver, free_port, wait_until, write_site
 
 from causerie.webmentions import model
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
 
 pytestmark = pytest.mark.browser
 

@@ -10,11 +10,11 @@ from types import ModuleType
 import pytest
 from conftest import ROOT
 
-from causerie.mailposts.build import clean as mail_clean
+from causerie.mailposts.html_sanitizer import clean as mail_clean
 from causerie.webmentions.fetch import FetchResult
-from causerie.webmentions.form import check_form
+from causerie.webmentions.receiver.form import check_form
 from causerie.webmentions.sanitize import absolute_url, clean_text, safe_url
-from causerie.webmentions.verify import Refusal, verify
+from causerie.webmentions.verify.source import Refusal, verify
 
 
 def _load_fuzz() -> ModuleType:

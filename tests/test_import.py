@@ -18,8 +18,8 @@ from test_render import (
 
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
-from causerie.webmentions.importer import ImportReport, import_jf2, load_jf2
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.jf2_import import ImportReport, import_jf2, load_jf2
+from causerie.webmentions.store.mention_store import Store
 
 SAMPLE = ROOT / "tests" / "data" / "import" / "webmention-io.jf2.json"
 FR = f"{SITEURL}/posts/2025/pourquoi-un-blog/"
@@ -145,7 +145,7 @@ def test_a_bad_entry_in_the_middle_is_skipped_and_the_rest_imported(
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"type": "feed", "children": children}), "utf-8")
     store = Store.open(store_url)
-    with caplog.at_level("INFO", logger="causerie.webmentions.importer"):
+    with caplog.at_level("INFO", logger="causerie.webmentions.store.jf2_import"):
         first = import_jf2(store, load_jf2(path), SITEURL)
     assert (first.imported, first.updated) == (2, 0)
     reasons = dict(first.skipped)

@@ -23,7 +23,7 @@ from causerie.importers.run import Options, run_import
 from causerie.settings import load_settings
 from causerie.webmentions import model as mention_model
 from causerie.webmentions import open_store
-from causerie.webmentions.schema import mentions
+from causerie.webmentions.store.schema import mentions
 
 DATA = Path(__file__).parent / "data" / "importers"
 EXPECTED = DATA / "expected"

@@ -25,7 +25,7 @@ from receiver_kit import SITEURL, write_settings
 
 from causerie.sitebuild.build import BuildReport, build_site, load_settings
 from causerie.webmentions import model
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
 
 AS_OF = "2026-11-23T12:00:00+01:00"
 LATER = "2027-06-02T12:00:00+02:00"  # the demo's scheduled post is due

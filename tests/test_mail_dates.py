@@ -23,9 +23,9 @@ import test_mail_pipeline
 from conftest import run_publish
 from test_mail_pipeline import NOW, Inbox, Site, mail, wait_for
 
+from causerie.errors import SettingsError
 from causerie.mailposts.model import DRAFTED, PUBLISHED, Arrival
 from causerie.mailposts.settings import MailSettings
-from causerie.settings import SettingsError
 
 #: The real SMTP listener that receives the replies (a fixture).
 inbox = test_mail_pipeline.inbox

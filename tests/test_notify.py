@@ -16,10 +16,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pelican.log import LimitFilter
 
+from causerie.smtp import ENV_PASSWORD as ENV_SMTP_PASSWORD
 from causerie.webmentions import model
-from causerie.webmentions.notify import Notifier, NotifyError, build_message
-from causerie.webmentions.settings import ENV_SMTP_PASSWORD, WebmentionSettings
-from causerie.webmentions.store import Store, Target
+from causerie.webmentions.settings import WebmentionSettings
+from causerie.webmentions.store.mention_store import Store, Target
+from causerie.webmentions.verify.notify import Notifier, NotifyError, build_message
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 SITE = "https://blog.example"
@@ -183,7 +184,7 @@ def test_no_author_email_sends_nothing(
     smtp: tuple[Collector, int], store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     handler, port = smtp
-    caplog.set_level(logging.INFO, logger="causerie.webmentions.notify")
+    caplog.set_level(logging.INFO, logger="causerie.webmentions.verify.notify")
     # Pelican's logger class drops a message already logged once in the
     # process (LimitFilter), and the other backend's run logged this one.
     LimitFilter._raised_messages.clear()

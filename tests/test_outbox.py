@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from causerie.webmentions.outbox import (
+from causerie.webmentions.send.plan import (
     DELETED,
     DELETED_DIGEST,
     HELD,

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from test_store import T0, clock, store
 
-from causerie.webmentions import outbox_store
-from causerie.webmentions.outbox import (
+from causerie.webmentions.send import state as outbox_store
+from causerie.webmentions.send.plan import (
     DELETED,
     FAILED,
     HELD,
@@ -19,7 +19,7 @@ from causerie.webmentions.outbox import (
     OutboundPost,
     SentRecord,
 )
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
 
 SITE = "https://blog.example"
 

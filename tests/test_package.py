@@ -140,7 +140,9 @@ def test_a_built_wheel_gives_a_working_publish_from_any_directory(
     names = zipfile.ZipFile(wheel).namelist()
     assert "causerie/webmentions/__init__.py" in names
     assert "causerie/mailposts/sources/__init__.py" in names
-    assert "causerie/webmentions/translations/fr/LC_MESSAGES/messages.po" in names
+    assert (
+        "causerie/webmentions/receiver/translations/fr/LC_MESSAGES/messages.po" in names
+    )
     assert not [n for n in names if n.startswith(("tests/", "content/", "bench/"))]
 
     # Installed (not editable) beside the test venv's dependencies; the
@@ -285,11 +287,11 @@ def test_an_existing_site_adopts_two_causerie_plugins(tmp_path: Path) -> None:
     assert 'action="https://mentions.atelier.test/comment"' in page
 
 
-# --- Pelican's internals, fenced (causerie.sitebuild.pelican_compat) -----------
+# --- Pelican's internals, fenced (causerie.pelican_compat) -----------
 
 
 def test_every_pelican_internal_we_patch_exists_in_the_installed_versions() -> None:
-    from causerie.sitebuild import pelican_compat
+    from causerie import pelican_compat
 
     assert {p.distribution for p in pelican_compat.PRIVATES} == set(
         pelican_compat.SUPPORTED
@@ -300,7 +302,7 @@ def test_every_pelican_internal_we_patch_exists_in_the_installed_versions() -> N
 
 
 def test_an_unsupported_pelican_is_refused_with_the_range_to_install() -> None:
-    from causerie.sitebuild import pelican_compat
+    from causerie import pelican_compat
 
     assert pelican_compat.version_problem("pelican", "4.12.1") is None
     problem = pelican_compat.version_problem("pelican", "4.13.0")
@@ -312,3 +314,99 @@ def test_an_unsupported_pelican_is_refused_with_the_range_to_install() -> None:
     assert (
         pelican_compat.missing(gone) == "pelican.contents.Content.nope does not exist"
     )
+
+
+# --- the package's shape (issue 14) ------------------------------------------
+
+PACKAGE = ROOT / "plugins"
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in (PACKAGE / "causerie").rglob("*.py"):
+        name = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The causerie modules ``name`` imports, at the top or inside a function."""
+    import ast
+
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            target = (
+                f"{base}.{node.module}" if node.level and node.module
+                else base if node.level else node.module or ""
+            )  # fmt: skip
+            for alias in node.names:
+                if f"{target}.{alias.name}" in modules:
+                    found.add(f"{target}.{alias.name}")
+                elif target in modules:
+                    found.add(target)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in modules}
+    return found - {name}
+
+
+def test_no_import_circles_in_the_package() -> None:
+    """Every module of causerie can be understood before the ones that use
+    it: no cycle of imports (lazy ones inside functions included)."""
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for other in sorted(graph[name]):
+            if state.get(other) == 1:
+                cycles.append([*path[path.index(other) :], other])
+            elif other not in state:
+                visit(other, [*path, other])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, "import circles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_no_module_imports_its_own_package_upward() -> None:
+    """A module never imports the ``__init__`` of a package it belongs to
+    (``from . import helper`` inside a sub-package): what modules share lives
+    in a module of its own. Importing a sibling module through the package
+    (``from . import fastpath``) is not upward and is allowed."""
+    modules = _modules()
+    upward = []
+    for name, path in modules.items():
+        ancestors = {name.rsplit(".", n)[0] for n in range(1, name.count(".") + 1)}
+        if path.name == "__init__.py":
+            ancestors.add(name)
+        for target in _imports(name, path, modules) & ancestors:
+            if target != "causerie":
+                upward.append(f"{name} imports {target}")
+    assert not upward, upward
+
+
+def test_no_sys_path_manipulation_anywhere() -> None:
+    """The package is installed; nothing reaches code by editing sys.path."""
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        if {".venv", ".tools", "build", "node_modules"} & set(path.parts):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in (
+            "sys.path.insert",
+            "sys.path.append",
+            "sys.path +=",
+            "sys.path[:0]",
+        ):
+            if needle in text and path != Path(__file__):
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert not offenders, offenders

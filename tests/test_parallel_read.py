@@ -20,7 +20,8 @@ from conftest import AS_OF, ROOT, build, run_publish
 from receiver_kit import write_settings
 from worker_killer import MARKER
 
-from causerie.settings import SettingsError, read_section
+from causerie.errors import SettingsError
+from causerie.settings import read_section
 from causerie.sitebuild import prefetch
 from causerie.sitebuild.build import BuildReport
 from causerie.sitebuild.settings import SitebuildSettings, usable_cpus

@@ -24,7 +24,7 @@ from receiver_kit import (
 )
 
 from causerie.webmentions import model
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
 
 
 @pytest.fixture(scope="module")

@@ -36,8 +36,8 @@ from conftest import (
 
 from causerie.sitebuild.build import BuildReport, load_settings
 from causerie.webmentions import model
-from causerie.webmentions.schema import targets
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
+from causerie.webmentions.store.schema import targets
 
 SERVICE = "https://mentions.blog.test"
 ENDPOINT = f"{SERVICE}/webmention"
@@ -516,7 +516,7 @@ def test_a_fresh_clone_builds_with_an_empty_store(tmp_path: Path) -> None:
 
 
 def test_counts_are_plural_in_english_and_french() -> None:
-    from causerie.theme_i18n.catalogs import load_catalogs
+    from causerie.catalogs import load_catalogs
 
     catalogs = load_catalogs(ROOT / "theme" / "translations", ("fr", "en"))
     fr, en = catalogs["fr"], catalogs["en"]
@@ -727,7 +727,7 @@ def test_the_templates_escape_what_they_are_given() -> None:
     with raw markup in every text field comes out as text."""
     from jinja2 import Environment, FileSystemLoader
 
-    from causerie.webmentions.render import Comment
+    from causerie.webmentions.site.render import Comment
 
     env = Environment(
         loader=FileSystemLoader(ROOT / "theme" / "templates"),
@@ -902,14 +902,14 @@ def test_the_form_fits_a_small_screen(driver: Any, served: Any) -> None:
     ],
 )
 def test_only_plain_avatar_file_names_are_used(name: str | None, kept: bool) -> None:
-    from causerie.webmentions.render import safe_avatar_name
+    from causerie.webmentions.site.render import safe_avatar_name
 
     assert safe_avatar_name(name) == (name if kept else None)
 
 
 def test_to_comment_checks_again_what_the_store_holds() -> None:
     from causerie.webmentions.model import Mention
-    from causerie.webmentions.render import to_comment
+    from causerie.webmentions.site.render import to_comment
 
     mention = Mention(
         id=7,

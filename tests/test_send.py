@@ -12,8 +12,15 @@ import pytest
 from sender_kit import TargetServer
 
 from causerie.webmentions.fetch import FetchPolicy
-from causerie.webmentions.outbox import FAILED, NO_ENDPOINT, REFUSED, RETRY, SENT, Job
-from causerie.webmentions.send import (
+from causerie.webmentions.send.plan import (
+    FAILED,
+    NO_ENDPOINT,
+    REFUSED,
+    RETRY,
+    SENT,
+    Job,
+)
+from causerie.webmentions.send.sender import (
     HostLimiter,
     Outcome,
     Sender,

@@ -24,7 +24,7 @@ from conftest import ROOT, stop_process
 from receiver_kit import free_port, wait_until, write_site
 
 from causerie.webmentions import model
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
 
 PAGE = "/posts/2025/pourquoi-un-blog/"
 SOURCE = "https://nadia.example/notes/1"

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from receiver_kit import Receiver, write_site
 
-from causerie.settings import SettingsError
-from causerie.webmentions.listener import client_key
+from causerie.errors import SettingsError
+from causerie.webmentions.receiver.http_server import client_key
 from causerie.webmentions.settings import WebmentionSettings
 
 ATTACKER, READER = "127.0.0.1", "127.0.0.2"
@@ -193,7 +193,7 @@ def test_the_open_files_limit_is_raised_to_fit() -> None:
     # 256) raises it towards what max_connections needs, up to the hard one.
     code = (
         "import resource;"
-        "from causerie.webmentions.listener import open_files_limit;"
+        "from causerie.webmentions.receiver.http_server import open_files_limit;"
         "print(open_files_limit(2000), resource.getrlimit(resource.RLIMIT_NOFILE)[1])"
     )
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from causerie.webmentions import model
 from causerie.webmentions.errors import StoreError
-from causerie.webmentions.schema import LATEST, mentions, schema_migrations
-from causerie.webmentions.store import Store, Target
+from causerie.webmentions.store.mention_store import Store, Target
+from causerie.webmentions.store.schema import LATEST, mentions, schema_migrations
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 POST = "https://blog.example/posts/2026/aube/"
@@ -200,7 +200,7 @@ def test_form_comments_are_stored_verified_and_pending(store: Store) -> None:
 def test_group_commit_answers_each_caller_once_its_row_is_stored(store: Store) -> None:
     import threading
 
-    from causerie.webmentions.groupcommit import GroupCommit
+    from causerie.webmentions.store.group_commit import GroupCommit
 
     writer = GroupCommit(store)
     results: dict[str, int] = {}
@@ -273,7 +273,7 @@ def _gated(store: Store, writer: Any, callers: int, commit: Any = None) -> list[
 def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
     store: Store,
 ) -> None:
-    from causerie.webmentions.groupcommit import GroupCommit
+    from causerie.webmentions.store.group_commit import GroupCommit
 
     committed: list[tuple[list[Any], list[int]]] = []
     writer = GroupCommit(
@@ -309,7 +309,7 @@ def test_group_commit_one_leader_commits_for_all_who_queued_meanwhile(
 
 def test_group_commit_a_failed_commit_fails_every_caller_in_it(store: Store) -> None:
     from causerie.webmentions.errors import StoreError
-    from causerie.webmentions.groupcommit import GroupCommit
+    from causerie.webmentions.store.group_commit import GroupCommit
 
     writer = GroupCommit(store)
 
@@ -373,7 +373,7 @@ def test_a_failed_block_changes_nothing(store: Store) -> None:
 def test_migration_3_adds_who_decided_to_an_older_store(store_url: str) -> None:
     """A store made by migrations 1 and 2 only (as before named moderators)
     is brought to the same shape as a new one, its rows kept."""
-    from causerie.webmentions import schema
+    from causerie.webmentions.store import schema
 
     engine = sa.create_engine(store_url)
     old = schema.MIGRATIONS

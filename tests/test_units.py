@@ -10,7 +10,8 @@ import pytest
 
 from causerie.authoring.registry import AuthorsError, parse_registry
 from causerie.authoring.scaffold import NewPost, render
-from causerie.settings import SettingsError, read_section
+from causerie.errors import SettingsError
+from causerie.settings import read_section
 from causerie.sitebuild.reading import reading_minutes, word_count
 from causerie.sitebuild.related import Candidate, RelatedIndex, related
 from causerie.sitebuild.schedule import is_due, parse_instant

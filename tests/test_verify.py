@@ -16,7 +16,7 @@ import pytest
 from test_fetch import ALLOW, Loopback
 
 from causerie.webmentions.fetch import FetchResult, fetch
-from causerie.webmentions.verify import MentionData, Refusal, links_to, verify
+from causerie.webmentions.verify.source import MentionData, Refusal, links_to, verify
 
 TARGET = "https://blog.example/posts/lampe/"
 SOURCE = "https://alice.example/notes/1"
@@ -373,7 +373,7 @@ def test_microformats_that_crash_the_parsers_leave_a_plain_mention(
     name: str, body: str, error: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Issue 13 item 5: whatever the mf2 step raises, verify() answers.
-    with caplog.at_level("WARNING", logger="causerie.webmentions.verify"):
+    with caplog.at_level("WARNING", logger="causerie.webmentions.verify.source"):
         result = mention(body)
     assert result.kind == "mention" and result.url == SOURCE
     (line,) = [r.getMessage() for r in caplog.records]

@@ -25,7 +25,7 @@ from causerie.sitebuild.build import build_site, load_settings
 from causerie.sitebuild.content_cache import CACHE_FILE, digest
 from causerie.sitebuild.watch import Change, Watcher, open_mentions
 from causerie.webmentions import model
-from causerie.webmentions.store import Store
+from causerie.webmentions.store.mention_store import Store
 
 TAGS = ["atelier", "lancement", "écoute", "transparence", "réparabilité"]
 CATEGORIES = ["Produits", "Conversation", "Coulisses"]

@@ -22,8 +22,8 @@ from conftest import run_publish
 from receiver_kit import POST, Receiver, wait_until, write_site
 
 from causerie.webmentions.errors import StoreError
-from causerie.webmentions.store import Store
-from causerie.webmentions.writer import WriterClient, WriterProcess
+from causerie.webmentions.store.mention_store import Store
+from causerie.webmentions.store.writer_process import WriterClient, WriterProcess
 
 TARGET = "https://blog.example/posts/2026/aube/"
 

@@ -36,7 +36,7 @@ from causerie.webmentions.sanitize import (
     clean_text,
     safe_url,
 )
-from causerie.webmentions.verify import MentionData, Refusal, verify
+from causerie.webmentions.verify.source import MentionData, Refusal, verify
 
 TARGET = "https://blog.example/posts/lampe/"
 SOURCE = "https://alice.example/notes/1"

@@ -16,18 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from causerie.errors import SettingsError
+
 T = TypeVar("T")
-
-
-class UserError(Exception):
-    """Base of every capability's errors: the user can fix it, the message says how.
-
-    The CLI shows these as one line, never as a traceback.
-    """
-
-
-class SettingsError(UserError):
-    """A settings dict in pelicanconf.py is wrong; the message says how to fix it."""
 
 
 def _type_name(tp: Any) -> str:

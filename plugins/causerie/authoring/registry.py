@@ -26,7 +26,10 @@ from urllib.parse import urlsplit
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify as _pelican_slugify
 
-from causerie.settings import UserError
+from causerie.errors import UserError
+from causerie.settings import read_section
+
+from .settings import AuthoringSettings
 
 
 def slugify(text: str) -> str:
@@ -174,3 +177,9 @@ def load_registry(path: Path, languages: tuple[str, ...]) -> Registry:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise AuthorsError(f"{path}: not valid UTF-8 TOML ({exc}); fix it") from None
     return parse_registry(data, str(path), languages)
+
+
+def registry_for(settings: dict[str, Any]) -> Registry:
+    """Load the registry named by a Pelican settings dict."""
+    config = read_section(settings, "AUTHORING", AuthoringSettings)
+    return load_registry(Path(settings["PATH"]) / config.registry, config.languages)

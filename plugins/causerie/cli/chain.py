@@ -27,7 +27,8 @@ from causerie.deploy.run import (
     site_lock,
 )
 from causerie.deploy.settings import DeployError
-from causerie.settings import UserError
+from causerie.errors import UserError
+from causerie.pelican_compat import plugin_enabled
 from causerie.sitebuild import build as sitebuild
 
 Say = Callable[[str], None]
@@ -85,11 +86,11 @@ def poll_mail(settings: dict[str, Any], environ: Mapping[str, str], say: Say) ->
 
 def send_mentions(settings: dict[str, Any], say: Say) -> Counter[str] | None:
     """`publish mentions send`: what is due, if the webmentions plugin is on."""
-    if "causerie.webmentions" not in settings.get("PLUGINS", ()):
+    if not plugin_enabled(settings, "causerie.webmentions"):
         return None
     from causerie import webmentions
-    from causerie.webmentions import sendrun
     from causerie.webmentions.errors import WebmentionError
+    from causerie.webmentions.send import run as sendrun
 
     store = webmentions.open_store(settings)
     cfg = webmentions.config(settings)

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import click
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 from causerie.sitebuild import build as sitebuild
 
 

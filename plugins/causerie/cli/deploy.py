@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from causerie import deploy as deployment
-from causerie.settings import UserError
+from causerie.errors import UserError
 from causerie.sitebuild import schedule
 
 from .common import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 from .common import Site, fail, pass_site, plural
 
@@ -110,7 +110,7 @@ def _run(site: Site, kind: str, export: Path, **flags: Any) -> None:
 def _fetcher(settings: dict[str, Any]) -> Any:
     from causerie import importers
     from causerie.webmentions.fetch import FetchPolicy, fetch
-    from causerie.webmentions.service import fetch_policy
+    from causerie.webmentions.receiver.run import fetch_policy
 
     base = fetch_policy(settings)
     policy = FetchPolicy(

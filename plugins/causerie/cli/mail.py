@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 from .common import Site, fail, pass_site, plural
 

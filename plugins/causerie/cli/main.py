@@ -32,7 +32,7 @@ from causerie.cli.deploy import (
 from causerie.cli.importing import import_group
 from causerie.cli.mail import mail
 from causerie.cli.mentions import mentions
-from causerie.settings import UserError
+from causerie.errors import UserError
 from causerie.sitebuild import schedule
 from causerie.sitebuild import serve as preview
 from causerie.sitebuild import watch as sitebuild_watch
@@ -300,8 +300,8 @@ def _locked_build(lock: threading.Lock, site: Site, overrides: dict[str, Any]) -
 
 
 def _start_receiver(site: Site, rebuild: Any) -> Any:
-    from causerie.webmentions import hooks
-    from causerie.webmentions import service as mention_service
+    from causerie.webmentions.receiver import approval_hook as hooks
+    from causerie.webmentions.receiver import run as mention_service
 
     settings = site.settings()
     cfg = webmentions.config(settings)

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from causerie import webmentions
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 from .common import Site, fail, pass_site, plural
 
@@ -47,7 +47,7 @@ def _cli_moderator() -> str:
 
 
 def _rebuild_after_approval(site: Site) -> None:
-    from causerie.webmentions import hooks
+    from causerie.webmentions.receiver import approval_hook as hooks
 
     settings = site.settings()
     hook = webmentions.config(settings).on_approve
@@ -88,7 +88,7 @@ def mentions_serve(
     Example:
         CAUSERIE_ADMIN_SECRET=… publish mentions serve --port 8081
     """
-    from causerie.webmentions import service as mention_service
+    from causerie.webmentions.receiver import run as mention_service
 
     settings = site.settings()
     try:
@@ -122,7 +122,7 @@ def mentions_work(site: Site, once: bool) -> None:
         publish mentions work --once      # from cron
         publish mentions work             # a long-running worker
     """
-    from causerie.webmentions import service as mention_service
+    from causerie.webmentions.receiver import run as mention_service
 
     settings = site.settings()
     store = _store(site)
@@ -230,7 +230,7 @@ def mentions_block(site: Site, domain: str) -> None:
     Example:
         publish mentions block spam.example
     """
-    from causerie.webmentions import avatars
+    from causerie.webmentions.verify import avatars
 
     store = _store(site)
     removed = store.block_domain(domain, by=_cli_moderator())
@@ -252,7 +252,7 @@ def mentions_erase(site: Site, who: str) -> None:
     Example:
         publish mentions erase https://alice.example/
     """
-    from causerie.webmentions import avatars
+    from causerie.webmentions.verify import avatars
 
     store = _store(site)
     before = len(store.list_mentions())
@@ -275,8 +275,9 @@ def mentions_import(site: Site, file: Path) -> None:
     Example:
         publish mentions import webmentions.json
     """
-    from causerie.webmentions import avatars, importer
-    from causerie.webmentions import service as mention_service
+    from causerie.webmentions.receiver import run as mention_service
+    from causerie.webmentions.store import jf2_import as importer
+    from causerie.webmentions.verify import avatars
 
     settings = site.settings()
     store = _store(site)
@@ -338,7 +339,7 @@ def mentions_send(site: Site, dry_run: bool, slug: str | None, strict: bool) -> 
         publish --settings publishconf.py mentions send --dry-run
         publish --settings publishconf.py mentions send --post aube-six-mois-apres
     """
-    from causerie.webmentions import sendrun
+    from causerie.webmentions.send import run as sendrun
 
     settings = site.settings()
     store = _store(site)

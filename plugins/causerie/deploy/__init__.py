@@ -3,12 +3,13 @@
 - :mod:`.releases` — pure: release ids, order, what a rollback goes to, what is pruned
 - :mod:`.local`, :mod:`.remote` — the targets: a directory here, a host over SSH (rsync)
 - :mod:`.run` — a deployment and a rollback over a target, one at a time per site
-- :mod:`.chain` — ``publish publish``: mail → build → deploy → webmentions
+- :mod:`.plugin` — as a Pelican plugin: DEPLOY checked when a build starts
+
+(``publish publish``, mail → build → deploy → webmentions, is
+:mod:`causerie.cli.chain`.)
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from .run import (
     DeployReport,
@@ -35,12 +36,8 @@ __all__ = [
 ]
 
 
-def _check_settings(pelican: Any) -> None:
-    config(pelican.settings)
-
-
 def register() -> None:
-    """As a Pelican plugin: a misspelt DEPLOY key fails the build, not the deploy."""
-    from pelican import signals
+    """Pelican's entry point (PLUGINS = ["causerie.deploy"])."""
+    from . import plugin
 
-    signals.initialized.connect(_check_settings)
+    plugin.register()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from causerie.settings import SettingsError, UserError
+from causerie.errors import SettingsError, UserError
 
 #: The SSH key for the rsync target may also come from the environment (a
 #: per-machine value, like the deploy key a CI runner is given).

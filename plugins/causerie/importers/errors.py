@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 
 class ImporterError(UserError):

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions.sanitize import clean_article_html
 
 from . import config, redirects
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 #: Content file (relative to PATH) → its URL path, from the latest build.
 _urls: dict[str, str] = {}
 
+NAME = "causerie.importers"
 #: The metadata key that ties a post to the item it came from.
 IMPORTED_FROM = "Imported-From"
 
@@ -29,6 +31,8 @@ IMPORTED_FROM = "Imported-From"
 def sanitize(content: Any) -> None:
     """``content_object_init``: clean an imported post's HTML before anything
     (summary, feeds, templates) reads it."""
+    if not plugin_enabled(getattr(content, "settings", {}) or {}, NAME):
+        return  # signals are process-wide: only builds that list the plugin
     metadata = getattr(content, "metadata", {}) or {}
     if metadata.get(IMPORTED_FROM.lower()) and getattr(content, "_content", None):
         content._content = clean_article_html(content._content)
@@ -37,6 +41,8 @@ def sanitize(content: Any) -> None:
 def collect(generators: list[Any]) -> None:
     """``all_generators_finalized``: where each published post and page is."""
     _urls.clear()
+    if not generators or not plugin_enabled(generators[0].settings, NAME):
+        return
     for generator in generators:
         for attr in ("articles", "translations", "pages", "translations"):
             for content in getattr(generator, attr, None) or ():
@@ -63,6 +69,8 @@ def resolve(
 def write(pelican: Any) -> None:
     """``finalized``: the redirect pages and the nginx maps in output/."""
     settings = pelican.settings
+    if not plugin_enabled(settings, NAME):
+        return
     listing = Path(settings["PATH"]) / config(settings).redirects
     entries = redirects.read_file(listing)
     # The maps are written even empty: nginx's include needs the files.

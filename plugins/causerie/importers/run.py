@@ -27,7 +27,9 @@ from zoneinfo import ZoneInfo
 
 from causerie import authoring
 from causerie.authoring.registry import Registry, slugify
+from causerie.authoring.settings import AuthoringSettings
 from causerie.mailposts.write import atomic_write, fsync_dir, read_metadata
+from causerie.settings import read_section
 from causerie.webmentions import model as mention_model
 from causerie.webmentions.sanitize import clean_html, clean_text, safe_url
 
@@ -157,9 +159,7 @@ class Importer:
         self.echo = echo
         self.cfg = config(settings)
         self.content = Path(settings["PATH"])
-        self.auth = authoring.read_section(
-            settings, "AUTHORING", authoring.AuthoringSettings
-        )
+        self.auth = read_section(settings, "AUTHORING", AuthoringSettings)
         self.registry_path = self.content / self.auth.registry
         self.registry: Registry = authoring.load_registry(
             self.registry_path, self.auth.languages

@@ -9,28 +9,19 @@ one core turns it into a post:
 - :mod:`.write` — a Post → files in content/, atomically
 - :mod:`.reply` — confirmations and refusals (RFC 3834)
 - :mod:`.pipeline` — all of it for one message
-- :mod:`.build` — the Pelican plugin: a mail post's HTML is sanitized
+- :mod:`.html_sanitizer` — a mail post's HTML sanitized at build time (:mod:`.plugin` connects it)
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from causerie.settings import read_section
-
-from .settings import MailSettings
+from .settings import MailSettings, config
 
 __all__ = ["MailSettings", "config", "register"]
 
 
-def config(settings: dict[str, Any]) -> MailSettings:
-    """The validated ``MAILPOSTS`` dict of Pelican ``settings``."""
-    return read_section(settings, "MAILPOSTS", MailSettings)
-
-
 def register() -> None:
-    from pelican import signals
+    """Pelican's entry point (PLUGINS = ["causerie.mailposts"]); the
+    handlers are in :mod:`.plugin`."""
+    from . import plugin
 
-    from .build import sanitize
-
-    signals.content_object_init.connect(sanitize)
+    plugin.register()

@@ -1,6 +1,6 @@
 """The mailposts package's errors."""
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 
 class MailError(UserError):

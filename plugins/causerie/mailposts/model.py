@@ -8,6 +8,7 @@ content/, exactly like a post an employee writes by hand.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: What a media file is.
@@ -107,3 +108,9 @@ class Arrival:
     #: `publish mail release --trust`: the operator vouches for the sender
     #: (no DKIM nor secret check; the registry and the sanitizer still apply).
     trusted: bool = False
+
+
+#: What every mail adapter (:mod:`.sources`) needs: a message in, its verdict
+#: out. It never raises for a bad message; an exception means a fault of ours
+#: (the adapter then keeps the message for a later try).
+Ingest = Callable[[Arrival], Verdict]

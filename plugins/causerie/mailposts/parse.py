@@ -38,6 +38,7 @@ from email.message import EmailMessage
 from pathlib import PurePosixPath
 
 from causerie.authoring.registry import Author, slugify
+from causerie.catalogs import N_, tr
 
 from . import media
 from .body import (
@@ -450,7 +451,10 @@ def parse_message(
     if body.problem is not None:  # raw MIME or a lost file: never published
         code, detail = body.problem
         return refusal(
-            say, code, what=_MIME_WHAT[say == "fr"].get(detail, ""), name=detail
+            say,
+            code,
+            what=tr(say, _MIME_WHAT[detail]) if detail in _MIME_WHAT else "",
+            name=detail,
         )
     markdown = body.markdown
     if edit:  # an answer "MODIFIER" + the new text: the text without the word
@@ -531,12 +535,11 @@ def parse_message(
 
 
 #: What is left raw in a "raw-mime" refusal, in English and in French.
-_MIME_WHAT = (
-    {"headers": "MIME headers", "base64": "base64 code",
-     "quoted-printable": "quoted-printable code"},
-    {"headers": "des en-têtes MIME", "base64": "du code base64",
-     "quoted-printable": "du code quoted-printable"},
-)  # fmt: skip
+_MIME_WHAT = {
+    "headers": N_("MIME headers"),
+    "base64": N_("base64 code"),
+    "quoted-printable": N_("quoted-printable code"),
+}
 
 
 def _unique(values: object) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from causerie.authoring.registry import Author, Registry, slugify
+from causerie.catalogs import tr
 
 from . import auth, dkimcheck, history, reply, write
 from . import held as holding
@@ -584,18 +585,14 @@ class Pipeline:
                 raw,
             )
         target = self.site.content_dir / path
-        french = author.lang == "fr"
         command, _text = reply_command(_text_of(msg))
         if command is None:
             # "Merci !", a quote of the confirmation…: nothing changes, and
             # the author learns how to edit (this answer confirms the post
             # too, so it may be answered with a command in turn).
-            lead = (
-                f"Le billet {path} n’a pas changé. "
-                if french
-                else f"The post {path} is unchanged. "
-            )
-            text = lead + reply.HOW_TO["fr" if french else "en"]
+            text = tr(author.lang, "The post {path} is unchanged. ").format(
+                path=path
+            ) + tr(author.lang, reply.HOW_TO)
             return self._edited(
                 msg, author, message_id, digest, path, ANSWERED, text, confirms=True
             )
@@ -611,11 +608,7 @@ class Pipeline:
             write.remove_media(
                 list(kept.media), self.site.content_dir, self.cfg.media_dir
             )
-            text = (
-                f"Le billet {path} est retiré."
-                if french
-                else f"The post {path} is taken down."
-            )
+            text = tr(author.lang, "The post {path} is taken down.").format(path=path)
             return self._edited(msg, author, message_id, digest, path, DELETED, text)
         if command == RESTORE:
             # The previous version back, text and media; the one replaced is
@@ -633,13 +626,11 @@ class Pipeline:
                 return self._refuse(
                     msg, author, message_id, digest, raw, _no_history(path, author.lang)
                 )
-            text = (
-                f"Le billet {path} est revenu à sa version précédente. "
-                "Répondez RESTAURER à ce message pour annuler."
-                if french
-                else f"The post {path} is back to its previous version. "
-                "Answer RESTORE to this message to undo it."
-            )
+            text = tr(
+                author.lang,
+                "The post {path} is back to its previous version. "
+                "Answer RESTORE to this message to undo it.",
+            ).format(path=path)
             return self._edited(
                 msg, author, message_id, digest, path, RESTORED, text, confirms=True
             )
@@ -668,11 +659,7 @@ class Pipeline:
             self.cfg.media_dir,
             keep={m.path for m in made.media},
         )
-        text = (
-            f"Le billet {path} est mis à jour."
-            if french
-            else f"The post {path} is updated."
-        )
+        text = tr(author.lang, "The post {path} is updated.").format(path=path)
         return self._edited(
             msg, author, message_id, digest, path, UPDATED, text, confirms=True
         )
@@ -766,7 +753,7 @@ class Pipeline:
     ) -> None:
         message = self.scrub.reply(message)
         if self.mailer is None:
-            log.info("mail: no smtp_host set; no reply sent to %s", author.email)
+            log.info("mail: no SMTP host set; no reply sent to %s", author.email)
             return
         if not self.ledger.reply_allowed(
             author.email, self.cfg.replies_per_hour, self.clock()
@@ -862,46 +849,35 @@ def _text_of(msg: EmailMessage) -> str:
 
 def _too_big(size: int, cfg: MailSettings, lang: str) -> str:
     mb, limit = size / 1_000_000, cfg.max_message_bytes / 1_000_000
-    if lang == "fr":
-        return (
-            f"le message fait {mb:.0f} Mo, la limite est {limit:.0f} Mo. Envoyez moins "
-            "de photos par message, ou des photos plus petites."
-        )
-    return (
-        f"the message is {mb:.0f} MB, the limit is {limit:.0f} MB. Send fewer photos "
-        "per message, or smaller ones."
-    )
+    return tr(
+        lang,
+        "the message is {size} MB, the limit is {limit} MB. Send fewer photos "
+        "per message, or smaller ones.",
+    ).format(size=f"{mb:.0f}", limit=f"{limit:.0f}")
 
 
 def _wrong_clock(sent: dt.datetime, received: dt.datetime, lang: str) -> str:
     sent = sent.astimezone(received.tzinfo)
-    if lang == "fr":
-        return (
-            f"Votre message était daté du {sent:%d/%m/%Y à %H:%M}, dans le futur : "
-            "l’horloge de votre appareil est sans doute déréglée. Le billet est daté "
-            f"de sa réception, le {received:%d/%m/%Y à %H:%M}. Pour le programmer, "
-            "écrivez une ligne « date: AAAA-MM-JJ HH:MM » en tête du message."
-        )
-    return (
-        f"Your message was dated {sent:%Y-%m-%d %H:%M}, in the future: your "
-        f"device's clock is probably wrong. The post is dated at its receipt, "
-        f"{received:%Y-%m-%d %H:%M}. To schedule a post, write a line "
-        "“date: YYYY-MM-DD HH:MM” at the top of the message."
-    )
+    when = tr(lang, "%Y-%m-%d %H:%M")
+    return tr(
+        lang,
+        "Your message was dated {sent}, in the future: your device's clock is "
+        "probably wrong. The post is dated at its receipt, {received}. To "
+        "schedule a post, write a line “date: YYYY-MM-DD HH:MM” at the top of "
+        "the message.",
+    ).format(sent=sent.strftime(when), received=received.strftime(when))
 
 
 def _gone(path: str, lang: str) -> str:
-    if lang == "fr":
-        return (
-            f"le billet {path} n’existe plus : envoyez un nouveau message pour publier."
-        )
-    return f"the post {path} no longer exists: send a new message to publish."
+    return tr(
+        lang, "the post {path} no longer exists: send a new message to publish."
+    ).format(path=path)
 
 
 def _no_history(path: str, lang: str) -> str:
-    if lang == "fr":
-        return f"le billet {path} n’a pas de version précédente à restaurer."
-    return f"the post {path} has no previous version to restore."
+    return tr(lang, "the post {path} has no previous version to restore.").format(
+        path=path
+    )
 
 
 def site_from_settings(settings: dict[str, Any], site_dir: str) -> Site:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
-import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
+
+from causerie.catalogs import N_, tr
+from causerie.smtp import SmtpClient, SmtpSettings
 
 from .settings import MailSettings
 
@@ -53,19 +54,11 @@ def automatic(msg: EmailMessage, our_address: str) -> str | None:
 
 #: How to edit or delete a post by answering: in every confirmation, and
 #: the whole answer to a reply that is no command ("Merci !").
-HOW_TO = {
-    "fr": (
-        "Pour le corriger, répondez à ce message avec MODIFIER sur la première "
-        "ligne, puis le nouveau texte. Pour le retirer, répondez avec SUPPRIMER "
-        "sur la première ligne. Pour revenir à la version précédente, répondez "
-        "avec RESTAURER.\n"
-    ),
-    "en": (
-        "To correct it, answer this message with EDIT on the first line, then the "
-        "new text. To take it down, answer with DELETE on the first line. To go "
-        "back to the previous version, answer with RESTORE.\n"
-    ),
-}
+HOW_TO = N_(
+    "To correct it, answer this message with EDIT on the first line, then the "
+    "new text. To take it down, answer with DELETE on the first line. To go "
+    "back to the previous version, answer with RESTORE.\n"
+)
 
 
 def _reply_to(
@@ -106,33 +99,29 @@ def confirmation(
     date a post scheduled by a ``date:`` command goes online); ``note``, a
     paragraph before the how-to (a wrong clock)."""
     reply = _reply_to(original, to, settings, _subject(original))
-    fr = lang == "fr"
+    how_to = tr(lang, HOW_TO)
     if draft:
-        text = (
-            f"Votre brouillon est enregistré : {url}\n\nIl sera publié quand quelqu’un "
-            "de l’équipe du blog l’aura relu.\n"
-            if fr
-            else f"Your draft is saved: {url}\n\nIt will be published once someone of "
-            "the blog's team has reviewed it.\n"
-        )
+        text = tr(
+            lang,
+            "Your draft is saved: {url}\n\nIt will be published once someone of "
+            "the blog's team has reviewed it.\n",
+        ).format(url=url)
     elif scheduled is not None:
         text = (
-            f"Votre billet est programmé : il sera en ligne le "
-            f"{scheduled:%d/%m/%Y à %H:%M} ({scheduled.tzname()}), à l’adresse {url}\n\n"
-            "D’ici là, cette adresse ne montre rien.\n\n" + HOW_TO["fr"]
-            if fr
-            else f"Your post is scheduled: it goes online on "
-            f"{scheduled:%Y-%m-%d at %H:%M} ({scheduled.tzname()}), at {url}\n\n"
-            "Until then, that address shows nothing.\n\n" + HOW_TO["en"]
+            tr(
+                lang,
+                "Your post is scheduled: it goes online on {when} ({zone}), at {url}"
+                "\n\nUntil then, that address shows nothing.\n\n",
+            ).format(
+                when=scheduled.strftime(tr(lang, "%Y-%m-%d at %H:%M")),
+                zone=scheduled.tzname(),
+                url=url,
+            )
+            + how_to
         )
     else:
-        text = (
-            f"Votre billet est en ligne : {url}\n\n" + HOW_TO["fr"]
-            if fr
-            else f"Your post is online: {url}\n\n" + HOW_TO["en"]
-        )
+        text = tr(lang, "Your post is online: {url}\n\n").format(url=url) + how_to
     if note:
-        how_to = HOW_TO["fr" if fr else "en"]
         if text.endswith(how_to):
             text = text.removesuffix(how_to) + f"{note}\n\n{how_to}"
         else:
@@ -146,11 +135,7 @@ def refusal(
 ) -> EmailMessage:
     """What went wrong, and what to do (the reason says both)."""
     reply = _reply_to(original, to, settings, _subject(original))
-    intro = (
-        "Votre message n’a pas été publié :"
-        if lang == "fr"
-        else "Your message was not published:"
-    )
+    intro = tr(lang, "Your message was not published:")
     reply.set_content(f"{intro}\n\n{reason}\n")
     return reply
 
@@ -164,20 +149,16 @@ def notice(
     return reply
 
 
-def smtp_mailer(settings: MailSettings, password: str | None) -> Mailer | None:
-    """Sends through ``settings.smtp_host``; None when no server is set."""
-    if not settings.smtp_host:
+def smtp_mailer(smtp: SmtpSettings, password: str | None) -> Mailer | None:
+    """Sends through the one SMTP client (causerie.smtp); None when no
+    server is set."""
+    if not smtp.host:
         return None
-    host, port = settings.smtp_host, settings.smtp_port
+    client = SmtpClient(smtp, password)
 
     def send(message: EmailMessage) -> None:
-        with smtplib.SMTP(host, port, timeout=30) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user and password:
-                smtp.login(settings.smtp_user, password)
-            # MAIL FROM:<> — RFC 3834 §3.3: an automatic reply has a null
-            # envelope sender, so nothing ever answers it back.
-            smtp.send_message(message, from_addr="", to_addrs=[str(message["To"])])
+        # MAIL FROM:<> — RFC 3834 §3.3: an automatic reply has a null
+        # envelope sender, so nothing ever answers it back.
+        client.send(message, envelope_from="")
 
     return send

@@ -12,13 +12,13 @@ from typing import Any
 
 from causerie.authoring import registry_for
 from causerie.settings import site_dir
+from causerie.smtp import smtp_password, smtp_settings
 
-from . import config
 from .ledger import Ledger
 from .pipeline import Pipeline, site_from_settings
 from .reply import smtp_mailer
 from .scrub import Scrubber
-from .settings import ENV_SMTP_PASSWORD, MailSettings
+from .settings import MailSettings, config
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,9 @@ def make_pipeline(
         site,
         registry_for(settings),
         Ledger(Path(root) / "var" / "mail" / "ledger.sqlite3"),
-        mailer=smtp_mailer(cfg, env.get(ENV_SMTP_PASSWORD)),
+        mailer=smtp_mailer(
+            smtp_settings(settings, cfg, "MAILPOSTS"), smtp_password(env)
+        ),
         hook=publish_hook(cfg, root),
         environ=env,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
+from causerie.settings import read_section
 
 #: Environment variables (secrets live only there).
 ENV_IMAP_PASSWORD = "CAUSERIE_IMAP_PASSWORD"
 ENV_IMAP_TOKEN = "CAUSERIE_IMAP_TOKEN"
-ENV_SMTP_PASSWORD = "CAUSERIE_MAIL_SMTP_PASSWORD"
 #: An author's secret: CAUSERIE_MAIL_SECRET_ + the author's slug in upper
 #: case with "-" as "_" (CAUSERIE_MAIL_SECRET_CLAIRE_DUBOIS).
 ENV_SECRET_PREFIX = "CAUSERIE_MAIL_SECRET_"
@@ -110,3 +111,8 @@ class MailSettings:
     def served(self) -> tuple[str, ...]:
         """The addresses mail is accepted for, lower case."""
         return tuple(a.lower() for a in (self.recipients or (self.address,)))
+
+
+def config(settings: dict[str, Any]) -> MailSettings:
+    """The validated ``MAILPOSTS`` dict of Pelican ``settings``."""
+    return read_section(settings, "MAILPOSTS", MailSettings)

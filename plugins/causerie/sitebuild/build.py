@@ -21,13 +21,15 @@ from jinja2 import TemplateError
 from pelican import Pelican, signals
 from pelican.log import LimitFilter, console
 
-from causerie.settings import UserError, read_section, site_dir
+from causerie.errors import UserError
 
 # The loader lives with the settings (causerie.settings); kept here under its
 # old name for the callers that read a site to build it.
 from causerie.settings import load_settings as load_settings
+from causerie.settings import read_section, site_dir
 
-from . import markdown_cache, urls
+from . import urls
+from .content_cache import markdown_cache
 from .incremental import staging_dir, sync_tree
 from .settings import SitebuildSettings
 from .stable_sitemap import forget_failed_build

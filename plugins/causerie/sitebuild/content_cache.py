@@ -33,6 +33,10 @@ from typing import Any
 
 import markdown
 
+from causerie import settings as causerie_settings
+
+from .settings import config
+
 log = logging.getLogger(__name__)
 
 #: Bump when the shape of an entry changes (2: ``words``).
@@ -178,3 +182,11 @@ def cache_for(site_dir: str, settings: dict[str, Any]) -> ContentCache:
     if cache is None:
         cache = _open[key] = ContentCache(path, key[1])
     return cache
+
+
+def markdown_cache(settings: dict[str, Any]) -> ContentCache | None:
+    """The Markdown cache of an incremental build, else None."""
+    cfg = config(settings)
+    if not (cfg.incremental and cfg.reuse_markdown):
+        return None
+    return cache_for(causerie_settings.site_dir(settings), settings)

@@ -35,30 +35,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from blinker import signal
+from causerie.signals import comments_changed, post_added, posts_edited
 
 from .build import BuildReport
 from .incremental import staging_dir, sync_tree
 from .reading import reading_minutes
 from .warm import WarmState, warm_builds
 from .writer import CauserieWriter, PagePlan, active_plan
-
-#: Sent as posts_edited.send(generator, posts=[...]) after posts of
-#: ``generator`` took a new body in place, without a build: a plugin that
-#: records something of each post at build time records it again (a named
-#: blinker signal, so that plugins need not import this one).
-posts_edited = signal("causerie.posts_edited")
-#: Sent as comments_changed.send(generator, targets=..., staging=...,
-#: unchanged=...) when mentions of ``targets`` changed in the store: a
-#: receiver updates those posts' conversations, writes what it writes itself
-#: (feeds) into ``staging`` (asking ``unchanged(relpath, *inputs)`` first, as
-#: in a build) and returns the posts it changed; LookupError: rebuild.
-comments_changed = signal("causerie.comments_changed")
-#: Sent as post_added.send(generator, post=..., staging=..., unchanged=...)
-#: when a new post joined the last build's lists without a build: a receiver
-#: gives it what it gives posts at build time, writes its own files into
-#: ``staging`` and returns True; LookupError: a build is needed.
-post_added = signal("causerie.post_added")
 
 #: Attributes read from a file that an edit may change without a build.
 _BODY = frozenset({"_content"})
@@ -318,8 +301,8 @@ def _articles_generator(generators: list[Any]) -> Any:
 
 
 def _simple_new_post(post: Any, generator: Any, settings: dict[str, Any]) -> bool:
-    from . import config
     from .schedule import is_due, parse_instant, system_now
+    from .settings import config
 
     if not getattr(post, "is_valid", lambda: False)() or post.status != "published":
         return False
@@ -375,7 +358,7 @@ def _add(
     """Put ``post`` first in every list of the last build that it joins, as
     that build would have; the pages to render again (related posts that
     changed, the index pages of categories, tags and authors)."""
-    from . import _candidate, _enrich_post, _related_of
+    from .enrich import candidate, enrich_post, related_of
 
     generator.articles.insert(0, post)
     generator.dates.insert(0, post)
@@ -394,14 +377,14 @@ def _add(
             year[key].insert(0, post)
     generator.add_source_path(post)
     generator.add_static_links(post)
-    _enrich_post(generator, post)
+    enrich_post(generator, post)
     # Related posts of the new post's language, ranked again near it.
     lang_posts = [
         p for p in generator.articles + generator.translations if p.lang == post.lang
     ]
     by_id = {id(p): p for p in lang_posts}
-    answers = _related_of(
-        post.lang, [_candidate(p) for p in lang_posts], _related_limit(settings)
+    answers = related_of(
+        post.lang, [candidate(p) for p in lang_posts], _related_limit(settings)
     )
     pages: set[str] = set()
     for ident, keys in answers.items():
@@ -444,7 +427,7 @@ def _paginator_of(plan: PagePlan, name: str) -> str | None:
 
 
 def _related_limit(settings: dict[str, Any]) -> int:
-    from . import config
+    from .settings import config
 
     return config(settings).related_posts
 

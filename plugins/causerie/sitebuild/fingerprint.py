@@ -1,7 +1,7 @@
 """Fingerprints of what a page is rendered from, to skip unchanged pages.
 
 An incremental build renders a page only when its fingerprint differs from
-the one the previous build recorded for that file (:mod:`.writer`). The
+the one the previous build recorded for that file (:mod:`causerie.webmentions.store.writer_process`). The
 fingerprint must change whenever the page's bytes could: it covers
 
 - the *site*: Pelican's, Jinja's and Markdown's versions, every file of the
@@ -38,6 +38,8 @@ import pelican
 from jinja2 import meta
 from pelican.contents import Content
 from pelican.urlwrappers import URLWrapper
+
+from causerie.pelican_compat import has_intrasite_links
 
 from . import warm
 
@@ -132,7 +134,7 @@ class Digester:
                 continue
             h.update(b"\x00" + key.encode() + b"=")
             h.update(self._attr(kept, key, attrs[key]))
-        if _has_intrasite_links(obj, body="_content" not in skip):
+        if has_intrasite_links(obj, body="_content" not in skip):
             # {filename}/{static} links become URLs of other content at
             # render time (Pelican's _update_content): hash the result.
             h.update(b"\x00rendered=")
@@ -278,16 +280,6 @@ class Digester:
                 h(b"opaque" + self._opaque)
             else:
                 h(b"r" + type(v).__qualname__.encode() + text.encode() + b";")
-
-
-def _has_intrasite_links(obj: Content, body: bool = True) -> bool:
-    try:
-        regex = obj._get_intrasite_link_regex()
-    except Exception:  # not a Pelican content object after all: be safe
-        return True
-    texts = [getattr(obj, "_content", "") or ""] if body else []
-    texts += [v for v in getattr(obj, "metadata", {}).values() if isinstance(v, str)]
-    return any(regex.search(text) for text in texts)
 
 
 def template_names(env: jinja2.Environment, name: str) -> frozenset[str]:

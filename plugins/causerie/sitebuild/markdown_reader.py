@@ -23,7 +23,7 @@ convert with the same :class:`Converter`, so their HTML is the same.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from markdown import Markdown
 from markdown.extensions.footnotes import FootnoteExtension
@@ -32,8 +32,13 @@ from pelican.readers import MarkdownReader, pelican_open
 from .content_cache import ContentCache, Entry, digest
 from .reading import word_count
 
-if TYPE_CHECKING:
-    from .prefetch import Prefetcher
+
+class Prefetcher(Protocol):
+    """What the reader asks of :class:`~.prefetch.Prefetcher` (the workers
+    converting files ahead of it), named here so that this module need not
+    import that one (which imports this one's Converter)."""
+
+    def take(self, path: str, key: str) -> Entry | None: ...
 
 
 class Converter:

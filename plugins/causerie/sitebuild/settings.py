@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
+from causerie.settings import read_section
 
 from .schedule import parse_instant
 
@@ -54,3 +56,8 @@ class SitebuildSettings:
             raise SettingsError("related_posts cannot be negative")
         if self.jobs < 1:
             raise SettingsError(f"jobs must be at least 1 (processes), got {self.jobs}")
+
+
+def config(settings: dict[str, Any]) -> SitebuildSettings:
+    """The validated ``SITEBUILD`` dict of Pelican ``settings``."""
+    return read_section(settings, "SITEBUILD", SitebuildSettings)

@@ -34,6 +34,8 @@ from typing import Any
 
 from pelican.contents import Content
 
+from causerie.pelican_compat import has_intrasite_links
+
 
 def _fresh(value: Any) -> Any:
     # Containers are copied so that a build mutating one in place (a list of
@@ -110,15 +112,16 @@ class WarmState:
             self._forget(key)
         obj = original(*args, **kwargs)
         self.read += 1
-        if isinstance(obj, Content) and type(obj).__name__ != "SkipStub":
-            from .fingerprint import _has_intrasite_links
-
-            if not _has_intrasite_links(obj):
-                kept = _Kept(stamp, obj, {k: _fresh(v) for k, v in vars(obj).items()})
-                kept.reset = dict(vars(obj))
-                kept.read = (original, args, kwargs)
-                self._kept[key] = kept
-                self._by_id[id(obj)] = kept
+        if (
+            isinstance(obj, Content)
+            and type(obj).__name__ != "SkipStub"
+            and not has_intrasite_links(obj)
+        ):
+            kept = _Kept(stamp, obj, {k: _fresh(v) for k, v in vars(obj).items()})
+            kept.reset = dict(vars(obj))
+            kept.read = (original, args, kwargs)
+            self._kept[key] = kept
+            self._by_id[id(obj)] = kept
         return obj
 
     def _reuse(self, kept: _Kept, kwargs: dict[str, Any], args: tuple[Any, ...]) -> Any:

@@ -5,7 +5,7 @@ content/ or theme/, to the settings file, or in the mention store (a
 comment approved, rejected or erased, by ``publish mentions`` or /admin)
 starts the next build at once. Every build of the process is *warm*
 (:mod:`.warm`): files that did not change are not read again, and only the
-pages whose fingerprint changed are rendered (:mod:`.writer`), so one new
+pages whose fingerprint changed are rendered (:mod:`causerie.webmentions.store.writer_process`), so one new
 post or one approved comment costs a fraction of a second even on a large
 site (docs/PERFORMANCE.md).
 
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from watchfiles import watch
+
+from causerie.pelican_compat import plugin_enabled
 
 from . import fastpath
 from .build import BuildReport, build_site, output_lock, page_plan
@@ -279,8 +281,7 @@ def open_mentions(settings: dict[str, Any]) -> Any:
     """The mention store of a site with the webmentions plugin (else None):
     its ``change_marker()`` changes when a mention is added, moderated or
     erased, and ``changed_targets()`` says which posts that concerns."""
-    plugins = [str(getattr(p, "__name__", p)) for p in settings.get("PLUGINS", [])]
-    if "causerie.webmentions" not in plugins:
+    if not plugin_enabled(settings, "causerie.webmentions"):
         return None
     from causerie import webmentions
 

@@ -1,54 +1,61 @@
 """Webmentions: readers' replies, likes and reposts as moderated comments.
 
-The receiver side of the W3C Webmention Recommendation (2017), plus the form
-for readers without a website, moderation, and the Pelican side that shows
-approved mentions under each post.
+The receiver side of the W3C Webmention Recommendation (2017), the form for
+readers without a website, moderation, the Pelican side that shows approved
+mentions under each post, and the sender side for our own links.
 
-- :mod:`.store`, :mod:`.schema` — the mention store (SQLite or PostgreSQL)
+The floor every wing stands on (pure, or the one HTTP client):
+
+- :mod:`.model` — the mention as the store keeps it
+- :mod:`.sanitize`, :mod:`.logtext` — outside text made safe to store, show, log
 - :mod:`.fetch` — the one guarded HTTP client of the project
-- :mod:`.verify`, :mod:`.sanitize` — pure: a fetched source → a mention or a reason
-- :mod:`.worker` — the verification queue
-- :mod:`.app` — the HTTP service: endpoint, comment form, moderation pages
-- :mod:`.render` — the Pelican plugin: mentions into posts, conversation feeds
+- :mod:`.settings`, :mod:`.errors` — ``WEBMENTIONS`` settings and the errors
+
+The wings, one per flow:
+
+- :mod:`.receiver` — the HTTP service (endpoint, comment form, /admin), how it runs
+- :mod:`.verify` — the queue: a source fetched, verified, moderated, its author told
+- :mod:`.store` — the mention store (SQLite or PostgreSQL): tables, migrations, writer
+- :mod:`.site` — the Pelican side: mentions into posts, conversation feeds
+- :mod:`.send` — sending webmentions for the links in our posts
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from causerie.settings import read_section, site_dir
+from causerie.settings import site_dir
+from causerie.webmentions.settings import WebmentionSettings, config, var_dir
 
-from .settings import WebmentionSettings
+if TYPE_CHECKING:
+    from causerie.webmentions.store import Store
 
-__all__ = ["WebmentionSettings", "config", "open_store", "register", "site_dir"]
-
-
-def config(settings: dict[str, Any]) -> WebmentionSettings:
-    """The validated ``WEBMENTIONS`` dict of Pelican ``settings``."""
-    return read_section(settings, "WEBMENTIONS", WebmentionSettings)
-
-
-def var_dir(settings: dict[str, Any]) -> str:
-    """Where the receiver keeps its files (the SQLite store, avatars)."""
-    return os.path.join(site_dir(settings), "var")
+__all__ = [
+    "WebmentionSettings",
+    "config",
+    "open_store",
+    "register",
+    "site_dir",
+    "var_dir",
+]
 
 
 def open_store(
     settings: dict[str, Any], clock: Callable[[], dt.datetime] | None = None
-) -> Any:
-    """Open (and migrate) the mention store named by Pelican ``settings``."""
-    from .store import Store, _now
+) -> Store:
+    """Open (and migrate) the mention store of Pelican ``settings`` (see
+    :func:`causerie.webmentions.store.open_store`; imported here only when
+    called, so that ``import causerie.webmentions`` stays light)."""
+    from causerie.webmentions import store
 
-    url = config(settings).database_url(site_dir(settings))
-    if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(url[len("sqlite:///") :]) or ".", exist_ok=True)
-    return Store.open(url, clock or _now)
+    return store.open_store(settings, clock)
 
 
 def register() -> None:
-    from .render import connect_signals
+    """Pelican's entry point (PLUGINS = ["causerie.webmentions"]); the
+    handlers are in :mod:`.plugin`, imported only when a build asks."""
+    from causerie.webmentions import plugin
 
-    connect_signals()
+    plugin.register()

@@ -1,6 +1,6 @@
 """The webmentions package's errors."""
 
-from causerie.settings import UserError
+from causerie.errors import UserError
 
 
 class WebmentionError(UserError):

@@ -7,16 +7,17 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
+from causerie.settings import read_section, site_dir
 
 log = logging.getLogger(__name__)
 
 #: Environment variables that override settings (secrets live only there).
 ENV_DATABASE = "CAUSERIE_DATABASE_URL"
 ENV_ADMIN_SECRET = "CAUSERIE_ADMIN_SECRET"
-ENV_SMTP_PASSWORD = "CAUSERIE_SMTP_PASSWORD"
 #: Each named moderator's secret: CAUSERIE_MODERATOR_<NAME>_SECRET.
 ENV_MODERATOR_PREFIX = "CAUSERIE_MODERATOR_"
 #: The moderator $CAUSERIE_ADMIN_SECRET logs in.
@@ -199,3 +200,13 @@ class WebmentionSettings:
             if path and path != ":memory:":
                 url = prefix + os.path.join(os.path.abspath(site_dir), path)
         return url
+
+
+def config(settings: dict[str, Any]) -> WebmentionSettings:
+    """The validated ``WEBMENTIONS`` dict of Pelican ``settings``."""
+    return read_section(settings, "WEBMENTIONS", WebmentionSettings)
+
+
+def var_dir(settings: dict[str, Any]) -> str:
+    """Where the receiver keeps its files (the SQLite store, avatars)."""
+    return os.path.join(site_dir(settings), "var")

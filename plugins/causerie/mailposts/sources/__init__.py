@@ -9,13 +9,6 @@ and acts on the :class:`~mailposts.model.Verdict` (move it, answer 250…).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ..model import Arrival, Verdict
-
-#: The one thing an adapter needs: a message in, its verdict out. It never
-#: raises for a bad message; an exception means a fault of ours (the adapter
-#: then keeps the message for a later try).
-Ingest = Callable[[Arrival], Verdict]
+from ..model import Arrival, Ingest, Verdict
 
 __all__ = ["Arrival", "Ingest", "Verdict"]

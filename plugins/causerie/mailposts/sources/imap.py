@@ -42,8 +42,8 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from .. import model
 from ..errors import MailError
+from ..model import Ingest
 from ..settings import ENV_IMAP_PASSWORD, ENV_IMAP_TOKEN, MailSettings
-from . import Ingest
 
 log = logging.getLogger(__name__)
 

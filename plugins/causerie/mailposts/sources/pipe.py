@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from .. import model
 from ..errors import MailError
-from . import Ingest
+from ..model import Ingest
 
 log = logging.getLogger(__name__)
 

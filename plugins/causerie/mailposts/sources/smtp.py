@@ -50,9 +50,9 @@ from aiosmtpd.smtp import SMTP
 
 from .. import dkimcheck, model
 from ..errors import MailError
+from ..model import Ingest
 from ..settings import MailSettings
 from ..write import fsync_dir
-from . import Ingest
 
 log = logging.getLogger(__name__)
 

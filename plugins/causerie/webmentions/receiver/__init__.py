@@ -1,0 +1,1 @@
+"""Receiving: the HTTP service (endpoint, comment form, /admin) and how it runs."""

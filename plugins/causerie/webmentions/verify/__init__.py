@@ -1,0 +1,1 @@
+"""Verifying: a queued mention's source fetched, checked, moderated, its author told."""
