@@ -14,18 +14,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from causerie.settings import read_section
-
-from .settings import ImportSettings
+from .settings import ImportSettings, config
 
 __all__ = ["ImportSettings", "config", "register"]
-
-
-def config(settings: dict[str, Any]) -> ImportSettings:
-    """The validated ``IMPORTERS`` dict of Pelican ``settings``."""
-    return read_section(settings, "IMPORTERS", ImportSettings)
 
 
 def register() -> None:

@@ -17,7 +17,8 @@ from typing import Any
 from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions.sanitize import clean_article_html
 
-from . import config, redirects
+from . import redirects
+from .settings import config
 
 log = logging.getLogger(__name__)
 #: Content file (relative to PATH) → its URL path, from the latest build.

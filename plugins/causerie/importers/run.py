@@ -33,7 +33,7 @@ from causerie.settings import read_section
 from causerie.webmentions import model as mention_model
 from causerie.webmentions.sanitize import clean_html, clean_text, safe_url
 
-from . import blogger, config, feed, model, redirects, wordpress
+from . import blogger, feed, model, redirects, wordpress
 from .convert import (
     CONVERTER,
     IMPORTED_FROM,
@@ -51,6 +51,7 @@ from .convert import (
     text_of,
 )
 from .errors import ExportError, StrictError
+from .settings import config
 
 log = logging.getLogger(__name__)
 

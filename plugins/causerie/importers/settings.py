@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from causerie.settings import SettingsError
+from causerie.settings import SettingsError, read_section
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,8 @@ class ImportSettings:
                 )
         if self.max_image_bytes < 1:
             raise SettingsError("max_image_bytes must be at least 1")
+
+
+def config(settings: dict[str, Any]) -> ImportSettings:
+    """The validated ``IMPORTERS`` dict of Pelican ``settings``."""
+    return read_section(settings, "IMPORTERS", ImportSettings)
