@@ -275,9 +275,9 @@ def test_a_crash_after_the_move_never_leaves_a_stale_page(
     assert "Une phrase de trop." in (output / EDITED_PAGE).read_text("utf-8")
 
     # A new process (the plan in memory died with the crash) sees the edit undone.
-    from causerie.sitebuild import build as build_module
+    from causerie.sitebuild.state import PROCESS
 
-    build_module._plans.clear()
+    PROCESS.plans.clear()
     path.write_text(original, encoding="utf-8")
     build(site, output, site.root, incremental=True)
     build(site, tmp_path / "clean", site.root, incremental=False)

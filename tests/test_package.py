@@ -330,12 +330,29 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The causerie modules ``name`` imports, at the top or inside a function."""
+    """The causerie modules ``name`` imports when it runs, at the top or
+    inside a function."""
     import ast
 
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+
+    def runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+        # Imports under `if TYPE_CHECKING:` are for annotations only: they
+        # never run, so they make no circle.
+        nodes: list[ast.AST] = []
+        for child in ast.iter_child_nodes(tree):
+            if (
+                isinstance(child, ast.If)
+                and isinstance(child.test, ast.Name)
+                and child.test.id == "TYPE_CHECKING"
+            ):
+                continue
+            nodes.append(child)
+            nodes.extend(runtime_nodes(child))
+        return nodes
+
+    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             base = package
             for _ in range(node.level - 1):

@@ -33,6 +33,7 @@ from .content_cache import markdown_cache
 from .incremental import staging_dir, sync_tree
 from .settings import SitebuildSettings
 from .stable_sitemap import forget_failed_build
+from .state import PROCESS
 from .warm import WarmState, warm_builds
 from .writer import PRINTS_FILE, PagePlan, active_plan, parallel_rendering
 
@@ -291,18 +292,17 @@ def _build(
     return report
 
 
-#: One plan per output for the life of the process: ``publish watch`` and
-#: ``publish serve`` keep the fingerprints in memory between builds.
-_plans: dict[Path, PagePlan] = {}
+# One plan per output for the life of the process (state.PROCESS.plans):
+# ``publish watch`` and ``publish serve`` keep the fingerprints in memory.
 
 
 def page_plan(settings: dict[str, Any]) -> PagePlan:
     """The fingerprints of the pages of ``settings``' output."""
     output = Path(settings["OUTPUT_PATH"]).resolve()
-    plan = _plans.get(output)
+    plan = PROCESS.plans.get(output)
     if plan is None:
         store = Path(site_dir(settings)).resolve() / PRINTS_FILE
-        plan = _plans[output] = PagePlan(output, store)
+        plan = PROCESS.plans[output] = PagePlan(output, store)
     return plan
 
 

@@ -36,6 +36,7 @@ import markdown
 from causerie import settings as causerie_settings
 
 from .settings import config
+from .state import PROCESS
 
 log = logging.getLogger(__name__)
 
@@ -169,18 +170,13 @@ def write_pickle(path: Path, value: Any) -> None:
         raise
 
 
-#: One cache per file for the life of the process: ``publish serve`` and
-#: repeated builds keep the entries in memory instead of reloading them.
-_open: dict[tuple[Path, str], ContentCache] = {}
-
-
 def cache_for(site_dir: str, settings: dict[str, Any]) -> ContentCache:
     """The cache of the site in ``site_dir`` for these Markdown settings."""
     path = Path(site_dir).resolve() / CACHE_FILE
     key = (path, fingerprint(settings))
-    cache = _open.get(key)
+    cache = PROCESS.caches.get(key)
     if cache is None:
-        cache = _open[key] = ContentCache(path, key[1])
+        cache = PROCESS.caches[key] = ContentCache(path, key[1])
     return cache
 
 

@@ -13,6 +13,7 @@ from . import prefetch, warm
 from .reading import minutes_for, reading_minutes
 from .related import Candidate, RelatedIndex
 from .settings import config
+from .state import PROCESS
 
 
 def candidate(article: Any) -> Candidate[int]:
@@ -34,20 +35,11 @@ def enrich_all(generators: list[Any]) -> None:
             enrich(generator)
 
 
-#: Reading times of the last build, by HTML and words per minute.
-_minutes: dict[tuple[str, int], int] = {}
-
-
 def _listed_terms(generator: Any) -> frozenset[tuple[str, str]]:
     """The categories and tags that have a page of their own."""
     terms = {("category", str(cat.slug)) for cat, _posts in generator.categories}
     terms |= {("tag", str(tag.slug)) for tag in generator.tags}
     return frozenset(terms)
-
-
-#: A warm process's last related posts, by language: the pool (by key) and
-#: each post's answer, for a limit.
-_related: dict[str, tuple[int, dict[int, Candidate[int]], dict[int, list[int]]]] = {}
 
 
 def related_of(
@@ -59,7 +51,7 @@ def related_of(
     have the same candidates with the same scores, so the same answer."""
     index = RelatedIndex(pool)
     current = {c.key: c for c in pool}
-    last = _related.get(lang) if warm.current() is not None else None
+    last = PROCESS.related.get(lang) if warm.current() is not None else None
     answers: dict[int, list[int]] = {}
     if last is not None and last[0] == limit:
         _limit, before, known = last
@@ -86,7 +78,7 @@ def related_of(
         if candidate.key not in answers:
             answers[candidate.key] = index.related(candidate, limit)
     if warm.current() is not None:
-        _related[lang] = (limit, current, answers)
+        PROCESS.related[lang] = (limit, current, answers)
     return answers
 
 
@@ -110,9 +102,11 @@ def enrich_post(generator: Any, article: Any) -> None:
     cfg = config(generator.settings)
     article.listed_terms = _own_terms(article, _listed_terms(generator))
     key = (article.content, cfg.words_per_minute)
-    found = _minutes.get(key)
+    found = PROCESS.minutes.get(key)
     if found is None:
-        found = _minutes[key] = reading_minutes(article.content, cfg.words_per_minute)
+        found = PROCESS.minutes[key] = reading_minutes(
+            article.content, cfg.words_per_minute
+        )
     article.reading_time = found
 
 
@@ -132,8 +126,7 @@ def enrich(generator: Any) -> None:
     }
     for article in posts + generator.drafts + generator.drafts_translations:
         article.listed_terms = _own_terms(article, listed)
-    global _minutes
-    minutes, _minutes = _minutes, {}
+    minutes, PROCESS.minutes = PROCESS.minutes, {}
     reading = prefetch.current(generator.settings)
     words = reading.words if reading is not None else {}
     for article in posts:
@@ -150,6 +143,6 @@ def enrich(generator: Any) -> None:
                 found = minutes_for(known[1], cfg.words_per_minute)
             else:
                 found = reading_minutes(html, cfg.words_per_minute)
-        article.reading_time = _minutes[key] = found
+        article.reading_time = PROCESS.minutes[key] = found
         keys = related[article.lang][id(article)]
         article.related_posts = [by_id[k] for k in keys]

@@ -35,6 +35,7 @@ from pelican.readers import MarkdownReader, pelican_open
 
 from .content_cache import ContentCache, Entry, digest
 from .markdown_reader import Converter
+from .state import BUILD
 
 log = logging.getLogger(__name__)
 
@@ -274,31 +275,25 @@ def _cached(path: str, cache: ContentCache) -> bool:
         return True  # the reader will say what is wrong with it
 
 
-#: The build in progress in this process (one at a time: Pelican's signals
-#: are global), from its ``initialized`` signal to its ``finalized``.
-_current: BuildReading | None = None
-
-
 def begin(settings: dict[str, Any]) -> BuildReading:
     """A new build: stop what a previous one left (one that failed before
     ``finalized`` may have left workers)."""
-    global _current
-    if _current is not None:
-        _current.close()
-    _current = BuildReading(settings)
-    return _current
+    if BUILD.reading is not None:
+        BUILD.reading.close()
+    BUILD.reading = BuildReading(settings)
+    return BUILD.reading
 
 
 def current(settings: dict[str, Any]) -> BuildReading | None:
     """The build these settings belong to; None for readers made outside a
     build that announced itself (``initialized``)."""
-    if _current is not None and _current.settings is settings:
-        return _current
+    reading = BUILD.reading
+    if reading is not None and reading.settings is settings:
+        return reading
     return None
 
 
 def end() -> None:
-    global _current
-    if _current is not None:
-        _current.close()
-        _current = None
+    if BUILD.reading is not None:
+        BUILD.reading.close()
+        BUILD.reading = None

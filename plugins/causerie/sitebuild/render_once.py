@@ -25,14 +25,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_memo: dict[tuple[Any, ...], Any] | None = None
+from .state import BUILD
 
 _VALUES = (str, int, float, bool, type(None))
 
 
 def render_once(*key: Any, caller: Callable[[], Any]) -> Any:
     """Jinja global: ``caller()``'s HTML, rendered once for ``key``."""
-    memo = _memo
+    memo = BUILD.fragments
     if memo is None:
         return caller()
     k = tuple(part if isinstance(part, _VALUES) else ("id", id(part)) for part in key)
@@ -45,12 +45,11 @@ def render_once(*key: Any, caller: Callable[[], Any]) -> Any:
 @contextmanager
 def reusing() -> Iterator[None]:
     """Inside this block (one clean build's rendering), reuse."""
-    global _memo
-    previous, _memo = _memo, {}
+    previous, BUILD.fragments = BUILD.fragments, {}
     try:
         yield
     finally:
-        _memo = previous
+        BUILD.fragments = previous
 
 
 def install(generator: Any) -> None:

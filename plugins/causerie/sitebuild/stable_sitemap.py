@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .state import PROCESS
+
 
 def _plugin() -> Any:
     """pelican-sitemap's module, or None where it is not installed."""
@@ -82,17 +84,13 @@ def remember_dates() -> None:
         return
 
     def format_date(date: Any) -> Any:
-        found = _dates.get(date)
+        found = PROCESS.sitemap_dates.get(date)
         if found is None:
-            found = _dates[date] = original(date)
+            found = PROCESS.sitemap_dates[date] = original(date)
         return found
 
     format_date.causerie_memo = True  # type: ignore[attr-defined]
     sitemap.format_date = format_date
-
-
-#: Dates pelican-sitemap formatted (remember_dates).
-_dates: dict[Any, Any] = {}
 
 
 def forget_failed_build() -> None:

@@ -17,13 +17,13 @@ from typing import Any
 from pelican.contents import Content
 
 from . import warm
+from .state import BUILD
 
 _original = Content.get_url_setting
-_memo: dict[tuple[int, str, bool, str], str] | None = None
 
 
 def _get_url_setting(self: Any, key: str) -> str:
-    memo = _memo
+    memo = BUILD.urls
     if memo is None:
         return _original(self, key)
     # Objects outlive the build, so their ids are unique within it.
@@ -36,16 +36,14 @@ def _get_url_setting(self: Any, key: str) -> str:
 
 def settle(_generators: Any) -> None:
     """``all_generators_finalized``: keep URLs until the build ends."""
-    global _memo
     if warm.current() is not None or Content.get_url_setting is not _original:
         return  # a watcher's build (its own memo), or someone else's patch
-    _memo = {}
+    BUILD.urls = {}
     Content.get_url_setting = _get_url_setting
 
 
 def forget(_pelican: Any = None) -> None:
     """``finalized`` (and a failed build): compute URLs as Pelican does."""
-    global _memo
-    _memo = None
+    BUILD.urls = None
     if Content.get_url_setting is _get_url_setting:
         Content.get_url_setting = _original

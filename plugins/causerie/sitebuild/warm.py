@@ -36,6 +36,8 @@ from pelican.contents import Content
 
 from causerie.pelican_compat import has_intrasite_links
 
+from .state import BUILD
+
 
 def _fresh(value: Any) -> Any:
     # Containers are copied so that a build mutating one in place (a list of
@@ -226,35 +228,31 @@ def _arg(
     return default
 
 
-#: The warm state of the build running in this process, if any.
-_active: WarmState | None = None
-
-
 def current() -> WarmState | None:
-    return _active
+    """The warm state of the build running in this process, if any."""
+    return BUILD.warm
 
 
 @contextmanager
 def warm_builds(state: WarmState) -> Iterator[WarmState]:
     """Builds inside this block reuse ``state`` (one site, one process)."""
-    global _active
     original = Content.get_url_setting
 
     def get_url_setting(self: Any, key: str) -> str:
         return state.url_setting(original, self, key)
 
-    previous, _active = _active, state
+    previous, BUILD.warm = BUILD.warm, state
     Content.get_url_setting = get_url_setting
     try:
         yield state
     finally:
         Content.get_url_setting = original
-        _active = previous
+        BUILD.warm = previous
 
 
 def install_reader(readers: Any) -> None:
     """``readers_init``: route this build's reads through the warm state."""
-    state = _active
+    state = BUILD.warm
     if state is None:
         return
     original = readers.read_file

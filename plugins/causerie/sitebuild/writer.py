@@ -46,6 +46,7 @@ from .fingerprint import (
     versions_digest,
 )
 from .pagination import StablePaginator
+from .state import BUILD
 
 log = logging.getLogger(__name__)
 
@@ -274,40 +275,30 @@ def _stable_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {**settings, "SITEBUILD": sitebuild, "MARKDOWN": markdown}
 
 
-#: The plan of the incremental build running in this process, if any.
-_active: PagePlan | None = None
-
-
 @contextmanager
 def active_plan(plan: PagePlan | None) -> Iterator[PagePlan | None]:
     """Make ``plan`` the one the writer (and plugins) use for one build."""
-    global _active
-    previous, _active = _active, plan
+    previous, BUILD.plan = BUILD.plan, plan
     try:
         yield plan
     finally:
-        _active = previous
+        BUILD.plan = previous
 
 
 def current_plan() -> PagePlan | None:
     """The plan of the incremental build in progress (None: render all)."""
-    return _active
-
-
-#: Processes rendering the pages of the build in progress (1: as Pelican).
-_jobs = 1
+    return BUILD.plan
 
 
 @contextmanager
 def parallel_rendering(jobs: int) -> Iterator[None]:
     """Writers made inside this block render their pages in ``jobs``
     processes, at :meth:`CauserieWriter.flush`."""
-    global _jobs
-    previous, _jobs = _jobs, jobs
+    previous, BUILD.jobs = BUILD.jobs, jobs
     try:
         yield
     finally:
-        _jobs = previous
+        BUILD.jobs = previous
 
 
 class CauserieWriter(Writer):
@@ -322,8 +313,8 @@ class CauserieWriter(Writer):
         #: Pages and feeds to write at flush(), by output path (None: write
         #: each when asked). What a watcher's fast path needs of a page (its
         #: recipe, the objects it shows) is recorded when it is collected.
-        self.batch: dict[str, fanout.Task] | None = {} if _jobs > 1 else None
-        self.jobs = _jobs
+        self.batch: dict[str, fanout.Task] | None = {} if BUILD.jobs > 1 else None
+        self.jobs = BUILD.jobs
         if self.batch is not None:
             # Plugins write beside the pages (gone.map) before they exist.
             os.makedirs(output_path, exist_ok=True)
