@@ -99,6 +99,7 @@ PLUGINS = [
     "causerie.webmentions",
     "causerie.mailposts",
     "causerie.deploy",
+    "causerie.importers",
     "pelican.plugins.sitemap",
 ]
 

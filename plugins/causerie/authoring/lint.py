@@ -44,6 +44,8 @@ KNOWN_KEYS = frozenset(
         "bookmark-of",
         # Posting by e-mail: the message a post came from (docs/mail.md).
         "message-id",
+        # Imported from an old blog: the item it came from (docs/import.md).
+        "imported-from",
     ]
 )
 STATUSES = ("published", "draft", "hidden", "deleted")

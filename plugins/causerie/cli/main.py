@@ -29,6 +29,7 @@ from causerie.cli.deploy import (
     publish_command,
     rollback_command,
 )
+from causerie.cli.importing import import_group
 from causerie.cli.mail import mail
 from causerie.cli.mentions import mentions
 from causerie.errors import UserError
@@ -416,6 +417,7 @@ def check(site: Site) -> None:
 
 cli.add_command(mentions)
 cli.add_command(mail)
+cli.add_command(import_group)
 cli.add_command(deploy_command)
 cli.add_command(rollback_command)
 cli.add_command(publish_command)

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 QUEUED, VERIFIED, FAILED, DELETED = "queued", "verified", "failed", "deleted"
 #: Moderation states.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-#: Where a mention came from.
-WEBMENTION, FORM, IMPORT = "webmention", "form", "import"
+#: Where a mention came from: a webmention, the comment form, webmention.io's
+#: JF2 export, or an old blog's own comments (causerie.importers).
+WEBMENTION, FORM, IMPORT, BLOG = "webmention", "form", "import", "blog"
 KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "mention")
 
 
@@ -55,6 +56,10 @@ class Mention:
     source_domain: str = ""
     #: The moderator who last set ``moderation`` (None: the policy did).
     decided_by: str | None = None
+    #: An old blog's comment (origin BLOG): the source of the one it answers,
+    #: and the registry slug of the blog's author who wrote it.
+    reply_to: str | None = None
+    blog_author: str | None = None
 
     def __post_init__(self) -> None:
         if not self.source_domain:

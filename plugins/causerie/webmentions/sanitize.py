@@ -263,3 +263,48 @@ def clean_text(value: object, limit: int) -> str:
     if len(text) > limit:
         text = text[: max(0, limit - 1)].rstrip() + "…"
     return text
+
+
+#: What a whole post from outside may keep (an imported blog's posts): the
+#: prose of :data:`TAGS` plus headings, images, figures and tables. Images
+#: are ours by then: the importer copies them into content/ and points at
+#: the copies (a remote one is kept only if the import fetched it).
+ARTICLE_TAGS = TAGS | frozenset(
+    {
+        "h2", "h3", "h4", "h5", "h6", "hr", "img", "figure", "figcaption", "div",
+        "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd", "u", "s",
+    }
+)  # fmt: skip
+ARTICLE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"align"},
+    "td": {"align"},
+    # The build's own Markdown output: codehilite's highlighting classes.
+    "div": {"class"},
+    "span": {"class"},
+    "code": {"class"},
+}
+
+
+def clean_article_html(html: str) -> str:
+    """A post's ``html`` from outside reduced to :data:`ARTICLE_TAGS`.
+
+    Unlike :func:`clean_html`, relative URLs stay relative (Pelican resolves
+    ``{static}/…`` after this) and links get no ``ugc``: the post is the
+    blog's own once imported; scripts, styles, frames and handlers go.
+    """
+    if not isinstance(html, str) or not html.strip():
+        return ""
+    return str(
+        nh3.clean(
+            NOT_XML.sub("", html),
+            tags=set(ARTICLE_TAGS),
+            clean_content_tags=set(DROP_WITH_CONTENT),
+            attributes={k: set(v) for k, v in ARTICLE_ATTRIBUTES.items()},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener",
+            strip_comments=True,
+        )
+    ).strip()

@@ -30,6 +30,12 @@ class Comment:
     #: across builds, databases and re-imports (it hangs on source + target).
     uid: str
     avatar_file: str | None = None
+    #: An old blog's threading (causerie.importers): the comment this one
+    #: answers, when it is shown too, and the name of the blog's author
+    #: who wrote this one.
+    answers: int | None = None
+    answers_name: str | None = None
+    blog_author: str | None = None
 
 
 @dataclass

@@ -22,6 +22,7 @@ through the allowlist.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -29,7 +30,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,7 +129,7 @@ def to_comment(
     whose avatar is not there is shown without a picture.
     """
     url = safe_url(mention.url) if mention.url else None
-    if url is None and mention.origin != model.FORM:
+    if url is None and mention.origin not in (model.FORM, model.BLOG):
         # A webmention's source is the page that links to us (§3.2.2).
         url = safe_url(mention.source)
     author_url = safe_url(mention.author_url) if mention.author_url else None
@@ -167,6 +168,28 @@ def to_comment(
         uid=_uid(mention, urlsplit(site_url).hostname or "localhost"),
         avatar_file=avatar,
     )
+
+
+def threaded(
+    mentions: Sequence[Mention], comments: Sequence[Comment], names: dict[str, str]
+) -> list[Comment]:
+    """``comments`` (made from ``mentions``, in the same order) with the
+    comment each one answers, when that one is shown too, and its blog
+    author's name (``names``: registry slug → name) (pure)."""
+    shown = {m.source: c for m, c in zip(mentions, comments, strict=True)}
+    result = []
+    for mention, comment in zip(mentions, comments, strict=True):
+        parent = shown.get(mention.reply_to or "")
+        author = names.get(mention.blog_author or "")
+        if parent is not None or author:
+            comment = dataclasses.replace(
+                comment,
+                answers=parent.id if parent else None,
+                answers_name=parent.author_name if parent else None,
+                blog_author=author or None,
+            )
+        result.append(comment)
+    return result
 
 
 def conversation(comments: Iterable[Comment]) -> Conversation:
@@ -300,7 +323,9 @@ def _attach(generator: Any) -> None:
         store.engine.dispose()
     avatar_dir = Path(var_dir(settings)) / "avatars"
     names = _feed_names(posts, settings.get("DEFAULT_LANG", "en"))
-    talk = _Talk(site_url, tz, avatar_dir, _cached_avatars(avatar_dir))
+    talk = _Talk(
+        site_url, tz, avatar_dir, _cached_avatars(avatar_dir), _author_names(settings)
+    )
     threads = []
     shown = 0
     for post in posts:
@@ -323,6 +348,13 @@ def _attach(generator: Any) -> None:
     _last[id(generator)] = _Last(talk, site, threads, {urls[id(p)]: p for p in posts})
 
 
+def _author_names(settings: dict[str, Any]) -> dict[str, str]:
+    """Registry slug → name (the authors' answers imported from an old
+    blog), from the registry causerie.authoring loaded; {} without it."""
+    registry = settings.get("AUTHOR_REGISTRY") or ()
+    return {a.slug: a.name for a in registry}
+
+
 def _cached_avatars(avatar_dir: Path) -> set[str]:
     if not avatar_dir.is_dir():
         return set()
@@ -337,13 +369,15 @@ class _Talk:
     tz: ZoneInfo
     avatar_dir: Path
     cached: set[str]
+    #: Registry slug → name, for imported comments by the blog's authors.
+    authors: dict[str, str] = field(default_factory=dict)
 
     def attach(self, post: Any, url: str, visible: dict[str, list[Mention]]) -> Thread:
         """Set ``post``'s comments, likes, reposts and bookmarks; its thread."""
-        comments = [
-            to_comment(m, self.site_url, self.cached, self.tz)
-            for m in visible.get(url, [])
-        ]
+        shown = visible.get(url, [])
+        comments = [to_comment(m, self.site_url, self.cached, self.tz) for m in shown]
+        if any(m.reply_to or m.blog_author for m in shown):
+            comments = threaded(shown, comments, self.authors)
         talk = conversation(comments)
         post.comments = talk.comments
         post.likes = talk.likes

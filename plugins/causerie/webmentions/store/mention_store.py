@@ -753,6 +753,15 @@ class Store:
                 result.setdefault(mention.target, []).append(mention)
         return result
 
+    def by_origin(self, origin: str) -> dict[tuple[str, str], Mention]:
+        """Every mention of ``origin`` by (source, target): what an import
+        compares with, so that an unchanged one is not written again."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(mentions).where(mentions.c.origin == origin))
+            return {
+                (m.source, m.target): m for m in map(self._mention, rows.mappings())
+            }
+
     def replace_targets(self, site_url: str, items: Iterable[Target]) -> None:
         """The published posts of the site at ``site_url``, as of its latest
         build. Targets of other site URLs (a staging build) are left alone."""

@@ -79,6 +79,10 @@ mentions = sa.Table(
     sa.Column("client", sa.String(64)),
     # The moderator who last set ``moderation`` (None: the policy did).
     sa.Column("decided_by", sa.String(64)),
+    # An imported blog's comment (v4): the source of the comment it answers,
+    # and the registry slug of the blog's author who wrote it, if one did.
+    sa.Column("reply_to", sa.Text),
+    sa.Column("blog_author", sa.String(100)),
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("source", "target", name="mentions_source_target"),
@@ -305,11 +309,20 @@ def _v3(conn: sa.Connection) -> None:
     meta.create_all(conn)
 
 
+def _v4(conn: sa.Connection) -> None:
+    # Comments imported from an old blog (issue 18): their threading and
+    # whether the blog's author wrote them. Plain ALTERs: no table is
+    # created, so nothing needs freezing.
+    conn.execute(sa.text("ALTER TABLE mentions ADD COLUMN reply_to TEXT"))
+    conn.execute(sa.text("ALTER TABLE mentions ADD COLUMN blog_author VARCHAR(100)"))
+
+
 #: (version, name, function), in order. Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "mentions, domains and targets", _v1),
     (2, "outbound posts and sent webmentions", _v2),
     (3, "who decided: mentions.decided_by, domains.decided_by, decisions", _v3),
+    (4, "imported blog comments: mentions.reply_to, mentions.blog_author", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 
