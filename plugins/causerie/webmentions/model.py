@@ -12,7 +12,7 @@ QUEUED, VERIFIED, FAILED, DELETED = "queued", "verified", "failed", "deleted"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 #: Where a mention came from.
 WEBMENTION, FORM, IMPORT = "webmention", "form", "import"
-KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "mention")
+KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "review", "mention")
 
 
 def domain_of(url: str | None) -> str:
@@ -55,6 +55,12 @@ class Mention:
     source_domain: str = ""
     #: The moderator who last set ``moderation`` (None: the policy did).
     decided_by: str | None = None
+    #: A review's checked rating on the scale rating_worst–rating_best
+    #: (None: no rating, or refused: rating_note says why).
+    rating: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    rating_note: str | None = None
 
     def __post_init__(self) -> None:
         if not self.source_domain:

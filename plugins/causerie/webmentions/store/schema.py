@@ -79,6 +79,11 @@ mentions = sa.Table(
     sa.Column("client", sa.String(64)),
     # The moderator who last set ``moderation`` (None: the policy did).
     sa.Column("decided_by", sa.String(64)),
+    # A review's checked rating and scale, and why a rating was refused.
+    sa.Column("rating", sa.Float),
+    sa.Column("rating_best", sa.Float),
+    sa.Column("rating_worst", sa.Float),
+    sa.Column("rating_note", sa.Text),
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("source", "target", name="mentions_source_target"),
@@ -86,6 +91,7 @@ mentions = sa.Table(
     sa.Index("mentions_target", "target"),
     # The admin's pages of waiting mentions (keyset pagination).
     sa.Index("mentions_waiting", "moderation", "verification", "received_at", "id"),
+    sa.Index("mentions_reviews", "kind", "target"),
 )
 
 #: Domain policies: "allow" (approved once, always allowed) or "block".
@@ -305,11 +311,30 @@ def _v3(conn: sa.Connection) -> None:
     meta.create_all(conn)
 
 
+def _v4_reviews(conn: sa.Connection) -> None:
+    # Reviews (issue 15): the rating a reader gave, on its scale, and the
+    # reason when the one given was refused. The aggregate reads approved
+    # reviews of one target, hence the index.
+    for column, kind in (
+        ("rating", "FLOAT"),
+        ("rating_best", "FLOAT"),
+        ("rating_worst", "FLOAT"),
+        ("rating_note", "TEXT"),
+    ):
+        conn.execute(sa.text(f"ALTER TABLE mentions ADD COLUMN {column} {kind}"))
+    conn.execute(sa.text("CREATE INDEX mentions_reviews ON mentions (kind, target)"))
+
+
 #: (version, name, function), in order. Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "mentions, domains and targets", _v1),
     (2, "outbound posts and sent webmentions", _v2),
     (3, "who decided: mentions.decided_by, domains.decided_by, decisions", _v3),
+    (
+        4,
+        "reviews: mentions.rating, rating_best, rating_worst, rating_note",
+        _v4_reviews,
+    ),
 ]
 LATEST = MIGRATIONS[-1][0]
 
