@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import run_publish
 from receiver_kit import POST, Page, Receiver, SourceServer, write_site
 from test_admin import Admin, parse, reply
@@ -15,6 +16,7 @@ from test_admin import admin as admin  # the fixture, for the moderation page
 from test_receiver import accepted_id, settled
 
 from causerie.webmentions import model
+from causerie.webmentions.receiver.form import check_rating
 from causerie.webmentions.reviews.aggregate import aggregate, current_reviews
 from causerie.webmentions.store.mention_store import Store
 
@@ -174,3 +176,43 @@ def test_the_moderation_page_shows_the_rating_or_why_not(admin: Admin) -> None:
     assert shown[good].get_text() == "Rating: 4 out of 5"
     assert "'1e400' is not a number" in shown[bad].get_text()
     assert parse(str(shown[bad])).find("script") is None
+
+
+def test_the_form_refuses_a_rating_for_a_post_that_takes_none(
+    receiver: Receiver, store: Store
+) -> None:
+    before = len(store.list_mentions())
+    answer = requests.post(
+        receiver.url + "/comment",
+        data={
+            "target": POST,
+            "lang": "fr",
+            "name": "Yann",
+            "comment": "Cinq étoiles !",
+            "rating": "5",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert "ne prend pas de note" in answer.text
+    assert "Cinq étoiles !" in answer.text  # the text is kept to send again
+    assert len(store.list_mentions()) == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "takes", "expected"),
+    [
+        ("", False, (None, None)),
+        ("4", True, (4, None)),
+        ("4", False, (None, "rating_off")),
+        ("0", True, (None, "rating")),
+        ("6", True, (None, "rating")),
+        ("4.5", True, (None, "rating")),
+        ("٤", True, (None, "rating")),  # an Arabic-Indic digit: isdigit() says yes
+        ("-1", True, (None, "rating")),
+    ],
+)
+def test_the_forms_rating_check(
+    raw: str, takes: bool, expected: tuple[int | None, str | None]
+) -> None:
+    assert check_rating(raw, takes) == expected

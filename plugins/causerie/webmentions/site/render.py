@@ -43,6 +43,7 @@ from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
+from causerie.webmentions.reviews.optin import takes_reviews
 from causerie.webmentions.sanitize import NOT_XML, clean_html, clean_text, safe_url
 from causerie.webmentions.send import state as outbox_store
 from causerie.webmentions.send.plan import OutboundPost
@@ -234,6 +235,7 @@ def _target(post: Any, url: str, settings: dict[str, Any], tz: dt.tzinfo) -> Tar
         author_email=email,
         lang=post.lang,
         published=_aware(post.date, tz),
+        reviews=takes_reviews(post, config(settings).reviews),
     )
 
 
@@ -300,7 +302,9 @@ def _attach(generator: Any) -> None:
         store.engine.dispose()
     avatar_dir = Path(var_dir(settings)) / "avatars"
     names = _feed_names(posts, settings.get("DEFAULT_LANG", "en"))
-    talk = _Talk(site_url, tz, avatar_dir, _cached_avatars(avatar_dir))
+    talk = _Talk(
+        site_url, tz, avatar_dir, _cached_avatars(avatar_dir), config(settings).reviews
+    )
     threads = []
     shown = 0
     for post in posts:
@@ -337,6 +341,7 @@ class _Talk:
     tz: ZoneInfo
     avatar_dir: Path
     cached: set[str]
+    review_categories: tuple[str, ...] = ()
 
     def attach(self, post: Any, url: str, visible: dict[str, list[Mention]]) -> Thread:
         """Set ``post``'s comments, likes, reposts and bookmarks; its thread."""
@@ -349,6 +354,8 @@ class _Talk:
         post.likes = talk.likes
         post.reposts = talk.reposts
         post.bookmarks = talk.bookmarks
+        # The form's rating (issue 15): the same rule as the store's target.
+        post.takes_reviews = takes_reviews(post, self.review_categories)
         return Thread(
             url=url,
             title=_plain(post.title),

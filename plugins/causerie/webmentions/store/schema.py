@@ -114,6 +114,8 @@ targets = sa.Table(
     sa.Column("author_email", sa.Text),
     sa.Column("lang", sa.String(10)),
     sa.Column("published", UTCDateTime),
+    # The post takes ratings in the comment form.
+    sa.Column("reviews", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 #: Our own posts as the latest build saw them, for sending webmentions
@@ -323,6 +325,10 @@ def _v4_reviews(conn: sa.Connection) -> None:
     ):
         conn.execute(sa.text(f"ALTER TABLE mentions ADD COLUMN {column} {kind}"))
     conn.execute(sa.text("CREATE INDEX mentions_reviews ON mentions (kind, target)"))
+    # Which posts take a rating in the form (the form's check reads it).
+    conn.execute(
+        sa.text("ALTER TABLE targets ADD COLUMN reviews BOOLEAN NOT NULL DEFAULT false")
+    )
 
 
 #: (version, name, function), in order. Append; never edit an applied one.
@@ -332,7 +338,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (3, "who decided: mentions.decided_by, domains.decided_by, decisions", _v3),
     (
         4,
-        "reviews: mentions.rating, rating_best, rating_worst, rating_note",
+        "reviews: mentions.rating…rating_note, targets.reviews",
         _v4_reviews,
     ),
 ]
