@@ -43,7 +43,9 @@ from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
+from causerie.webmentions.reviews.aggregate import stars_of, superseded
 from causerie.webmentions.reviews.optin import takes_reviews
+from causerie.webmentions.reviews.site import show_reviews
 from causerie.webmentions.sanitize import NOT_XML, clean_html, clean_text, safe_url
 from causerie.webmentions.send import state as outbox_store
 from causerie.webmentions.send.plan import OutboundPost
@@ -167,7 +169,24 @@ def to_comment(
         rsvp=rsvp,
         uid=_uid(mention, urlsplit(site_url).hostname or "localhost"),
         avatar_file=avatar,
+        **_rating(mention),
     )
+
+
+def _rating(mention: Mention) -> dict[str, Any]:
+    """A review's rating and text for the Comment: only a rating that holds
+    on its scale (the store's row is checked again, as the HTML is)."""
+    if mention.kind != "review":
+        return {}
+    text = clean_text(mention.content_text or "", 500) or None
+    if stars_of(mention) is None:
+        return {"content_text": text}
+    return {
+        "rating": mention.rating,
+        "rating_best": mention.rating_best,
+        "rating_worst": mention.rating_worst,
+        "content_text": text,
+    }
 
 
 def conversation(comments: Iterable[Comment]) -> Conversation:
@@ -176,6 +195,8 @@ def conversation(comments: Iterable[Comment]) -> Conversation:
     for comment in sorted(comments, key=lambda c: (c.published, c.id)):
         bucket = REACTIONS.get(comment.kind)
         getattr(result, bucket or "comments").append(comment)
+        if comment.kind == "review":
+            result.reviews.append(comment)
     return result
 
 
@@ -345,9 +366,13 @@ class _Talk:
 
     def attach(self, post: Any, url: str, visible: dict[str, list[Mention]]) -> Thread:
         """Set ``post``'s comments, likes, reposts and bookmarks; its thread."""
+        mentions = visible.get(url, [])
+        # One voice per reader: a review replaced by the same reader's
+        # later one is neither shown nor counted (reviews.aggregate).
+        replaced = superseded(mentions)
+        mentions = [m for m in mentions if m.id not in replaced]
         comments = [
-            to_comment(m, self.site_url, self.cached, self.tz)
-            for m in visible.get(url, [])
+            to_comment(m, self.site_url, self.cached, self.tz) for m in mentions
         ]
         talk = conversation(comments)
         post.comments = talk.comments
@@ -356,6 +381,7 @@ class _Talk:
         post.bookmarks = talk.bookmarks
         # The form's rating (issue 15): the same rule as the store's target.
         post.takes_reviews = takes_reviews(post, self.review_categories)
+        show_reviews(post, url, mentions, talk.reviews)
         return Thread(
             url=url,
             title=_plain(post.title),

@@ -1,0 +1,189 @@
+"""Reviews on the built site (issue 15): the aggregate on the post and in
+the lists, as h-review-aggregate (read back with mf2py) and as schema.org
+JSON-LD; one voice per reader; only approved reviews count; a post's own
+Rating: as an h-review."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import mf2py
+import mf2util
+import pytest
+from bs4 import BeautifulSoup
+from conftest import ROOT, run_publish
+from receiver_kit import OTHER_POST, POST, write_settings
+
+from causerie.webmentions import model
+from causerie.webmentions.store.mention_store import Store
+
+PAGE = "posts/2025/nos-clients-parlent-plus-fort/index.html"
+OTHER = "posts/2026/aube-six-mois-apres/index.html"
+T0 = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.UTC)
+
+
+def _with_metadata(path: Path, lines: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n\n")
+    path.write_text(f"{head}\n{lines}\n\n{body}", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store]:
+    root = tmp_path_factory.mktemp("reviews-built")
+    content = root / "content"
+    shutil.copytree(ROOT / "content", content)
+    posts = content / "posts"
+    _with_metadata(
+        posts / "2025-03-04-nos-clients-parlent-plus-fort.md", "Itemtype: Product"
+    )
+    _with_metadata(
+        posts / "2026-09-29-aube-six-mois-apres.md",
+        "Rating: 4,5/5\nReviewed: Lampe Halo\nReviewed-Url: https://shop.example/halo",
+    )
+    settings = write_settings(
+        root,
+        content,
+        {
+            "database": f"sqlite:///{root / 'var' / 'mentions.sqlite3'}",
+            "notify": False,
+            "reviews": ["Conversation"],
+        },
+    )
+    first = run_publish("--settings", str(settings), "build", cwd=root)
+    assert first.returncode == 0, first.stderr
+    store = Store.open(f"sqlite:///{root / 'var' / 'mentions.sqlite3'}")
+
+    def review(
+        source: str, rating: float | None, author: str, when: int, **kw: Any
+    ) -> int:
+        return store.add_verified(
+            source,
+            POST,
+            kw.pop("origin", model.WEBMENTION),
+            {
+                "kind": "review",
+                "author_name": author,
+                "author_url": kw.pop(
+                    "author_url", f"https://{author.lower()}.example/"
+                ),
+                "content_text": f"Avis de {author} <script>x</script>",
+                "content_html": f"<p>Avis de {author}</p>",
+                "rating": rating,
+                "rating_best": 5.0 if rating is not None else None,
+                "rating_worst": 1.0 if rating is not None else None,
+                "published": T0 + dt.timedelta(days=when),
+                "moderation": kw.pop("moderation", model.APPROVED),
+                **kw,
+            },
+        )
+
+    review("https://alice.example/a", 5.0, "Alice", 1)
+    review("https://bob.example/old", 1.0, "Bob", 2)  # replaced by Bob's next
+    review("https://bob.example/new", 4.0, "Bob", 3)
+    review("urn:uuid:form-1", 4.0, "Chloé", 4, origin=model.FORM, author_url=None)
+    review("https://eve.example/x", 1.0, "Eve", 5, moderation=model.REJECTED)
+    review("https://zoe.example/x", None, "Zoé", 6, rating_note="not a number")
+    second = run_publish("--settings", str(settings), "build", cwd=root)
+    assert second.returncode == 0, second.stderr
+    return root / "output", store
+
+
+def _soup(output: Path, page: str) -> BeautifulSoup:
+    return BeautifulSoup((output / page).read_text(encoding="utf-8"), "html.parser")
+
+
+def test_the_post_shows_the_aggregate_in_words_and_stars(
+    built: tuple[Path, Store],
+) -> None:
+    soup = _soup(built[0], PAGE)
+    line = soup.select_one(".rating-summary .rating-line")
+    assert line is not None
+    words = " ".join(line.get_text(" ").split())
+    # Alice 5, Bob 4 (his 1 replaced), Chloé 4; Eve rejected, Zoé no rating.
+    assert "4,3 sur 5 (3 avis)" in words.replace(" (", " (")
+    assert line.select_one(".stars")["aria-hidden"] == "true"
+    assert line.select_one(".stars").get_text() == "★★★★☆"
+    shown = [
+        li.get_text(" ", strip=True) for li in soup.select(".rating-distribution li")
+    ]
+    assert shown[0].startswith("5 étoiles : 1") and shown[1].startswith("4 étoiles : 2")
+    comments = soup.select(".comment-review")
+    authors = [c.select_one(".p-author .p-name").get_text() for c in comments]
+    assert authors == ["Alice", "Bob", "Chloé", "Zoé"]  # one voice each
+    assert [c.select_one(".comment-rating") is not None for c in comments] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_mf2py_reads_the_h_review_aggregate(built: tuple[Path, Store]) -> None:
+    html = (built[0] / PAGE).read_text(encoding="utf-8")
+    parsed = mf2py.parse(doc=html, url=POST)
+    (aggregate,) = mf2util.find_all_entries(parsed, ["h-review-aggregate"])
+    props = aggregate["properties"]
+    assert props["average"] == ["4.3"] and props["count"] == ["3"]
+    assert props["best"] == ["5"] and props["worst"] == ["1"]
+    item = props["item"][0]
+    assert item["properties"]["url"] == [POST]
+    # Each review under the post is a p-comment h-cite with its p-rating.
+    (entry,) = [i for i in parsed["items"] if "h-entry" in i["type"]]
+    ratings = [c["properties"].get("rating") for c in entry["properties"]["comment"]]
+    assert [r[0] for r in ratings if r] == ["5", "4", "4"]
+
+
+def test_the_json_ld_is_a_product_with_its_aggregate_and_reviews(
+    built: tuple[Path, Store],
+) -> None:
+    soup = _soup(built[0], PAGE)
+    (script,) = soup.select('script[type="application/ld+json"]')
+    raw = script.string or ""
+    assert "<" not in raw  # a reader's text cannot close the element
+    data = json.loads(raw)
+    assert data["@context"] == "https://schema.org" and data["@type"] == "Product"
+    assert data["name"] and data["url"] == POST
+    rating = data["aggregateRating"]
+    # schema.org AggregateRating: ratingValue and a count are required.
+    assert rating["@type"] == "AggregateRating"
+    assert rating["ratingValue"] == 4.3 and rating["ratingCount"] == 3
+    assert (rating["bestRating"], rating["worstRating"]) == (5, 1)
+    reviews = data["review"]
+    assert [r["author"]["name"] for r in reviews] == ["Alice", "Bob", "Chloé"]
+    for review in reviews:
+        assert review["@type"] == "Review"
+        assert review["reviewRating"]["@type"] == "Rating"
+        assert 1 <= review["reviewRating"]["ratingValue"] <= 5
+        assert review["datePublished"].startswith("2026-11-")
+
+
+def test_lists_show_the_rating_next_to_the_title(built: tuple[Path, Store]) -> None:
+    soup = _soup(built[0], "categories/conversation/index.html")
+    for entry in soup.select("article.entry"):
+        link = entry.select_one(".entry-title a")
+        if link and link["href"] == POST:
+            rating = entry.select_one(".entry-rating")
+            assert rating is not None
+            assert " ".join(rating.get_text(" ").split()).endswith("4,3 sur 5 (3 avis)")
+            return
+    raise AssertionError("the post is not in its category's list")
+
+
+def test_a_post_with_its_own_rating_is_an_h_review(built: tuple[Path, Store]) -> None:
+    html = (built[0] / OTHER).read_text(encoding="utf-8")
+    parsed = mf2py.parse(doc=html, url=OTHER_POST)
+    (post,) = [i for i in parsed["items"] if "h-entry" in i["type"]]
+    assert "h-review" in post["type"]
+    props = post["properties"]
+    assert props["rating"] == ["4.5"] and props["best"] == ["5"]
+    item = props["item"][0]["properties"]
+    assert item["name"] == ["Lampe Halo"] and item["url"] == [
+        "https://shop.example/halo"
+    ]
+    shown = BeautifulSoup(html, "html.parser").select_one(".own-review").get_text(" ")
+    assert "Notre note : 4,5 sur 5" in " ".join(shown.split())
