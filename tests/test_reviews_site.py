@@ -93,7 +93,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store]:
     return root / "output", store
 
 
-def _soup(output: Path, page: str) -> BeautifulSoup:
+def _soup(output: Path, page: str) -> Any:
+    """The page as BeautifulSoup (typed Any, as in test_admin.py)."""
     return BeautifulSoup((output / page).read_text(encoding="utf-8"), "html.parser")
 
 
@@ -185,5 +186,6 @@ def test_a_post_with_its_own_rating_is_an_h_review(built: tuple[Path, Store]) ->
     assert item["name"] == ["Lampe Halo"] and item["url"] == [
         "https://shop.example/halo"
     ]
-    shown = BeautifulSoup(html, "html.parser").select_one(".own-review").get_text(" ")
+    soup: Any = BeautifulSoup(html, "html.parser")
+    shown = soup.select_one(".own-review").get_text(" ")
     assert "Notre note : 4,5 sur 5" in " ".join(shown.split())
