@@ -38,9 +38,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store]:
     content = root / "content"
     shutil.copytree(ROOT / "content", content)
     posts = content / "posts"
-    _with_metadata(
-        posts / "2025-03-04-nos-clients-parlent-plus-fort.md", "Itemtype: Product"
+    page = posts / "2025-03-04-nos-clients-parlent-plus-fort.md"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "Author: Léa Marchetti", "Authors: Léa Marchetti, Karim Haddad", 1
+        ),
+        encoding="utf-8",
     )
+    _with_metadata(page, "Itemtype: Product")
     _with_metadata(
         posts / "2026-09-29-aube-six-mois-apres.md",
         "Rating: 4,5/5\nReviewed: Lampe Halo\nReviewed-Url: https://shop.example/halo",
@@ -88,6 +93,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store]:
     review("urn:uuid:form-1", 4.0, "Chloé", 4, origin=model.FORM, author_url=None)
     review("https://eve.example/x", 1.0, "Eve", 5, moderation=model.REJECTED)
     review("https://zoe.example/x", None, "Zoé", 6, rating_note="not a number")
+    store.add_verified(
+        "https://yves.example/re",
+        POST,
+        model.WEBMENTION,
+        {
+            "kind": "reply",
+            "author_name": "Yves",
+            "content_text": "Merci !",
+            "published": T0 + dt.timedelta(days=7),
+            "moderation": model.APPROVED,
+        },
+    )
     second = run_publish("--settings", str(settings), "build", cwd=root)
     assert second.returncode == 0, second.stderr
     return root / "output", store
@@ -189,3 +206,117 @@ def test_a_post_with_its_own_rating_is_an_h_review(built: tuple[Path, Store]) ->
     soup: Any = BeautifulSoup(html, "html.parser")
     shown = soup.select_one(".own-review").get_text(" ")
     assert "Notre note : 4,5 sur 5" in " ".join(shown.split())
+
+
+# --- threaded feeds (RFC 4685) and co-authors -------------------------------------
+
+THR = "http://purl.org/syndication/thread/1.0"
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def rfc4685_problems(path: Path) -> list[str]:
+    """What breaks RFC 4685 in the Atom feed at ``path``: §3 thr:in-reply-to
+    must have a ref (an IRI), href and source are IRIs; §4 a replies link
+    has an href, thr:count a non-negative integer, thr:updated a date-time
+    (RFC 3339)."""
+    from lxml import etree
+
+    problems = []
+    root = etree.parse(str(path)).getroot()
+    for element in root.iter(f"{{{THR}}}in-reply-to"):
+        ref = element.get("ref") or ""
+        if ":" not in ref:
+            problems.append(f"{path.name}: in-reply-to without an IRI ref")
+        for name in ("href", "source"):
+            value = element.get(name)
+            if value is not None and not value.startswith(("http://", "https://")):
+                problems.append(f"{path.name}: in-reply-to {name}={value!r}")
+    for link in root.iter(f"{{{ATOM}}}link"):
+        if link.get("rel") != "replies":
+            continue
+        if not link.get("href"):
+            problems.append(f"{path.name}: replies link without href")
+        count = link.get(f"{{{THR}}}count")
+        if count is not None and not count.isdigit():
+            problems.append(f"{path.name}: thr:count={count!r}")
+        updated = link.get(f"{{{THR}}}updated")
+        if updated is not None:
+            try:
+                dt.datetime.fromisoformat(updated)
+            except ValueError:
+                problems.append(f"{path.name}: thr:updated={updated!r}")
+    return problems
+
+
+def test_every_feed_passes_the_rfc_4685_check(built: tuple[Path, Store]) -> None:
+    feeds = sorted(built[0].glob("feeds/**/*.atom.xml"))
+    assert len(feeds) > 10
+    problems = [p for feed in feeds for p in rfc4685_problems(feed)]
+    assert not problems, problems
+
+
+def test_conversation_entries_say_what_they_answer(built: tuple[Path, Store]) -> None:
+    import feedparser
+
+    output = built[0]
+    site = feedparser.parse(str(output / "feeds/all.atom.xml"))
+    (post,) = [e for e in site.entries if e.link == POST]
+    for path in (
+        "feeds/comments/nos-clients-parlent-plus-fort.atom.xml",
+        "feeds/comments.atom.xml",
+    ):
+        feed = feedparser.parse(str(output / path))
+        ours = [
+            e for e in feed.entries if "nos-clients" in e["thr_in-reply-to"]["href"]
+        ]
+        assert ours, path
+        for entry in ours:
+            # The ref is the post's own entry id in the site's feed.
+            assert entry["thr_in-reply-to"]["ref"] == post.id
+            assert entry["thr_in-reply-to"]["href"] == POST
+        every = [e for e in feed.entries if "thr_in-reply-to" not in e]
+        assert not every, f"{path}: entries without thr:in-reply-to"
+    titles = [
+        e.title
+        for e in feedparser.parse(
+            str(output / "feeds/comments/nos-clients-parlent-plus-fort.atom.xml")
+        ).entries
+    ]
+    assert any(
+        t.startswith("Alice a noté") and t.endswith("5\u00a0sur\u00a05") for t in titles
+    )
+    assert any(t.startswith("Yves a répondu") for t in titles)
+
+
+def test_site_and_list_entries_link_their_replies_with_a_count(
+    built: tuple[Path, Store],
+) -> None:
+    import feedparser
+
+    for path in ("feeds/all.atom.xml", "feeds/categories/conversation.atom.xml"):
+        feed = feedparser.parse(str(built[0] / path))
+        (post,) = [e for e in feed.entries if e.link == POST]
+        (replies,) = [link for link in post.links if link.rel == "replies"]
+        assert replies.href.endswith(
+            "/feeds/comments/nos-clients-parlent-plus-fort.atom.xml"
+        )
+        # Alice, Bob, Chloé and Zoé's reviews and Yves's reply (Bob's first
+        # review replaced, Eve's rejected).
+        assert replies["thr:count"] == "5"
+        assert replies.type == "application/atom+xml"
+        others = [e for e in feed.entries if e.link != POST]
+        assert all(any(link.rel == "replies" for link in e.links) for e in others), path
+
+
+def test_every_author_is_in_the_feeds(built: tuple[Path, Store]) -> None:
+    import feedparser
+
+    atom = feedparser.parse(str(built[0] / "feeds/all.atom.xml"))
+    (post,) = [e for e in atom.entries if e.link == POST]
+    assert [a["name"] for a in post.authors] == ["Léa Marchetti", "Karim Haddad"]
+    from lxml import etree
+
+    rss = etree.parse(str(built[0] / "feeds/all.rss.xml"))
+    (item,) = [i for i in rss.iter("item") if i.findtext("link") == POST]
+    creators = [c.text for c in item.iter("{http://purl.org/dc/elements/1.1/}creator")]
+    assert creators == ["Léa Marchetti", "Karim Haddad"]

@@ -52,7 +52,7 @@ from causerie.webmentions.send.plan import OutboundPost
 from causerie.webmentions.settings import config, var_dir
 from causerie.webmentions.site import outbound as outgoing
 from causerie.webmentions.site.comments import Comment, Conversation
-from causerie.webmentions.site.feeds import FeedSite, Thread, write_feeds
+from causerie.webmentions.site.feeds import FEED_KINDS, FeedSite, Thread, write_feeds
 from causerie.webmentions.store import open_store
 from causerie.webmentions.store.mention_store import Target
 
@@ -382,6 +382,14 @@ class _Talk:
         # The form's rating (issue 15): the same rule as the store's target.
         post.takes_reviews = takes_reviews(post, self.review_categories)
         show_reviews(post, url, mentions, talk.reviews)
+        # The post's entry in the site's feeds links its conversation feed
+        # with the count of what it holds (RFC 4685 §4; sitebuild writes it).
+        said = [c for c in comments if c.kind in FEED_KINDS]
+        post.feed_replies = (
+            f"{self.site_url}/{post.comments_feed}",
+            len(said),
+            max((max(c.updated, c.published) for c in said), default=None),
+        )
         return Thread(
             url=url,
             title=_plain(post.title),
