@@ -162,3 +162,96 @@ def test_a_review_without_rating_is_a_review_without_rating() -> None:
     review = verified(body)
     assert review.kind == "review" and review.rating is None
     assert review.rating_note is None
+
+
+# --- the aggregate and the rankings (pure) ----------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from causerie.webmentions import model  # noqa: E402
+from causerie.webmentions.model import Mention  # noqa: E402
+from causerie.webmentions.reviews.aggregate import aggregate, current_reviews  # noqa: E402
+from causerie.webmentions.reviews.rankings import Candidate, rank  # noqa: E402
+from causerie.webmentions.site.comments import Comment  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def _review(
+    i: int, stars: float, author: str, target: str = TARGET, **kw: object
+) -> Mention:
+    values: dict[str, object] = {
+        "id": i,
+        "source": f"https://{author}.example/{i}",
+        "target": target,
+        "origin": model.WEBMENTION,
+        "verification": model.VERIFIED,
+        "moderation": model.APPROVED,
+        "kind": "review",
+        "author_url": f"https://{author}.example/",
+        "rating": stars,
+        "rating_best": 5.0,
+        "rating_worst": 1.0,
+        "published": NOW - dt.timedelta(days=100 - i),
+        **kw,
+    }
+    return Mention(**values)  # type: ignore[arg-type]
+
+
+def test_the_aggregate_counts_one_voice_and_only_approved_valid_ratings() -> None:
+    reviews = [
+        _review(1, 1.0, "bob"),
+        _review(2, 5.0, "bob"),  # Bob again, later: replaces his 1
+        _review(3, 4.0, "ana"),
+        _review(4, 1.0, "eve", moderation=model.REJECTED),
+        _review(5, 9.0, "mal"),  # a hand-edited row: outside its scale
+        _review(6, 8.0, "ten", rating_best=10.0, rating_worst=0.0),  # 4.2 stars
+    ]
+    counted = current_reviews(reviews)
+    assert [m.id for m in counted] == [2, 3, 5, 6]
+    result = aggregate(counted)
+    assert result is not None
+    assert result.count == 3 and result.distribution == (0, 0, 0, 2, 1)
+    assert result.rounded == 4.4  # (5 + 4 + 4.2) / 3
+
+
+def _candidate(url: str, ratings: list[float], said: int = 0) -> Candidate:
+    comments = tuple(
+        Comment(
+            id=i, kind="reply", author_name="x", author_url=None, author_photo=None,
+            url=None, published=NOW - dt.timedelta(days=40 * (i % 2)), updated=NOW,
+            content_html="", title=None, rsvp=None, uid=f"u{i}",
+        )
+        for i in range(said)
+    )  # fmt: skip
+    reviews = [_review(i, r, f"p{i}", target=url) for i, r in enumerate(ratings)]
+    return Candidate(
+        url, url, "fr", NOW - dt.timedelta(days=1), comments, aggregate(reviews)
+    )
+
+
+def test_best_rated_is_a_bayesian_average_with_a_minimum_count() -> None:
+    one_five = _candidate("https://b/one", [5.0])
+    forty = _candidate("https://b/forty", [5.0, 4.0, 5.0, 4.0, 5.0] * 8)
+    three = _candidate("https://b/three", [2.0, 3.0, 2.0])
+    ranks = rank([one_five, forty, three], NOW, min_count=3)["fr"]
+    # A single 5 is not ranked (fewer than 3); forty 4.6 beat three 2.3.
+    assert [r.url for r in ranks.best] == ["https://b/forty", "https://b/three"]
+    assert ranks.best[0].shown == "4,6"
+    prior = ranks.prior
+    assert prior is not None and prior == pytest.approx((5 + 4.6 * 40 + 7) / 44)
+    assert ranks.best[0].score == pytest.approx((3 * prior + 184) / 43, abs=1e-3)
+
+
+def test_most_discussed_counts_the_window_and_all_time() -> None:
+    busy_long_ago = _candidate("https://b/old", [], said=6)  # 3 in the window
+    lively = _candidate("https://b/new", [], said=4)  # 2 in the window
+    ranks = rank([lively, busy_long_ago], NOW, min_count=3)["fr"]
+    assert [(r.url, r.count) for r in ranks.all_time] == [
+        ("https://b/old", 6),
+        ("https://b/new", 4),
+    ]
+    assert [(r.url, r.count) for r in ranks.recent] == [
+        ("https://b/old", 3),
+        ("https://b/new", 2),
+    ]

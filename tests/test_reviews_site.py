@@ -57,6 +57,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store]:
             "database": f"sqlite:///{root / 'var' / 'mentions.sqlite3'}",
             "notify": False,
             "reviews": ["Conversation"],
+            "rankings": True,
         },
     )
     first = run_publish("--settings", str(settings), "build", cwd=root)
@@ -320,3 +321,38 @@ def test_every_author_is_in_the_feeds(built: tuple[Path, Store]) -> None:
     (item,) = [i for i in rss.iter("item") if i.findtext("link") == POST]
     creators = [c.text for c in item.iter("{http://purl.org/dc/elements/1.1/}creator")]
     assert creators == ["Léa Marchetti", "Karim Haddad"]
+
+
+# --- rankings --------------------------------------------------------------------
+
+
+def test_the_rankings_page_in_each_language_is_linked_from_the_navigation(
+    built: tuple[Path, Store],
+) -> None:
+    output = built[0]
+    soup = _soup(output, "rankings/fr/index.html")
+    assert soup.select_one("h1").get_text() == "Classements"
+    sections = {s["aria-labelledby"]: s for s in soup.select("section.ranking")}
+    recent = [a["href"] for a in sections["ranking-recent"].select("ol a")]
+    assert recent[0] == POST  # five responses in the last 30 days
+    best = sections["ranking-best"].select("ol li")
+    assert [li.a["href"] for li in best] == [POST]
+    assert "4,3 sur 5 (3 avis)" in " ".join(best[0].get_text(" ").split())
+    # English posts have their own page; the nav links the page's language.
+    assert (output / "rankings/en/index.html").exists()
+    post_nav = _soup(output, PAGE).select_one(".site-nav a[href$='rankings/fr/']")
+    assert post_nav is not None and post_nav.get_text() == "Classements"
+    here = soup.select_one(".site-nav a[aria-current=page]")
+    assert here is not None and here["href"].endswith("rankings/fr/")
+
+
+def test_the_rankings_feeds_are_atom(built: tuple[Path, Store]) -> None:
+    import feedparser
+
+    output = built[0]
+    for which in ("recent", "all-time", "best"):
+        feed = feedparser.parse(str(output / f"feeds/rankings/{which}-fr.atom.xml"))
+        assert not feed.bozo, feed.bozo_exception
+        assert feed.entries and feed.entries[0].link == POST
+    best = feedparser.parse(str(output / "feeds/rankings/best-fr.atom.xml"))
+    assert best.entries[0].title.endswith("(4,3 sur 5, 3 avis)")

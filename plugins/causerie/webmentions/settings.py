@@ -146,6 +146,9 @@ class WebmentionSettings:
     #: rated reviews is not ranked, and the Bayesian average counts the
     #: site's mean this many times.
     reviews_min_count: int = 3
+    #: The rankings pages and feeds (most discussed, best rated), linked
+    #: from the navigation; off by default.
+    rankings: bool = False
 
     def __post_init__(self) -> None:
         if self.moderation not in ("hold", "open"):

@@ -43,6 +43,7 @@ from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
+from causerie.webmentions.reviews import rankings_site
 from causerie.webmentions.reviews.aggregate import stars_of, superseded
 from causerie.webmentions.reviews.optin import takes_reviews
 from causerie.webmentions.reviews.site import show_reviews
@@ -297,6 +298,8 @@ def _initialized(pelican: Any) -> None:
     pelican.settings["WEBMENTION_ENDPOINT"] = cfg.endpoint
     pelican.settings["COMMENT_FORM_URL"] = cfg.service_url.rstrip("/") + "/comment"
     pelican.settings["COMMENTS_FEED_ATOM"] = COMMENTS_FEED
+    if rankings_site.enabled(pelican.settings):
+        pelican.settings["RANKINGS_URLS"] = rankings_site.urls(pelican.settings)
 
 
 def _collect(generators: list[Any]) -> None:
@@ -482,6 +485,12 @@ def _write(generator: Any, writer: Any = None) -> None:
     later = getattr(writer, "later", None)
     for path in write_feeds(output, build.site, build.threads, unchanged, later=later):
         signals.feed_written.send(str(path), context=generator.context, feed=None)
+    last = _last.get(id(generator))
+    if last is not None and rankings_site.enabled(generator.settings):
+        for path in rankings_site.write(
+            generator, last.posts.values(), output, build.site.url
+        ):
+            signals.feed_written.send(str(path), context=generator.context, feed=None)
     del generator.webmentions_build
 
 
@@ -524,7 +533,16 @@ def _comments_changed(
 ) -> list[Any]:
     if not _enabled(generator.settings):
         return []
-    return refresh_comments(generator, targets, staging, unchanged)
+    changed = refresh_comments(generator, targets, staging, unchanged)
+    _rankings_again(generator, staging)
+    return changed
+
+
+def _rankings_again(generator: Any, staging: Path) -> None:
+    """An approval may move a post in the rankings: write them again."""
+    last = _last.get(id(generator))
+    if last is not None and rankings_site.enabled(generator.settings):
+        rankings_site.write(generator, last.posts.values(), staging, last.site.url)
 
 
 def _post_added(generator: Any, post: Any, staging: Path, unchanged: Any) -> bool:
@@ -561,6 +579,7 @@ def _post_added(generator: Any, post: Any, staging: Path, unchanged: Any) -> boo
     last.posts[url] = post
     copy_avatars([thread], last.talk.avatar_dir, staging)
     write_feeds(staging, last.site, last.threads, unchanged, only={url})
+    _rankings_again(generator, staging)
     return True
 
 
