@@ -216,3 +216,18 @@ def test_the_forms_rating_check(
     raw: str, takes: bool, expected: tuple[int | None, str | None]
 ) -> None:
     assert check_rating(raw, takes) == expected
+
+
+def test_mentions_list_shows_the_rating_or_why_not(
+    site: Path, receiver: Receiver, source: SourceServer, store: Store
+) -> None:
+    for path, rating, who in (("/cli-3", "3", "Gil"), ("/cli-abc", "abc", "Hana")):
+        url = review_page(source, path, POST, rating, who, f"/{who.lower()}")
+        settled(store, accepted_id(receiver.send(url, POST)), receiver)
+    result = run_publish("--settings", str(site), "mentions", "list", cwd=site.parent)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    gil = next(i for i, line in enumerate(lines) if " Gil " in line)
+    hana = next(i for i, line in enumerate(lines) if " Hana " in line)
+    assert "rating: 3 out of 5" in lines[gil + 1]
+    assert "rating not counted: the rating 'abc' is not a number" in lines[hana + 1]
