@@ -356,3 +356,36 @@ def test_the_rankings_feeds_are_atom(built: tuple[Path, Store]) -> None:
         assert feed.entries and feed.entries[0].link == POST
     best = feedparser.parse(str(output / "feeds/rankings/best-fr.atom.xml"))
     assert best.entries[0].title.endswith("(4,3 sur 5, 3 avis)")
+
+
+@pytest.mark.browser
+def test_the_reviewed_pages_are_valid_html(built: tuple[Path, Store]) -> None:
+    """The Nu HTML Checker on the pages with reviews: the aggregate, the
+    JSON-LD, the reviews, the post's own h-review, the rankings, the form."""
+    import shutil
+    import subprocess
+
+    from browser_kit import INSTALL_TOOLS, VNU_JAR
+
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.exists():
+        pytest.skip(f"java and vnu.jar are needed: {INSTALL_TOOLS}")
+    output = built[0]
+    files = [
+        str(output / p)
+        for p in (PAGE, OTHER, "rankings/fr/index.html", "rankings/en/index.html")
+    ] + [str(output / "categories/conversation/index.html")]
+    proc = subprocess.run(
+        [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    messages = json.loads(proc.stderr or proc.stdout or '{"messages": []}')["messages"]
+    errors = [
+        f"{m.get('url', '?').rsplit('/output/', 1)[-1]}:{m.get('lastLine')}: {m.get('message')}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert not errors, errors
