@@ -231,3 +231,31 @@ def test_mentions_list_shows_the_rating_or_why_not(
     hana = next(i for i, line in enumerate(lines) if " Hana " in line)
     assert "rating: 3 out of 5" in lines[gil + 1]
     assert "rating not counted: the rating 'abc' is not a number" in lines[hana + 1]
+
+
+def test_publish_check_knows_the_review_metadata(tmp_path: Path) -> None:
+    """The review keys are known to `publish check`, and a wrong value is
+    named with its line and the fix."""
+    import shutil
+
+    from conftest import ROOT
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    post = content / "posts" / "2026-09-29-aube-six-mois-apres.md"
+    head, _, body = post.read_text(encoding="utf-8").partition("\n\n")
+    post.write_text(
+        f"{head}\nReviews: peut-être\nItemtype: Gadget\nRating: cinq\n"
+        f"Reviewed: Lampe Halo\nReviewed-Url: https://shop.example/halo\n\n{body}",
+        encoding="utf-8",
+    )
+    settings = write_site(tmp_path)
+    conf = settings.read_text(encoding="utf-8")
+    settings.write_text(conf + f"PATH = {str(content)!r}\n", encoding="utf-8")
+    result = run_publish("--settings", str(settings), "check", cwd=tmp_path)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "invalid Reviews 'peut-être'" in out
+    assert "invalid Itemtype 'Gadget'" in out
+    assert "invalid Rating 'cinq'" in out
+    assert "unknown metadata" not in out
