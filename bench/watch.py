@@ -18,9 +18,10 @@ On the corpus of bench/build.py (same generator, same seed), in the same run:
   5 ms). The watcher's own line for that build is printed too.
 
 The changes: a correction in a post's body, a comment approved (it arrived
-before, pending), a new post (dated after every other, as a post from a phone
-is), a post's
-title changed, one deleted.
+before, pending), a review approved (issue 15: timed until the post shows its
+aggregate, *and* the rankings page and the best-rated feed list the post; the
+watcher's site has WEBMENTIONS["rankings"] on), a new post (dated after every
+other, as a post from a phone is), a post's title changed, one deleted.
 """
 
 from __future__ import annotations
@@ -148,6 +149,36 @@ def receive(site: Path, target: str) -> int:
         store.engine.dispose()
 
 
+def receive_review(site: Path, target: str) -> int:
+    """A rated review arrives (pending, counted nowhere yet)."""
+    from causerie.webmentions import model
+    from causerie.webmentions.store.mention_store import Store
+
+    store = Store.open(f"sqlite:///{site / 'var' / 'mentions.sqlite3'}")
+    try:
+        return store.add_verified(
+            "https://critique.example/avis/1",
+            target,
+            model.WEBMENTION,
+            {
+                "kind": "review",
+                "author_name": "Critique Pressée",
+                "author_url": "https://critique.example/",
+                "content_text": "Très bien.",
+                "rating": 5.0,
+                "rating_best": 5.0,
+                "rating_worst": 1.0,
+                "published": dt.datetime(2026, 11, 30, 13, 0, tzinfo=dt.UTC),
+            },
+        )
+    finally:
+        store.engine.dispose()
+
+
+def all_of(*checks: Callable[[], bool]) -> Callable[[], bool]:
+    return lambda: all(check() for check in checks)
+
+
 def approve(site: Path, mention: int) -> None:
     """The moderator approves it (as publish mentions approve does)."""
     from causerie.webmentions import model
@@ -165,6 +196,11 @@ def watch_changes(work: Path, corpus: Corpus) -> list[tuple[str, float, str]]:
     site = work / "causerie-watch"
     site.mkdir()
     conf = causerie_settings(site, corpus, ROOT / "publish.py")
+    with conf.open("a", encoding="utf-8") as settings:
+        # The rankings, so that a review's approval has them to update too.
+        settings.write(
+            'WEBMENTIONS = {**WEBMENTIONS, "rankings": True, "reviews_min_count": 1}\n'
+        )
     output = site / "output"
     log = site / "watch.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0"}
@@ -216,6 +252,21 @@ def watch_changes(work: Path, corpus: Corpus) -> list[tuple[str, float, str]]:
             "a comment approved",
             lambda: approve(site, mention),
             shows(page_of(commented, output), "Lectrice Rapide"),
+        )
+        reviewed = posts[9]
+        page = page_of(reviewed, output)
+        url = f"{SITEURL}/{page.relative_to(output).parent.as_posix()}/"
+        count = len(log_lines(log))
+        review = receive_review(site, url)
+        wait_for(lambda: len(log_lines(log)) > count)
+        step(
+            "a review approved (post, aggregate, rankings)",
+            lambda: approve(site, review),
+            all_of(
+                shows(page, "h-review-aggregate"),
+                shows(output / "rankings" / "fr" / "index.html", url),
+                shows(output / "feeds" / "rankings" / "best-fr.atom.xml", url),
+            ),
         )
         new = corpus_path / "posts" / "99999-fr.md"
         step(
@@ -279,6 +330,7 @@ def main() -> None:
         said = line.split(" ", 1)[1]
         print(f"| {name} | {seconds:.2f} s | {seconds / plain_again:.3f} | `{said}` |")
     print("\nGoal (issue 6): ≤ 1 s at 8,000 posts for a new post, an edit, a comment.")
+    print("Goal (issue 15): ≤ 1 s at 8,000 posts for an approved review.")
 
 
 if __name__ == "__main__":

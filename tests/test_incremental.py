@@ -160,6 +160,31 @@ def approve_comment(site: Site) -> None:
         store.engine.dispose()
 
 
+def approve_review(site: Site) -> None:
+    """A rated review approved (issue 15): the post's aggregate, its JSON-LD,
+    the lists' rating and the feeds' thr:count change with it."""
+    store = Store.open(site.store_url)
+    try:
+        mention_id = store.add_verified(
+            "https://ines.example/avis/aube",
+            COMMENTED,
+            model.WEBMENTION,
+            {
+                "kind": "review",
+                "author_name": "Inès Notée",
+                "author_url": "https://ines.example/",
+                "content_text": "Très bien.",
+                "rating": 4.0,
+                "rating_best": 5.0,
+                "rating_worst": 1.0,
+                "published": dt.datetime(2026, 11, 22, 19, 0, tzinfo=dt.UTC),
+            },
+        )
+        assert store.moderate(mention_id, model.APPROVED)
+    finally:
+        store.engine.dispose()
+
+
 def schedule_comes_due(site: Site) -> None:
     site.now = LATER
 
@@ -172,6 +197,7 @@ CHANGES: dict[str, tuple[Callable[[Site], None], str, str, int]] = {
     "edit": (edit, EDITED_PAGE, "un paragraphe ajouté", 1),
     "delete": (delete, DELETED_PAGE, TOMBSTONE_META, 0),
     "approved comment": (approve_comment, COMMENTED_PAGE, "Nadia Incrémentale", 0),
+    "approved review": (approve_review, COMMENTED_PAGE, "Inès Notée", 0),
     "scheduled post due": (schedule_comes_due, SCHEDULED_PAGE, "Portes ouvertes", 0),
 }
 

@@ -48,6 +48,8 @@ PRIVATES = (
     Private("pelican", "pelican.readers", "METADATA_PROCESSORS", "sitebuild.dates"),
     Private("pelican", "pelican.contents", "Content._get_intrasite_link_regex", "has_intrasite_links"),
     Private("pelican", "pelican.plugins._utils", "plugin_enabled", "plugin_enabled"),
+    Private("pelican", "pelican.writers", "Writer._create_new_feed", "sitebuild.writer (feed_classes)"),
+    Private("pelican", "pelican.writers", "Writer._add_item_to_the_feed", "sitebuild.writer (feed_classes)"),
     Private("pelican-sitemap", "pelican.plugins.sitemap.sitemap", "generator.now", "sitebuild.stable_sitemap"),
     Private("pelican-sitemap", "pelican.plugins.sitemap.sitemap", "generator.page_queue", "sitebuild.stable_sitemap"),
     Private("pelican-sitemap", "pelican.plugins.sitemap.sitemap", "generator._write_out", "sitebuild.stable_sitemap"),

@@ -37,6 +37,15 @@ KNOWN_KEYS = frozenset(
         "url",
         "keywords",
         "image",
+        # Reviews (docs/webmentions.md, "Reviews and ratings"): the form's
+        # rating, the schema.org type, the post's own review.
+        "reviews",
+        "itemtype",
+        "rating",
+        "rating-best",
+        "rating-worst",
+        "reviewed",
+        "reviewed-url",
         # Webmention sending: the page this post answers (docs/content.md).
         "in-reply-to",
         "like-of",
@@ -96,6 +105,15 @@ class LintContext:
     languages: tuple[str, ...]
     exists: Callable[[str], bool]  # is this content-relative path a file?
     slugify: Callable[[str], str] = slugify
+
+
+#: The values of ``Reviews:`` (causerie.webmentions.reviews.optin reads them).
+REVIEWS_VALUES = frozenset(
+    {"on", "off", "yes", "no", "true", "false", "1", "0", "oui", "non"}
+)
+#: A rating as a post writes its own: 4, 4.5, 4,5 or 4/5 (the build checks
+#: the scale, causerie.webmentions.reviews.rating).
+RATING = re.compile(r"\d{1,3}(?:[.,]\d{1,3})?(?:\s*/\s*\d{1,3})?")
 
 
 def parse_metadata(source: Source) -> None:
@@ -211,6 +229,31 @@ def lint_metadata(source: Source, ctx: LintContext) -> list[Problem]:
                 f"unknown language {value!r}",
                 f"use one of: {', '.join(ctx.languages)}",
             )
+    if "reviews" in meta:
+        line, value = meta["reviews"]
+        if value.strip().lower() not in REVIEWS_VALUES:
+            add(
+                line,
+                f"invalid Reviews {value!r}",
+                "write `Reviews: on` or `Reviews: off`",
+            )
+    if "itemtype" in meta:
+        line, value = meta["itemtype"]
+        if value.strip().casefold() not in ("product", "creativework"):
+            add(
+                line,
+                f"invalid Itemtype {value!r}",
+                "write `Itemtype: Product` or `Itemtype: CreativeWork`",
+            )
+    for key in ("rating", "rating-best", "rating-worst"):
+        if key in meta:
+            line, value = meta[key]
+            if not RATING.fullmatch(value.strip()):
+                add(
+                    line,
+                    f"invalid {key.capitalize()} {value!r}",
+                    "write a number, such as 4, 4,5 or 4/5",
+                )
     if "status" in meta:
         line, value = meta["status"]
         if value.lower() not in STATUSES:

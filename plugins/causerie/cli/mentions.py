@@ -165,6 +165,12 @@ def mentions_list(site: Site, pending: bool) -> None:
         )
         if m.decided_by:
             click.echo(f"       {m.moderation} by {m.decided_by}")
+        if m.rating is not None and m.rating_best is not None:
+            click.echo(f"       rating: {m.rating:g} out of {m.rating_best:g}")
+        elif m.rating_note:
+            click.echo(
+                f"       rating not counted: {' '.join(m.rating_note.split())[:200]}"
+            )
         detail = m.content_text or m.title or m.reason
         if detail:
             click.echo(f"       {' '.join(detail.split())[:100]}")

@@ -37,6 +37,7 @@ from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from . import content_cache, fanout, render_once
+from .feed_classes import CoauthoredRssFeed, ThreadedAtomFeed, extras
 from .fingerprint import (
     Digester,
     _blake,
@@ -318,6 +319,17 @@ class CauserieWriter(Writer):
         if self.batch is not None:
             # Plugins write beside the pages (gone.map) before they exist.
             os.makedirs(output_path, exist_ok=True)
+
+    def _create_new_feed(self, feed_type: str, feed_title: Any, context: Any) -> Any:
+        """Pelican's feed, as our class: every author, and the post's
+        conversation (RFC 4685 replies link); see feed_classes."""
+        feed = super()._create_new_feed(feed_type, feed_title, context)
+        feed.__class__ = CoauthoredRssFeed if feed_type == "rss" else ThreadedAtomFeed
+        return feed
+
+    def _add_item_to_the_feed(self, feed: Any, item: Any) -> None:
+        super()._add_item_to_the_feed(feed, item)
+        feed.items[-1].update(extras(item))
 
     def later(self, key: str, task: fanout.Task) -> None:
         """Run ``task`` at :meth:`flush` (now if this writer does not batch);

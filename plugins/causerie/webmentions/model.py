@@ -13,7 +13,7 @@ PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 #: Where a mention came from: a webmention, the comment form, webmention.io's
 #: JF2 export, or an old blog's own comments (causerie.importers).
 WEBMENTION, FORM, IMPORT, BLOG = "webmention", "form", "import", "blog"
-KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "mention")
+KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "review", "mention")
 
 
 def domain_of(url: str | None) -> str:
@@ -60,6 +60,12 @@ class Mention:
     #: and the registry slug of the blog's author who wrote it.
     reply_to: str | None = None
     blog_author: str | None = None
+    #: A review's checked rating on the scale rating_worst–rating_best
+    #: (None: no rating, or refused: rating_note says why).
+    rating: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    rating_note: str | None = None
 
     def __post_init__(self) -> None:
         if not self.source_domain:

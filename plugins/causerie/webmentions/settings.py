@@ -137,6 +137,17 @@ class WebmentionSettings:
     login_address_failures: int = 5
     login_global_failures: int = 100
     login_window: int = 900
+    #: Reviews (docs/webmentions.md, "Reviews"): the categories whose posts
+    #: take a rating in the comment form (a post also opts in with
+    #: ``Reviews: on``, or out with ``Reviews: off``).
+    reviews: tuple[str, ...] = ()
+    #: The minimum count of the "best rated" ranking: a post with fewer
+    #: rated reviews is not ranked, and the Bayesian average counts the
+    #: site's mean this many times.
+    reviews_min_count: int = 3
+    #: The rankings pages and feeds (most discussed, best rated), linked
+    #: from the navigation; off by default.
+    rankings: bool = False
 
     def __post_init__(self) -> None:
         if self.moderation not in ("hold", "open"):
@@ -180,6 +191,7 @@ class WebmentionSettings:
             "max_connections_per_client",
             "request_timeout",
             "idle_timeout",
+            "reviews_min_count",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")

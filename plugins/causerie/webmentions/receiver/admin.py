@@ -127,6 +127,7 @@ KIND_LABEL = {
     "repost": N_("repost"),
     "bookmark": N_("bookmark"),
     "rsvp": N_("RSVP"),
+    "review": N_("review"),
     "mention": N_("mention"),
 }
 STATE_LABEL = {"approved": N_("approved"), "rejected": N_("rejected")}
@@ -840,8 +841,27 @@ def _pending_item(m: Mention, title: str, csrf: str) -> str:
         + "<br>"
         + _("Source:")
         + f" {source}</p>"
-        f"<blockquote>{e(excerpt(m))}</blockquote><p>{''.join(buttons)}</p></article></li>"
+        + rating_line(m)
+        + f"<blockquote>{e(excerpt(m))}</blockquote><p>{''.join(buttons)}</p></article></li>"
     )
+
+
+def rating_line(m: Mention) -> str:
+    """A review's rating as the moderator sees it: the rating given, or why
+    none is counted (the note stored with it), so nothing is approved blind."""
+    if m.kind != "review" and not m.rating_note:
+        return ""
+    if m.rating is not None and m.rating_best is not None:
+        text = _(
+            "Rating: {rating} out of {best}",
+            rating=f"{m.rating:g}",
+            best=f"{m.rating_best:g}",
+        )
+    elif m.rating_note:
+        text = _("Rating not counted: {why}", why=e(m.rating_note))
+    else:
+        text = _("No rating given.")
+    return f'<p class="rating">{text}</p>'
 
 
 def _decided_row(m: Mention, title: str, csrf: str) -> str:

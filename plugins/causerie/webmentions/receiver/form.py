@@ -42,6 +42,12 @@ TEXTS = {
         "label_name": "Nom",
         "label_website": "Site web (facultatif)",
         "label_comment": "Commentaire",
+        "rating": "choisissez une note de 1 à 5 étoiles, ou aucune",
+        "rating_off": "ce billet ne prend pas de note : envoyez le commentaire sans note",
+        "label_rating": "Votre note (facultatif)",
+        "no_rating": "Pas de note",
+        "star": "{n} étoile sur 5",
+        "stars": "{n} étoiles sur 5",
         "send": "Envoyer le commentaire",
         "home": "Retour au site",
     },
@@ -61,6 +67,12 @@ TEXTS = {
         "label_name": "Name",
         "label_website": "Website (optional)",
         "label_comment": "Comment",
+        "rating": "choose a rating from 1 to 5 stars, or none",
+        "rating_off": "this post takes no rating: send the comment without one",
+        "label_rating": "Your rating (optional)",
+        "no_rating": "No rating",
+        "star": "{n} star out of 5",
+        "stars": "{n} stars out of 5",
         "send": "Send the comment",
         "home": "Back to the site",
     },
@@ -108,7 +120,47 @@ def check_form(form: Any, is_target: Any) -> tuple[dict[str, Any], list[str]]:
     return values, errors
 
 
-def kept_form(form: Any, texts: dict[str, str], lang: str) -> str:
+#: The form's rating scale: 1 to 5 stars.
+RATING_BEST = 5
+
+
+def check_rating(raw: str | None, takes_reviews: bool) -> tuple[int | None, str | None]:
+    """The form's optional rating (pure): (stars, None), (None, None) for no
+    rating, or (None, error key). A post that takes no rating refuses one
+    rather than dropping it: the reader meant it, and must know."""
+    value = (raw or "").strip()
+    if not value:
+        return None, None
+    if not takes_reviews:
+        return None, "rating_off"
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= RATING_BEST:
+        return None, "rating"
+    return int(value), None
+
+
+def rating_group(texts: dict[str, str], chosen: str = "") -> str:
+    """The rating as a radio group: a fieldset whose legend names it, each
+    choice a labelled radio ("4 stars out of 5"), "no rating" first."""
+    e = html.escape
+    options = [("", texts["no_rating"])] + [
+        (str(n), texts["star" if n == 1 else "stars"].format(n=n))
+        for n in range(1, RATING_BEST + 1)
+    ]
+    if chosen not in {v for v, _ in options}:
+        chosen = ""
+    items = "".join(
+        f'<li><input type="radio" id="rating-{v or "none"}" name="rating" value="{v}"'
+        + (" checked" if v == chosen else "")
+        + f'><label for="rating-{v or "none"}">{e(label)}</label></li>'
+        for v, label in options
+    )
+    return (
+        f'<fieldset class="rating-field"><legend>{e(texts["label_rating"])}</legend>'
+        f'<ul class="rating-choices">{items}</ul></fieldset>'
+    )
+
+
+def kept_form(form: Any, texts: dict[str, str], lang: str, rating: bool = False) -> str:
     """The comment form again, filled with what the reader sent (escaped,
     as sent: nothing of it is lost to a mistake in one field), posting
     here again (issue 13 item 10)."""
@@ -127,7 +179,8 @@ def kept_form(form: Any, texts: dict[str, str], lang: str) -> str:
         f'<p><label for="comment-website">{texts["label_website"]}</label><br>'
         '<input id="comment-website" name="website" type="url" maxlength="500" '
         f'autocomplete="url" value="{value("website", 1000)}"></p>'
-        f'<p><label for="comment-text">{texts["label_comment"]}</label><br>'
+        + (rating_group(texts, (form.get("rating") or "")[:2]) if rating else "")
+        + f'<p><label for="comment-text">{texts["label_comment"]}</label><br>'
         '<textarea id="comment-text" name="comment" required maxlength="5000" '
         f'rows="8">{value("comment", 2 * MAX_COMMENT)}</textarea></p>'
         f'<p><button type="submit">{texts["send"]}</button></p></form>'
@@ -156,6 +209,13 @@ def comment_post(service: Any, request: Request) -> Response:
         log.info("comment form: honeypot filled by %s; dropped", request.remote_addr)
         return page(200, texts["thanks"], f"<p>{texts['held']}</p>", lang)
     values, errors = check_form(request.form, service.is_target)
+    takes = False
+    if "target" not in errors and request.form.get("rating"):
+        known = service.store.target(values["target"])
+        takes = bool(known and known.reviews)
+    stars, rating_error = check_rating(request.form.get("rating"), takes)
+    if rating_error:
+        errors.append(rating_error)
     if errors or not service.limiter.allow(f"form:{client_of(request)}"):
         # Refused: say why, give the reader's text back in the form, and a
         # way back to the post (issue 13 item 10).
@@ -168,11 +228,20 @@ def comment_post(service: Any, request: Request) -> Response:
             status,
             texts["error"],
             f'<div role="alert">{why}</div><p>{texts["kept"]}</p>'
-            + kept_form(request.form, texts, lang)
+            + kept_form(request.form, texts, lang, rating=takes)
             + _back_link(service, values["target"], texts),
             lang,
         )
     target = values.pop("target")
+    if stars is not None:
+        # A rated comment is a review: one voice per reader and post, and
+        # only approved ones count (causerie.webmentions.reviews.aggregate).
+        values.update(
+            kind="review",
+            rating=float(stars),
+            rating_best=float(RATING_BEST),
+            rating_worst=1.0,
+        )
     # The "website" field is whatever the reader typed: nobody checked that
     # the comment comes from that site, so an always-allowed domain must not
     # approve it (issue 13 item 2: anyone could claim a friend's domain). A
@@ -191,7 +260,7 @@ def comment_post(service: Any, request: Request) -> Response:
         f"urn:uuid:{uuid.uuid4()}",
         target,
         model.FORM,
-        {**values, "kind": "reply", "published": now, "moderation": decision},
+        {"kind": "reply", **values, "published": now, "moderation": decision},
     )
     log.info("comment %s received for %s (%s)", mention_id, target, decision)
     if service.notify and decision == model.PENDING:

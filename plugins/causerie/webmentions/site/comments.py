@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from causerie.webmentions.reviews.numbers import number, stars_text
+
 
 @dataclass(frozen=True)
 class Comment:
@@ -36,6 +38,23 @@ class Comment:
     answers: int | None = None
     answers_name: str | None = None
     blog_author: str | None = None
+    #: A review's rating on its own scale (None: not a review, no rating,
+    #: or one refused), and the text of a review for its JSON-LD.
+    rating: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    content_text: str | None = None
+
+    def stars(self) -> str:
+        """A review's rating as stars on 1–5 ("" without a rating)."""
+        if self.rating is None or self.rating_best is None or self.rating_worst is None:
+            return ""
+        span = self.rating_best - self.rating_worst
+        return stars_text(1 + 4 * (self.rating - self.rating_worst) / span)
+
+    def shown(self, value: float | None, lang: str) -> str:
+        """A rating value as ``lang`` writes it ("4,5" in French)."""
+        return "" if value is None else number(value, lang)
 
 
 @dataclass
@@ -46,3 +65,5 @@ class Conversation:
     likes: list[Comment] = field(default_factory=list)
     reposts: list[Comment] = field(default_factory=list)
     bookmarks: list[Comment] = field(default_factory=list)
+    #: The reviews among ``comments`` (issue 15).
+    reviews: list[Comment] = field(default_factory=list)

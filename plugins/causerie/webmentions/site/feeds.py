@@ -29,7 +29,13 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
+from causerie.webmentions.reviews.numbers import number
 from causerie.webmentions.site.comments import Comment
+from causerie.webmentions.site.threading import (
+    ThreadingEntryExtension,
+    ThreadingExtension,
+    post_ref,
+)
 
 __all__ = ["FeedSite", "Thread", "entry_title", "post_feed", "site_feed", "write_feeds"]
 
@@ -41,6 +47,8 @@ TEXTS = {
         "reply": "{who} a répondu à «\u00a0{post}\u00a0»",
         "mention": "{who} a cité «\u00a0{post}\u00a0»",
         "rsvp": "{who} a répondu à l’invitation «\u00a0{post}\u00a0»",
+        "review": "{who} a donné son avis sur «\u00a0{post}\u00a0»",
+        "rated": "{who} a noté «\u00a0{post}\u00a0» {rating}\u00a0sur\u00a0{best}",
         "post_feed": "Commentaires sur «\u00a0{post}\u00a0»",
         "site_feed": "{site} — commentaires",
         "someone": "Quelqu’un",
@@ -49,13 +57,15 @@ TEXTS = {
         "reply": "{who} replied to “{post}”",
         "mention": "{who} mentioned “{post}”",
         "rsvp": "{who} answered the invitation “{post}”",
+        "review": "{who} reviewed “{post}”",
+        "rated": "{who} rated “{post}” {rating} out of {best}",
         "post_feed": "Comments on “{post}”",
         "site_feed": "{site} — comments",
         "someone": "Someone",
     },
 }
 #: The kinds a feed carries (see the module's docstring).
-FEED_KINDS = ("reply", "mention", "rsvp")
+FEED_KINDS = ("reply", "mention", "rsvp", "review")
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,14 @@ def entry_title(comment: Comment, thread: Thread) -> str:
     """ "Ana replied to “Post”" in the post's language."""
     texts = _texts(thread.lang)
     who = comment.author_name or texts["someone"]
+    if comment.kind == "review" and comment.rating is not None:
+        # A review's entry carries its rating (issue 15), in its own scale.
+        return texts["rated"].format(
+            who=who,
+            post=thread.title,
+            rating=number(comment.rating, thread.lang),
+            best=number(comment.rating_best or 5, thread.lang),
+        )
     pattern = texts.get(comment.kind, texts["mention"])
     return pattern.format(who=who, post=thread.title)
 
@@ -105,6 +123,10 @@ def _feed(
     feed_id: str, title: str, lang: str, self_url: str, page_url: str, author: str
 ) -> FeedGenerator:
     fg = FeedGenerator()
+    # RFC 4685: every entry says what it answers (thr:in-reply-to).
+    fg.register_extension(
+        "thr", ThreadingExtension, ThreadingEntryExtension, atom=True, rss=False
+    )
     fg.id(feed_id)
     fg.title(title)
     fg.language(lang)
@@ -133,6 +155,9 @@ def _add(fg: FeedGenerator, comment: Comment, thread: Thread) -> None:
     entry.author(author)
     entry.published(comment.published)
     entry.updated(max(comment.updated, comment.published))
+    # What the comment answers: the post (the store keeps no comment-to-
+    # comment link yet, so a reply to a reply is shown as one to the post).
+    entry.thr.in_reply_to(post_ref(thread.url, thread.published), thread.url)
     if comment.content_html:
         entry.content(comment.content_html, type="html")
     elif comment.title:

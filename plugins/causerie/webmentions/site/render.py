@@ -44,13 +44,17 @@ from causerie.pelican_compat import plugin_enabled
 from causerie.webmentions import model
 from causerie.webmentions.errors import WebmentionError
 from causerie.webmentions.model import Mention
+from causerie.webmentions.reviews import rankings_site
+from causerie.webmentions.reviews.aggregate import stars_of, superseded
+from causerie.webmentions.reviews.optin import takes_reviews
+from causerie.webmentions.reviews.site import show_reviews
 from causerie.webmentions.sanitize import NOT_XML, clean_html, clean_text, safe_url
 from causerie.webmentions.send import state as outbox_store
 from causerie.webmentions.send.plan import OutboundPost
 from causerie.webmentions.settings import config, var_dir
 from causerie.webmentions.site import outbound as outgoing
 from causerie.webmentions.site.comments import Comment, Conversation
-from causerie.webmentions.site.feeds import FeedSite, Thread, write_feeds
+from causerie.webmentions.site.feeds import FEED_KINDS, FeedSite, Thread, write_feeds
 from causerie.webmentions.store import open_store
 from causerie.webmentions.store.mention_store import Target
 
@@ -167,6 +171,7 @@ def to_comment(
         rsvp=rsvp,
         uid=_uid(mention, urlsplit(site_url).hostname or "localhost"),
         avatar_file=avatar,
+        **_rating(mention),
     )
 
 
@@ -192,12 +197,30 @@ def threaded(
     return result
 
 
+def _rating(mention: Mention) -> dict[str, Any]:
+    """A review's rating and text for the Comment: only a rating that holds
+    on its scale (the store's row is checked again, as the HTML is)."""
+    if mention.kind != "review":
+        return {}
+    text = clean_text(mention.content_text or "", 500) or None
+    if stars_of(mention) is None:
+        return {"content_text": text}
+    return {
+        "rating": mention.rating,
+        "rating_best": mention.rating_best,
+        "rating_worst": mention.rating_worst,
+        "content_text": text,
+    }
+
+
 def conversation(comments: Iterable[Comment]) -> Conversation:
     """Sort ``comments`` (oldest first) into what a post shows."""
     result = Conversation()
     for comment in sorted(comments, key=lambda c: (c.published, c.id)):
         bucket = REACTIONS.get(comment.kind)
         getattr(result, bucket or "comments").append(comment)
+        if comment.kind == "review":
+            result.reviews.append(comment)
     return result
 
 
@@ -257,6 +280,7 @@ def _target(post: Any, url: str, settings: dict[str, Any], tz: dt.tzinfo) -> Tar
         author_email=email,
         lang=post.lang,
         published=_aware(post.date, tz),
+        reviews=takes_reviews(post, config(settings).reviews),
     )
 
 
@@ -297,6 +321,8 @@ def _initialized(pelican: Any) -> None:
     pelican.settings["WEBMENTION_ENDPOINT"] = cfg.endpoint
     pelican.settings["COMMENT_FORM_URL"] = cfg.service_url.rstrip("/") + "/comment"
     pelican.settings["COMMENTS_FEED_ATOM"] = COMMENTS_FEED
+    if rankings_site.enabled(pelican.settings):
+        pelican.settings["RANKINGS_URLS"] = rankings_site.urls(pelican.settings)
 
 
 def _collect(generators: list[Any]) -> None:
@@ -324,7 +350,12 @@ def _attach(generator: Any) -> None:
     avatar_dir = Path(var_dir(settings)) / "avatars"
     names = _feed_names(posts, settings.get("DEFAULT_LANG", "en"))
     talk = _Talk(
-        site_url, tz, avatar_dir, _cached_avatars(avatar_dir), _author_names(settings)
+        site_url,
+        tz,
+        avatar_dir,
+        _cached_avatars(avatar_dir),
+        authors=_author_names(settings),
+        review_categories=config(settings).reviews,
     )
     threads = []
     shown = 0
@@ -371,18 +402,36 @@ class _Talk:
     cached: set[str]
     #: Registry slug → name, for imported comments by the blog's authors.
     authors: dict[str, str] = field(default_factory=dict)
+    review_categories: tuple[str, ...] = ()
 
     def attach(self, post: Any, url: str, visible: dict[str, list[Mention]]) -> Thread:
         """Set ``post``'s comments, likes, reposts and bookmarks; its thread."""
-        shown = visible.get(url, [])
-        comments = [to_comment(m, self.site_url, self.cached, self.tz) for m in shown]
-        if any(m.reply_to or m.blog_author for m in shown):
-            comments = threaded(shown, comments, self.authors)
+        mentions = visible.get(url, [])
+        # One voice per reader: a review replaced by the same reader's
+        # later one is neither shown nor counted (reviews.aggregate).
+        replaced = superseded(mentions)
+        mentions = [m for m in mentions if m.id not in replaced]
+        comments = [
+            to_comment(m, self.site_url, self.cached, self.tz) for m in mentions
+        ]
+        if any(m.reply_to or m.blog_author for m in mentions):
+            comments = threaded(mentions, comments, self.authors)
         talk = conversation(comments)
         post.comments = talk.comments
         post.likes = talk.likes
         post.reposts = talk.reposts
         post.bookmarks = talk.bookmarks
+        # The form's rating (issue 15): the same rule as the store's target.
+        post.takes_reviews = takes_reviews(post, self.review_categories)
+        show_reviews(post, url, mentions, talk.reviews)
+        # The post's entry in the site's feeds links its conversation feed
+        # with the count of what it holds (RFC 4685 §4; sitebuild writes it).
+        said = [c for c in comments if c.kind in FEED_KINDS]
+        post.feed_replies = (
+            f"{self.site_url}/{post.comments_feed}",
+            len(said),
+            max((max(c.updated, c.published) for c in said), default=None),
+        )
         return Thread(
             url=url,
             title=_plain(post.title),
@@ -475,6 +524,12 @@ def _write(generator: Any, writer: Any = None) -> None:
     later = getattr(writer, "later", None)
     for path in write_feeds(output, build.site, build.threads, unchanged, later=later):
         signals.feed_written.send(str(path), context=generator.context, feed=None)
+    last = _last.get(id(generator))
+    if last is not None and rankings_site.enabled(generator.settings):
+        for path in rankings_site.write(
+            generator, last.posts.values(), output, build.site.url
+        ):
+            signals.feed_written.send(str(path), context=generator.context, feed=None)
     del generator.webmentions_build
 
 
@@ -517,7 +572,16 @@ def _comments_changed(
 ) -> list[Any]:
     if not _enabled(generator.settings):
         return []
-    return refresh_comments(generator, targets, staging, unchanged)
+    changed = refresh_comments(generator, targets, staging, unchanged)
+    _rankings_again(generator, staging)
+    return changed
+
+
+def _rankings_again(generator: Any, staging: Path) -> None:
+    """An approval may move a post in the rankings: write them again."""
+    last = _last.get(id(generator))
+    if last is not None and rankings_site.enabled(generator.settings):
+        rankings_site.write(generator, last.posts.values(), staging, last.site.url)
 
 
 def _post_added(generator: Any, post: Any, staging: Path, unchanged: Any) -> bool:
@@ -554,6 +618,7 @@ def _post_added(generator: Any, post: Any, staging: Path, unchanged: Any) -> boo
     last.posts[url] = post
     copy_avatars([thread], last.talk.avatar_dir, staging)
     write_feeds(staging, last.site, last.threads, unchanged, only={url})
+    _rankings_again(generator, staging)
     return True
 
 

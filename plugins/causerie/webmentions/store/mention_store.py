@@ -96,6 +96,8 @@ class Target:
     author_email: str | None = None
     lang: str | None = None
     published: dt.datetime | None = None
+    #: The post takes ratings in the comment form (issue 15).
+    reviews: bool = False
 
 
 class Store:

@@ -83,6 +83,11 @@ mentions = sa.Table(
     # and the registry slug of the blog's author who wrote it, if one did.
     sa.Column("reply_to", sa.Text),
     sa.Column("blog_author", sa.String(100)),
+    # A review's checked rating and scale, and why a rating was refused.
+    sa.Column("rating", sa.Float),
+    sa.Column("rating_best", sa.Float),
+    sa.Column("rating_worst", sa.Float),
+    sa.Column("rating_note", sa.Text),
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("source", "target", name="mentions_source_target"),
@@ -90,6 +95,7 @@ mentions = sa.Table(
     sa.Index("mentions_target", "target"),
     # The admin's pages of waiting mentions (keyset pagination).
     sa.Index("mentions_waiting", "moderation", "verification", "received_at", "id"),
+    sa.Index("mentions_reviews", "kind", "target"),
 )
 
 #: Domain policies: "allow" (approved once, always allowed) or "block".
@@ -112,6 +118,8 @@ targets = sa.Table(
     sa.Column("author_email", sa.Text),
     sa.Column("lang", sa.String(10)),
     sa.Column("published", UTCDateTime),
+    # The post takes ratings in the comment form.
+    sa.Column("reviews", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 #: Our own posts as the latest build saw them, for sending webmentions
@@ -317,12 +325,31 @@ def _v4(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE mentions ADD COLUMN blog_author VARCHAR(100)"))
 
 
+def _v5(conn: sa.Connection) -> None:
+    # Reviews (issue 15): the rating a reader gave, on its scale, and the
+    # reason when the one given was refused. The aggregate reads approved
+    # reviews of one target, hence the index.
+    for column, kind in (
+        ("rating", "FLOAT"),
+        ("rating_best", "FLOAT"),
+        ("rating_worst", "FLOAT"),
+        ("rating_note", "TEXT"),
+    ):
+        conn.execute(sa.text(f"ALTER TABLE mentions ADD COLUMN {column} {kind}"))
+    conn.execute(sa.text("CREATE INDEX mentions_reviews ON mentions (kind, target)"))
+    # Which posts take a rating in the form (the form's check reads it).
+    conn.execute(
+        sa.text("ALTER TABLE targets ADD COLUMN reviews BOOLEAN NOT NULL DEFAULT false")
+    )
+
+
 #: (version, name, function), in order. Append; never edit an applied one.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "mentions, domains and targets", _v1),
     (2, "outbound posts and sent webmentions", _v2),
     (3, "who decided: mentions.decided_by, domains.decided_by, decisions", _v3),
     (4, "imported blog comments: mentions.reply_to, mentions.blog_author", _v4),
+    (5, "reviews: mentions.rating…rating_note, targets.reviews", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

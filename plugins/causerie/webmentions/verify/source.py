@@ -13,6 +13,7 @@ through :func:`clean_text`, content through :func:`clean_html`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -30,6 +31,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 from causerie.webmentions.fetch import FetchResult
 from causerie.webmentions.logtext import loggable
 from causerie.webmentions.model import domain_of
+from causerie.webmentions.reviews.rating import Rating, read_rating
 from causerie.webmentions.sanitize import clean_html, clean_text, safe_url
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ warnings.filterwarnings(
     "ignore", category=MarkupResemblesLocatorWarning, module=r"webmentions\.verify"
 )
 
-KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "mention")
+KINDS = ("reply", "like", "repost", "bookmark", "rsvp", "review", "mention")
 RSVP_VALUES = frozenset({"yes", "no", "maybe", "interested"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 #: §3.2.2 lists the elements whose URL counts as a link; we keep the ones
@@ -85,6 +87,14 @@ class MentionData:
     content_html: str | None  # cleaned with clean_html
     content_text: str | None  # plain text, at most 500 characters
     rsvp: str | None  # yes, no, maybe or interested
+    #: A review's rating, checked (see causerie.webmentions.reviews.rating):
+    #: None when there is none or it was refused, with the reason in
+    #: ``rating_note``, which also says why an h-review was not taken as a
+    #: review of this post.
+    rating: float | None = None
+    rating_best: float | None = None
+    rating_worst: float | None = None
+    rating_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,8 +144,9 @@ def verify(source: str, target: str, fetched: FetchResult) -> MentionData | Refu
             return not_linked
         # Read before mf2py, which may change the tree (it drops <template>).
         title, excerpt = _title(soup), _block_text(link)
+        note = None
         try:
-            found = _from_mf2(source, target, page_url, fetched.url, soup, base)
+            found, note = _from_mf2(source, target, page_url, fetched.url, soup, base)
         except _MF2_ERRORS as exc:
             # One line, not the traceback: a RecursionError's is thousands
             # of lines long, and the page is a stranger's, not our bug.
@@ -146,7 +157,11 @@ def verify(source: str, target: str, fetched: FetchResult) -> MentionData | Refu
                 loggable(exc, 200),
             )
             found = None
-        return found or _plain(source, target, page_url, title, excerpt)
+        if found is None:
+            found = _plain(source, target, page_url, title, excerpt)
+            if note:
+                found = dataclasses.replace(found, rating_note=note)
+        return found
     if not links_to(document, fetched.content_type, target):
         return not_linked
     excerpt = _text_excerpt(document, target) if family == "text" else None
@@ -300,16 +315,32 @@ def _from_mf2(
     final_url: str,
     document: BeautifulSoup,
     base: str,
-) -> MentionData | None:
-    """The mention as the source's h-entry describes it; None without one."""
+) -> tuple[MentionData | None, str | None]:
+    """The mention as the source's h-review or h-entry describes it (None
+    without one), and why an h-review on the page was not taken as a
+    review of the target."""
     # doc= is required: given only a URL, mf2py would fetch it itself,
     # bypassing the guarded fetch.
     parsed = mf2py.parse(doc=document, url=final_url)
-    entry = _entry_for(parsed, target)
+    review, elsewhere = _review_for(parsed, target)
+    entry = review or _entry_for(parsed, target)
     if entry is None:
-        return None
+        return None, elsewhere
     found = mf2util.interpret_entry(parsed, final_url, hentry=entry) or {}
-    kind, rsvp = _kind(entry["properties"], target)
+    rating: Rating | None = None
+    if review is not None:
+        kind, rsvp = "review", None
+        props = review["properties"]
+        rating = read_rating(
+            _plain_value(props.get("rating")),
+            _plain_value(props.get("best")),
+            _plain_value(props.get("worst")),
+        )
+        if "content" not in props and "description" in props:
+            # h-review's older e-description holds what e-content does now.
+            entry = {**entry, "properties": {**props, "content": props["description"]}}
+    else:
+        kind, rsvp = _kind(entry["properties"], target)
     author = _author(parsed, found.get("author"))
     content_html, content_text = _content(entry, base)
     return MentionData(
@@ -325,7 +356,61 @@ def _from_mf2(
         content_html=content_html,
         content_text=content_text,
         rsvp=rsvp,
-    )
+        rating=rating.value if rating else None,
+        rating_best=rating.best if rating else None,
+        rating_worst=rating.worst if rating else None,
+        rating_note=rating.note if rating else elsewhere,
+    ), None if review else elsewhere
+
+
+def _review_for(
+    parsed: dict[str, Any], target: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The h-review of the target on the page (or an h-entry with a
+    p-rating and a u-review-of, as some sites write it), and, when there is
+    none but there is a review of something else, a note saying so: that
+    page speaks of our post, its rating is about another thing."""
+    candidates = mf2util.find_all_entries(parsed, ["h-review"]) + [
+        e
+        for e in mf2util.find_all_entries(parsed, ["h-entry"])
+        if "rating" in e["properties"]
+    ]
+    elsewhere = None
+    for candidate in candidates:
+        props = candidate["properties"]
+        items = [*props.get("item", []), *props.get("review-of", [])]
+        if _refers(items, target):
+            return candidate, None
+        if elsewhere is None:
+            about = next((u for u in _item_urls(items) if safe_url(u)), None)
+            elsewhere = (
+                f"an h-review of {clean_text(about, TITLE_MAX)}, not of this post: "
+                "kept as a mention, its rating not counted"
+                if about
+                else "an h-review without p-item or u-review-of naming this post: "
+                "kept as a mention, its rating not counted"
+            )
+    return None, elsewhere
+
+
+def _item_urls(values: list[Any]) -> list[str]:
+    urls = []
+    for value in values:
+        found = (
+            value.get("properties", {}).get("url", [])
+            if isinstance(value, dict)
+            else [value]
+        )
+        urls += [str(_value(u)) for u in found if isinstance(u, str | dict)]
+    return urls
+
+
+def _plain_value(values: list[Any] | None) -> str | None:
+    """The text of a property such as p-rating (a nested h-* gives its value)."""
+    if not values:
+        return None
+    text = mf2util.get_plain_text(values)
+    return text if isinstance(text, str) else None
 
 
 def _entry_for(parsed: dict[str, Any], target: str) -> dict[str, Any] | None:
