@@ -98,6 +98,8 @@ PLUGINS = [
     "causerie.theme_i18n",
     "causerie.webmentions",
     "causerie.mailposts",
+    # After mailposts: a mail post is sanitized before its lede is read.
+    "causerie.albums",
     "causerie.deploy",
     "pelican.plugins.sitemap",
 ]
@@ -135,6 +137,10 @@ MAILPOSTS = {
     "authserv_id": "mx.maison-lumen.example",
     "default_category": "Conversation",
 }
+
+# Photo galleries and downloads (docs/albums.md): each photo in these
+# widths, as JPEG (or PNG) and WebP, cached by content hash.
+ALBUMS = {"widths": [480, 1024, 2000]}
 
 # Deployment (docs/deployment.md): releases under /srv/blog, `current` the
 # web server's root. See DEPLOY in docs/configuration.md for rsync over SSH.
