@@ -94,12 +94,14 @@ class Albums:
                                          v["height"], v["type"])  # fmt: skip
             except AlbumError as exc:
                 if "cannot be read" in str(exc) or "no page" in str(exc):
-                    # A damaged or truncated PDF is refused, not offered.
-                    self.refuse(str(exc))
-                    return None
-                # One that is valid but will not render in the limits gets
-                # the generic icon: never a failed build.
-                log.info("albums: %s (the generic icon is shown)", exc)
+                    # Damaged or cut short: said (and fatal with --strict),
+                    # but the author's file is still offered, as it came.
+                    self.refuse(f"{exc}; it is offered with a generic icon: "
+                                "check that it opens, or send it again")  # fmt: skip
+                else:
+                    # Valid but too heavy to render within the limits: the
+                    # generic icon, never a failed build.
+                    log.info("albums: %s (the generic icon is shown)", exc)
         name = documents.display_name(item.file)
         return plan.ShownDocument(
             url=f"{self.base_url}/{item.file}",

@@ -22,7 +22,7 @@ time zone, the arrival time and the raw bytes' digest are parameters.
   and formats for every screen). A lone image is a gallery of one.
 - **Documents** are listed at the end in a ``downloads`` block, the same
   syntax again, named by their sender's file name; every file path is ours:
-  ``{media_dir}/{yyyy}/{slug}/{n}.{ext}`` (thumbnails ``{n}-thumb.{ext}``).
+  ``{media_dir}/{yyyy}/{slug}/{n}.{ext}``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from .body import (
     render_body,
 )
 from .messages import megabytes, refusal
-from .model import DOCUMENT, IMAGE, THUMBNAIL, MediaFile, Post, Refusal
+from .model import DOCUMENT, IMAGE, MediaFile, Post, Refusal
 from .settings import MailSettings
 
 __all__ = [
@@ -569,16 +569,16 @@ def _media(
             return refusal(say, picture.code, name=picture.name)
         number = len(images) + 1
         full = f"{folder}/{number}.{picture.extension}"
-        thumb = f"{folder}/{number}-thumb.{picture.extension}"
         files.append(
             MediaFile(
                 full, picture.data, IMAGE, picture.media_type, attachment.name or None
             )
         )
-        files.append(MediaFile(thumb, picture.thumbnail, THUMBNAIL, picture.media_type))
         alt = _alt(attachment, number, title, alts or [], body.captions.get(index))
         caption = _caption(attachment, alt, body.captions.get(index))
-        images[index] = f"{full} | {_field(alt)}" + (
+        # The albums plugin makes the sizes each screen needs from the full
+        # image: mail writes no thumbnail of its own any more.
+        images[index] = f"{{static}}/{full} | {_field(alt)}" + (
             f" | {_field(caption)}" if caption else ""
         )
     number = len(images)
@@ -600,7 +600,7 @@ def _media(
         stem = _document_stem(attachment.name, number, names)
         path = f"{folder}/{stem}.{kind.extension}"
         files.append(MediaFile(path, attachment.data, DOCUMENT, kind.media_type, label))
-        links.append(f"{path} | {_field(label)}")
+        links.append(f"{{static}}/{path} | {_field(label)}")
     blocks = _with_galleries(text, images)
     if links:
         blocks.append("```downloads\n" + "\n".join(links) + "\n```")
