@@ -93,13 +93,14 @@ MARKDOWN = {
 }
 
 PLUGINS = [
+    # Galleries and downloads (docs/albums.md): first, so that its Markdown
+    # extension is in MARKDOWN when sitebuild fingerprints it.
+    "causerie.albums",
     "causerie.authoring",
     "causerie.sitebuild",
     "causerie.theme_i18n",
     "causerie.webmentions",
     "causerie.mailposts",
-    # After mailposts: a mail post is sanitized before its lede is read.
-    "causerie.albums",
     "causerie.deploy",
     "pelican.plugins.sitemap",
 ]

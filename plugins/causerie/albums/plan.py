@@ -133,6 +133,10 @@ def human_size(size: int, lang: str = "en") -> str:
     return f"{text}\u00a0{units[unit]}"
 
 
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[1].upper()[:4] if "." in name else ""
+
+
 def downloads_html(documents: list[ShownDocument], lang: str = "en") -> str:
     """The download list of ``documents``."""
     out = ['<ul class="downloads">']
@@ -156,7 +160,7 @@ def downloads_html(documents: list[ShownDocument], lang: str = "en") -> str:
             # A generic page: the PDF did not render, or it is no PDF.
             out.append(
                 '<span class="download-icon" aria-hidden="true">'
-                f"{html.escape(doc.type_label[:4])}</span>"
+                f"{html.escape(_extension(doc.file_name) or doc.type_label[:4])}</span>"
             )
         out.append(f'<span class="download-name">{html.escape(doc.name)}</span></a>')
         out.append(

@@ -58,6 +58,7 @@ def initialized(pelican: Any) -> None:
     }
     _used.clear()
     del albums
+    _connect_late()
 
 
 _PROBLEM = re.compile(r'<div class="albums-problem">(.*?)</div>', re.DOTALL)
@@ -127,8 +128,23 @@ def finalized(pelican: Any) -> None:
 
 
 def register() -> None:
+    """Connect :func:`initialized`; it connects the others.
+
+    pelicanconf.py lists this plugin before ``causerie.sitebuild``, whose
+    ``initialized`` fingerprints ``MARKDOWN`` for its cache of converted
+    files: the extension must be in it by then, or every build would miss
+    that cache. The content handler, on the other hand, must run after the
+    mailposts plugin's sanitizer (blinker calls receivers in the order they
+    were connected), so it is connected at ``initialized``, when every
+    plugin has registered (connecting a receiver again is a no-op).
+    """
     from pelican import signals
 
     signals.initialized.connect(initialized)
+
+
+def _connect_late() -> None:
+    from pelican import signals
+
     signals.content_object_init.connect(content_init)
     signals.finalized.connect(finalized)

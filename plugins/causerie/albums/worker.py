@@ -92,6 +92,16 @@ def process_image(job: dict[str, Any]) -> dict[str, Any]:
                     f"it is {width}×{height} px; the limit is {job['max_side']} px a side "
                     f"and {job['max_pixels']:,} pixels: resize it first",
                 )
+            # An animation is shown by its first frame, but a file of many
+            # large frames (an "animation bomb") is refused: another program
+            # that plays it would decode them all.
+            frames = int(getattr(image, "n_frames", 1) or 1)
+            if frames > 1 and frames * width * height > job["max_pixels"]:
+                raise Refused(
+                    "too-large",
+                    f"it is an animation of {frames} frames of {width}×{height} px "
+                    f"(over {job['max_pixels']:,} pixels in all): send a still photo",
+                )
             orientation = image.getexif().get(0x0112, 1)
             turned = orientation in (5, 6, 7, 8)
             shown_w, shown_h = (height, width) if turned else (width, height)
