@@ -398,7 +398,10 @@ def check(site: Site) -> None:
     """
     settings = site.settings()
     try:
-        problems = authoring.check_site(settings)
+        from causerie.albums.check import check_blocks
+
+        # Gallery and downloads blocks: alt text, files, types (docs/albums.md).
+        problems = authoring.check_site(settings, block_checks=(check_blocks,))
     except UserError as exc:
         fail(exc)
     for problem in problems:
