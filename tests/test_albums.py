@@ -553,3 +553,28 @@ def test_an_image_of_the_page_is_read_from_io(tmp_path: Path) -> None:
     """Sanity check of the kit: the drawn photo is a JPEG of the size asked."""
     with Image.open(io.BytesIO(photo(640, 480))) as image:
         assert image.format == "JPEG" and image.size == (640, 480)
+
+
+def test_a_camera_photo_turned_by_exif_is_published_upright(tmp_path: Path) -> None:
+    """A phone stores a portrait photo sideways with "Orientation: 6" (turn
+    90° clockwise): the sizes are upright, width and height swapped, and
+    the tag (with the rest of the EXIF) is gone."""
+    image = Image.new("RGB", (1600, 1200), (40, 90, 200))
+    image.paste((250, 210, 40), (0, 0, 200, 1200))  # a yellow band on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    gps = exif.get_ifd(0x8825)  # a GPS position
+    gps[1], gps[2] = "N", (45.0, 45.0, 0.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    (tmp_path / "portrait.jpg").write_bytes(out.getvalue())
+    answer = run_worker(
+        _job(tmp_path / "portrait.jpg", tmp_path / "out"), AlbumsSettings()
+    )
+    assert answer["ok"] and (answer["width"], answer["height"]) == (1200, 1600)
+    with Image.open(tmp_path / "out" / "1200.jpg") as made:
+        assert made.size == (1200, 1600) and not made.getexif()
+        top = made.convert("RGB").getpixel((600, 50))
+        assert (
+            isinstance(top, tuple) and top[0] > 180 and top[2] < 120
+        )  # the band is on top
