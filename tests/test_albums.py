@@ -578,3 +578,28 @@ def test_a_camera_photo_turned_by_exif_is_published_upright(tmp_path: Path) -> N
         assert (
             isinstance(top, tuple) and top[0] > 180 and top[2] < 120
         )  # the band is on top
+
+
+def test_publish_build_strict_fails_on_a_refused_photo_alone(tmp_path: Path) -> None:
+    from conftest import ROOT, run_publish
+
+    text, files = album_post("strict", 2)
+    files["images/strict/2.jpg"] = files["images/strict/2.jpg"][:500]  # cut short
+    make_site(tmp_path, {"2026-06-01-strict.md": text}, files)
+    (tmp_path / "pelicanconf.py").write_text(
+        "import importlib.util\n"
+        f"_spec = importlib.util.spec_from_file_location('demo', {str(ROOT / 'pelicanconf.py')!r})\n"
+        "_demo = importlib.util.module_from_spec(_spec)\n_spec.loader.exec_module(_demo)\n"
+        "globals().update({k: v for k, v in vars(_demo).items() if k.isupper()})\n"
+        f"THEME = {str(ROOT / 'theme')!r}\nPATH = 'content'\nOUTPUT_PATH = 'output'\n"
+        "SITEURL = 'http://strict.test'\nFEED_DOMAIN = SITEURL\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    lenient = run_publish("build", cwd=tmp_path)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "content/images/strict/2.jpg: refused" in lenient.stderr
+    assert (tmp_path / "output/posts/2026/strict/index.html").is_file()
+    strict = run_publish("build", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1
+    assert "content/images/strict/2.jpg: refused" in strict.stderr
+    assert "Traceback" not in strict.stdout + strict.stderr
