@@ -387,7 +387,7 @@ def new(
 @cli.command()
 @pass_site
 def check(site: Site) -> None:
-    """Check the content: metadata, authors, links, images, slugs.
+    """Check the content: metadata, authors, links, images, galleries, slugs.
 
     Prints one line per problem (file:line: problem — fix) and exits 1 if
     there is any.
