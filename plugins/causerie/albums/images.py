@@ -4,7 +4,7 @@
 file's bytes are hashed with every setting that changes the result, and a
 cache entry ``{cache_dir}/{key}/`` (the variants and ``meta.json``) is used
 if it is there. Only when it is not is a :mod:`.worker` process started,
-with ``RLIMIT_AS`` and ``RLIMIT_CPU`` set and a wall-clock timeout, so a
+under ``RLIMIT_AS`` and ``RLIMIT_CPU`` and a wall-clock timeout, so a
 rebuild of an unchanged site does no image work at all and a hostile image
 cannot take the build down with it.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -48,18 +47,14 @@ def cache_key(data: bytes, op: str, settings: AlbumsSettings) -> str:
     return digest.hexdigest()[:24]
 
 
-def _limits(memory_mb: int, seconds: int) -> Any:
-    def apply() -> None:
-        memory = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
-
-    return apply
-
-
 def run_worker(job: dict[str, Any], settings: AlbumsSettings) -> dict[str, Any]:
     """The :mod:`.worker`'s answer to ``job``; a crash, a timeout or a limit
     reached is an answer too (``ok`` false), never an exception."""
+    # The worker sets its own limits before it reads anything (a
+    # preexec_fn would run between fork and exec, unsafe in a process with
+    # threads).
+    job = {**job, "memory_mb": settings.worker_memory_mb,
+           "cpu_seconds": settings.worker_seconds}  # fmt: skip
     env = dict(os.environ)
     # Many threads each reserve an arena of address space under RLIMIT_AS.
     env.update(OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
@@ -70,7 +65,6 @@ def run_worker(job: dict[str, Any], settings: AlbumsSettings) -> dict[str, Any]:
             capture_output=True,
             text=True,
             timeout=settings.worker_seconds * 2,
-            preexec_fn=_limits(settings.worker_memory_mb, settings.worker_seconds),
             env=env,
             check=False,
         )
@@ -142,5 +136,5 @@ def processed(
     except OSError:  # another process made the same entry first: the same bytes
         shutil.rmtree(staging, ignore_errors=True)
     return Entry(
-        key, width, height, tuple(answer["variants"]), int(answer["maxrss_kb"])
+        key, width, height, tuple(answer["variants"]), int(answer.get("maxrss_kb", 0))
     )

@@ -1,8 +1,8 @@
 """The process that decodes one image or renders one PDF page.
 
 Run by :mod:`.images` as ``python -m causerie.albums.worker`` with a JSON
-job on stdin, under a memory and CPU-time limit (``resource.setrlimit`` in
-the parent's ``preexec_fn``), so that a hostile file (a decompression bomb,
+job on stdin; it first limits its own memory and CPU time
+(``resource.setrlimit``: ``RLIMIT_AS``, ``RLIMIT_CPU``), so that a hostile file (a decompression bomb,
 a PDF that loops) can only kill this process, never the build. It answers
 one JSON line on stdout: what it wrote, or why it refused the file, and its
 own peak memory (``ru_maxrss``).
@@ -191,8 +191,30 @@ def render_pdf(job: dict[str, Any]) -> dict[str, Any]:
         pdf.close()
 
 
+def peak_kb() -> int:
+    """This process's peak resident memory, in KiB: VmHWM, the high-water
+    mark of its own address space. Not ``ru_maxrss``: Linux carries that
+    over an exec from the forked parent (the build), which it would measure."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def limit(memory_mb: int, cpu_seconds: int) -> None:
+    """This process's address space and CPU time, set before any file is
+    read: past them the kernel refuses memory (MemoryError) or ends it."""
+    memory = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+
+
 def main() -> int:
     job = json.loads(sys.stdin.read())
+    limit(int(job.get("memory_mb", 1024)), int(job.get("cpu_seconds", 60)))
     try:
         answer = process_image(job) if job["op"] == "image" else render_pdf(job)
         answer["ok"] = True
@@ -202,9 +224,17 @@ def main() -> int:
         answer = {
             "ok": False,
             "code": "memory",
-            "detail": "it needs more memory than allowed",
+            "detail": f"it needs more than the {job.get('memory_mb')} MB allowed "
+            "(ALBUMS['worker_memory_mb'])",
         }
-    answer["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except Exception as exc:  # a codec that fails, for lack of memory or else
+        answer = {
+            "ok": False,
+            "code": "failed",
+            "detail": f"it could not be processed ({type(exc).__name__}: {exc}); "
+            "for a very large image, ALBUMS['worker_memory_mb'] may be too low",
+        }
+    answer["maxrss_kb"] = peak_kb()
     sys.stdout.write(json.dumps(answer) + "\n")
     return 0
 
