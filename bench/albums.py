@@ -3,6 +3,7 @@ and a rebuild of an unchanged site with many photos.
 
     .venv/bin/python bench/albums.py                 # 20 × 12 MP, then 500 photos
     .venv/bin/python bench/albums.py --photos 100    # a smaller site
+    .venv/bin/python bench/albums.py --skip-album --side 800   # only the rebuild, small photos
 
 1. **A 20-photo album of 12 MP photos** (4000×3000 JPEGs drawn by Pillow,
    seeded, with an EXIF orientation tag), each made into the gallery's
@@ -17,7 +18,7 @@ and a rebuild of an unchanged site with many photos.
 
    Both write the same six files a photo. The ratio is ours / plain.
 
-2. **A rebuild of an unchanged site**: ``--photos`` photos (1600×1200) in
+2. **A rebuild of an unchanged site**: ``--photos`` photos (``--side``, 1600×1200) in
    posts of 20, built once (every photo processed), then built again from
    scratch (a clean build: output/ emptied) with the cache kept. The second
    build must do no image work: no cache entry is made again or added
@@ -127,7 +128,7 @@ def cache_state(cache: Path) -> dict[str, int]:
     return {str(p): p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
 
 
-def write_site(root: Path, photos: int, galleries: bool) -> None:
+def write_site(root: Path, photos: int, galleries: bool, side: int = 1600) -> None:
     content = root / "content"
     shutil.rmtree(content, ignore_errors=True)
     (content / "posts").mkdir(parents=True)
@@ -138,7 +139,7 @@ def write_site(root: Path, photos: int, galleries: bool) -> None:
         for n in range(post * 20, min(photos, post * 20 + 20)):
             path = content / "images" / "albums" / f"{n}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(photo(1600, 1200, 1000 + n))
+            path.write_bytes(photo(side, side * 3 // 4, 1000 + n))
             lines.append(f"images/albums/{n}.jpg | Photo {n} de l’atelier")
         block = "\n\n```gallery\n" + "\n".join(lines) + "\n```\n" if galleries else "\n"
         (content / "posts" / f"2026-01-{post % 28 + 1:02d}-album-{post}.md").write_text(
@@ -163,9 +164,9 @@ def build(root: Path) -> float:
     return seconds
 
 
-def rebuild(work: Path, photos: int) -> None:
+def rebuild(work: Path, photos: int, side: int) -> None:
     site = work / "site-albums"
-    write_site(site, photos, galleries=True)
+    write_site(site, photos, galleries=True, side=side)
     first = build(site)
     cache = site / "cache" / "albums"
     before = cache_state(cache)
@@ -198,14 +199,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--album", type=int, default=20, help="photos of 12 MP")
     parser.add_argument("--photos", type=int, default=500, help="photos of the site")
+    parser.add_argument(
+        "--side", type=int, default=1600, help="width of the site's photos"
+    )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-album", action="store_true", help="only the rebuild")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, Pillow {Image.__version__}, "
           f"{os.cpu_count()} CPU(s)")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="causerie-bench-albums-") as tmp:
         work = Path(tmp)
-        album(work, args.album, args.runs)
-        rebuild(work, args.photos)
+        if not args.skip_album:
+            album(work, args.album, args.runs)
+        rebuild(work, args.photos, args.side)
 
 
 if __name__ == "__main__":
