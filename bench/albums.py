@@ -42,12 +42,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
+from causerie.albums.images import processed
+from causerie.albums.settings import AlbumsSettings
+from causerie.sitebuild import build as sitebuild
 
-from causerie.albums.images import processed  # noqa: E402
-from causerie.albums.settings import AlbumsSettings  # noqa: E402
-from causerie.sitebuild import build as sitebuild  # noqa: E402
+#: The checkout whose venv runs this (causerie is installed from it, -e).
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def photo(width: int, height: int, seed: int) -> bytes:
