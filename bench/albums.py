@@ -182,7 +182,8 @@ def rebuild(work: Path, photos: int, side: int) -> None:
     r, t = statistics.median(again), statistics.median(text_only)
     posts = (photos + 19) // 20
     print(
-        f"\n2. a site of {posts} posts with {photos} photos (1600×1200), clean builds"
+        f"\n2. a site of {posts} posts with {photos} photos "
+        f"({side}×{side * 3 // 4}), clean builds"
     )
     print(
         f"   first build (every photo processed): {first:8.2f} s  ({entries} cache entries)"
