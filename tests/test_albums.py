@@ -605,3 +605,28 @@ def test_publish_build_strict_fails_on_a_refused_photo_alone(tmp_path: Path) -> 
     assert strict.returncode == 1
     assert "content/images/strict/2.jpg: refused" in strict.stderr
     assert "Traceback" not in strict.stdout + strict.stderr
+
+
+def test_a_page_has_its_gallery_and_the_viewer_a_post_without_photos_not(
+    tmp_path: Path,
+) -> None:
+    text, files = album_post("atelier", 2)
+    page_text = text.replace("Date: 2026-06-01 10:00\n", "").replace(
+        "Slug: atelier", "Slug: notre-atelier"
+    )
+    make_site(
+        tmp_path,
+        {"2026-06-02-texte.md": "Title: Texte\nDate: 2026-06-02 10:00\n"
+         "Author: Claire Dubois\nLang: fr\nSlug: texte\n\nSans photo.\n"},
+        files,
+    )  # fmt: skip
+    (tmp_path / "content" / "pages").mkdir()
+    (tmp_path / "content" / "pages" / "atelier.md").write_text(page_text, "utf-8")
+    assert build_site(tmp_path).problems == []
+    shown = soup_of(
+        (tmp_path / "output" / "notre-atelier" / "index.html").read_text("utf-8")
+    )
+    assert len(shown.select(".gallery figure")) == 2
+    assert shown.select('script[src$="/theme/js/gallery.js"]')
+    plain = page(tmp_path, "texte")
+    assert not plain.select("script") and not plain.select(".gallery")
