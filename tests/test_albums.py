@@ -630,3 +630,31 @@ def test_a_page_has_its_gallery_and_the_viewer_a_post_without_photos_not(
     assert shown.select('script[src$="/theme/js/gallery.js"]')
     plain = page(tmp_path, "texte")
     assert not plain.select("script") and not plain.select(".gallery")
+
+
+def test_a_replaced_photo_is_made_again_a_touched_one_is_not(tmp_path: Path) -> None:
+    text, files = album_post("change", 2)
+    make_site(tmp_path, {"2026-06-01-change.md": text}, files)
+    assert build_site(tmp_path).problems == []
+    cache = tmp_path / "cache" / "albums"
+
+    def entries() -> set[str]:
+        return {p.parent.name for p in cache.glob("*/meta.json")}
+
+    def shown() -> list[str]:
+        soup = page(tmp_path, "change")
+        return [img["src"].split("/")[-2] for img in soup.select(".gallery img")]
+
+    first, keys = entries(), shown()
+    assert len(first) == 2 and set(keys) == first
+    one = tmp_path / "content" / "images" / "change" / "1.jpg"
+    # Touched: same bytes, new mtime: hashed again, the same entry.
+    os.utime(one, ns=(one.stat().st_atime_ns, one.stat().st_mtime_ns + 10**9))
+    assert build_site(tmp_path).problems == []
+    assert entries() == first and shown() == keys
+    # Replaced under the same name: a new entry, shown by a clean build.
+    one.write_bytes(photo(1000, 750, seed=99))
+    assert build_site(tmp_path).problems == []
+    now = shown()
+    assert now[1] == keys[1] and now[0] != keys[0] and now[0] in entries()
+    assert page(tmp_path, "change").select(".gallery img")[0]["width"] == "1000"

@@ -3,7 +3,8 @@
 :func:`processed` is the adapter between a gallery block and the disk: the
 file's bytes are hashed with every setting that changes the result, and a
 cache entry ``{cache_dir}/{key}/`` (the variants and ``meta.json``) is used
-if it is there. Only when it is not is a :mod:`.worker` process started,
+if it is there; ``{cache_dir}/by-path/`` remembers each file's entry at its
+size and mtime, so that an unchanged file is not even read again. Only when it is not is a :mod:`.worker` process started,
 under ``RLIMIT_AS`` and ``RLIMIT_CPU`` and a wall-clock timeout, so a
 rebuild of an unchanged site does no image work at all and a hostile image
 cannot take the build down with it.
@@ -37,14 +38,46 @@ class Entry:
     maxrss_kb: int = 0  # of the worker that made it (0: from the cache)
 
 
-def cache_key(data: bytes, op: str, settings: AlbumsSettings) -> str:
-    params = json.dumps(
+def _params(op: str, settings: AlbumsSettings) -> str:
+    return json.dumps(
         [VERSION, op, settings.widths, settings.webp, settings.jpeg_quality,
          settings.webp_quality, settings.document_thumbnail_px],
     )  # fmt: skip
+
+
+def cache_key(data: bytes, op: str, settings: AlbumsSettings) -> str:
     digest = hashlib.sha256(data)
-    digest.update(params.encode())
+    digest.update(_params(op, settings).encode())
     return digest.hexdigest()[:24]
+
+
+def _record_of(
+    source: Path, op: str, cache_dir: Path, settings: AlbumsSettings
+) -> Path:
+    """Where the cache notes which entry ``source`` had at a size and mtime:
+    a rebuild finds it with a stat instead of reading and hashing the file
+    (the way Pelican's own caches check a file)."""
+    name = json.dumps([str(source.resolve()), _params(op, settings)])
+    ident = hashlib.sha256(name.encode()).hexdigest()[:24]
+    return cache_dir / "by-path" / f"{ident}.json"
+
+
+def _entry_of(cache_dir: Path, key: str) -> Entry | None:
+    try:
+        found = json.loads((cache_dir / key / "meta.json").read_text(encoding="utf-8"))
+        return Entry(key, found["width"], found["height"], tuple(found["variants"]))
+    except (ValueError, KeyError, OSError):
+        return None  # none yet, or a damaged entry: made again
+
+
+def _note(record: Path, size: int, mtime_ns: int, key: str) -> None:
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        temp = record.with_name(f".{record.name}.{os.getpid()}")
+        temp.write_text(json.dumps({"size": size, "mtime_ns": mtime_ns, "key": key}))
+        os.replace(temp, record)
+    except OSError:
+        pass  # only a shortcut: the next build hashes the file again
 
 
 def run_worker(job: dict[str, Any], settings: AlbumsSettings) -> dict[str, Any]:
@@ -90,6 +123,16 @@ def processed(
     thumbnail (op "pdf"), from the cache when it can be. Raises
     :class:`AlbumError` naming ``shown_as`` when the file is refused."""
     try:
+        stat = source.stat()
+        record = _record_of(source, op, cache_dir, settings)
+        try:
+            noted = json.loads(record.read_text(encoding="utf-8"))
+            if (noted["size"], noted["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
+                entry = _entry_of(cache_dir, str(noted["key"]))
+                if entry is not None:
+                    return entry
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         data = source.read_bytes()
     except OSError as exc:
         raise AlbumError(
@@ -97,13 +140,10 @@ def processed(
         ) from None
     key = cache_key(data, op, settings)
     folder = cache_dir / key
-    meta = folder / "meta.json"
-    if meta.exists():
-        try:
-            found = json.loads(meta.read_text(encoding="utf-8"))
-            return Entry(key, found["width"], found["height"], tuple(found["variants"]))
-        except (ValueError, KeyError, OSError):
-            pass  # a damaged entry: made again
+    entry = _entry_of(cache_dir, key)
+    if entry is not None:
+        _note(record, stat.st_size, stat.st_mtime_ns, key)
+        return entry
     staging = cache_dir / f".{key}.{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     job = {
@@ -135,6 +175,7 @@ def processed(
         os.rename(staging, folder)
     except OSError:  # another process made the same entry first: the same bytes
         shutil.rmtree(staging, ignore_errors=True)
+    _note(record, stat.st_size, stat.st_mtime_ns, key)
     return Entry(
         key, width, height, tuple(answer["variants"]), int(answer.get("maxrss_kb", 0))
     )
