@@ -93,6 +93,9 @@ MARKDOWN = {
 }
 
 PLUGINS = [
+    # Galleries and downloads (docs/albums.md): first, so that its Markdown
+    # extension is in MARKDOWN when sitebuild fingerprints it.
+    "causerie.albums",
     "causerie.authoring",
     "causerie.sitebuild",
     "causerie.theme_i18n",
@@ -136,6 +139,10 @@ MAILPOSTS = {
     "authserv_id": "mx.maison-lumen.example",
     "default_category": "Conversation",
 }
+
+# Photo galleries and downloads (docs/albums.md): each photo in these
+# widths, as JPEG (or PNG) and WebP, cached by content hash.
+ALBUMS = {"widths": [480, 1024, 2000]}
 
 # Deployment (docs/deployment.md): releases under /srv/blog, `current` the
 # web server's root. See DEPLOY in docs/configuration.md for rsync over SSH.

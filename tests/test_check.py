@@ -28,6 +28,11 @@ PLANTED = [
     ("posts/bad-status.md", 4, "invalid Status 'publsihed'"),
     ("posts/relative-link.md", 5, "relative link good.md"),
     ("posts/latin1.md", 1, "not valid UTF-8"),
+    # Gallery and downloads blocks (docs/albums.md): alt text is required.
+    ("posts/bad-gallery.md", 9, "images/atelier.jpg: the photo has no alt text"),
+    ("posts/bad-gallery.md", 10, "missing file images/nope.jpg"),
+    ("posts/bad-gallery.md", 11, "images/lamp.svg: .svg is not published in a gallery"),
+    ("posts/bad-gallery.md", 15, "missing file images/atelier.exe"),
 ]
 
 
@@ -97,6 +102,12 @@ def test_build_skips_bad_posts_and_finishes_the_rest(broken_site: Path) -> None:
     assert "posts/latin1.md: not valid UTF-8" in err
     assert "posts/no-title.md: could not find information about 'title'" in err
     assert "posts/unknown-author.md: unknown author 'Nobody Known'; skipped" in err
+    # A refused photo names the post and the file, and the post is built.
+    assert (
+        "albums: posts/bad-gallery.md: content/images/lamp.svg: refused: "
+        "an SVG can hold scripts" in err
+    )
+    assert (out / "posts/2026/a-gallery-with-mistakes/en/index.html").is_file()
     # ... and skipped, while the good posts are built.
     # An English post on a French-first site lives under its language.
     assert (out / "posts" / "2026" / "a-good-post" / "en" / "index.html").is_file()

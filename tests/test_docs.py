@@ -9,6 +9,7 @@ import click
 import pytest
 from conftest import ROOT, all_commands
 
+from causerie.albums.settings import AlbumsSettings
 from causerie.authoring.settings import AuthoringSettings
 from causerie.deploy.settings import DeploySettings
 from causerie.importers import ImportSettings
@@ -46,6 +47,7 @@ def test_every_command_and_option_is_documented(name: str) -> None:
         ("WEBMENTIONS", WebmentionSettings),
         ("DEPLOY", DeploySettings),
         ("IMPORTERS", ImportSettings),
+        ("ALBUMS", AlbumsSettings),
     ],
 )
 def test_every_setting_is_documented(section: str, cls: type) -> None:

@@ -42,7 +42,10 @@ inbox = test_mail_pipeline.inbox
 
 
 def alts(body: str) -> list[str]:
-    return re.findall(r"!\[([^\]]*)\]", body)
+    """The alt texts of the body's gallery lines ("file | alt | caption")."""
+    return re.findall(
+        r"^\{static\}/\S+ \| ((?:[^|\\\n]|\\.)*?)(?: \| .*)?$", body, re.M
+    )
 
 
 def photos_mail(text: str, names: list[str], subject: str = "Notre offre") -> Any:
@@ -180,7 +183,7 @@ def test_documents_keep_their_own_sanitized_name() -> None:
     assert all(m.path.startswith("images/mail/2026/rapport/") for m in docs)
     # The link text is the sender's name (without its path).
     assert (
-        "[Devis Aube (v2).pdf]({static}/images/mail/2026/rapport/devis-aube-v2.pdf)"
+        "{static}/images/mail/2026/rapport/devis-aube-v2.pdf | Devis Aube (v2).pdf\n"
         in post.body
     )
 

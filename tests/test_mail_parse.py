@@ -22,7 +22,7 @@ from causerie.authoring.registry import Author
 from causerie.mailposts import parse
 from causerie.mailposts.body import Fragment, choose_body, decode_bytes, unflow
 from causerie.mailposts.markup import defuse_markdown, escape_literal
-from causerie.mailposts.model import DOCUMENT, IMAGE, THUMBNAIL, Post, Refusal
+from causerie.mailposts.model import DOCUMENT, IMAGE, Post, Refusal
 from causerie.mailposts.settings import MailSettings
 from causerie.mailposts.signatures import cut_quotes, cut_signature
 
@@ -83,6 +83,13 @@ def refusal_of(msg: EmailMessage, author: Author = CLAIRE, **options: Any) -> st
     result = parsed(msg, author, options)
     assert isinstance(result, Refusal), result
     return result.reason
+
+
+def gallery_alts(body: str) -> list[str]:
+    """The alt texts of a body's gallery lines ("file | alt | caption")."""
+    return re.findall(
+        r"^\{static\}/\S+ \| ((?:[^|\\\n]|\\.)*?)(?: \| .*)?$", body, re.M
+    )
 
 
 def render(text: str) -> str:
@@ -360,14 +367,12 @@ def test_apple_mail_nested_structure() -> None:
     post = post_of(msg)
     blocks = post.body.split("\n\n")
     assert blocks[0].startswith("Avant la photo : Bonjour")
-    assert (
-        blocks[1]
-        == "[![Photo 1 — Notre offre]({static}/images/mail/2026/notre-offre/1-thumb.jpg)]({static}/images/mail/2026/notre-offre/1.jpg)"
+    assert blocks[1] == (
+        "```gallery\n{static}/images/mail/2026/notre-offre/1.jpg | Photo 1 — Notre offre\n```"
     )
     assert blocks[2:] == ["Après la photo."]
     assert [(f.path, f.kind) for f in post.media] == [
         ("images/mail/2026/notre-offre/1.jpg", IMAGE),
-        ("images/mail/2026/notre-offre/1-thumb.jpg", THUMBNAIL),
     ]
     assert "texte seul" not in post.body and "iPhone" not in post.body
 
@@ -385,20 +390,14 @@ def test_cid_images_placed_in_order_and_gallery() -> None:
     root.attach(related)
     root.attach(image_part(jpeg("blue"), "d.jpg", disposition="attachment"))
     post = post_of(envelope(root))
-    alts = re.findall(r"!\[([^\]]*)\]", post.body)
     # Numbered in reading order (the order is the labels', below).
-    assert alts == [f"Photo {n} — Notre offre" for n in (1, 2, 3, 4)]
-    html_out = render(post.body)
-    gallery = re.findall(r'<div class="gallery">(.*?)</div>', html_out, re.DOTALL)
-    assert len(gallery) == 1 and gallery[0].count("<img") == 2  # c and a: a run of two
-    assert (
-        html_out.index("Entre deux")
-        < html_out.index('class="gallery"')
-        < html_out.index("Fin.")
-    )
-    assert (
-        html_out.rindex("2.jpg") < html_out.index("Fin.") < html_out.index("4.jpg")
-    )  # d at the end
+    assert gallery_alts(post.body) == [f"Photo {n} — Notre offre" for n in (1, 2, 3, 4)]
+    galleries = re.findall(r"```gallery\n(.*?)\n```", post.body, re.DOTALL)
+    # b alone, c and a: a run of two in one block, d at the end.
+    assert [g.count("\n") + 1 for g in galleries] == [1, 2, 1]
+    text = post.body
+    assert text.index("Entre deux") < text.index("/2.jpg |") < text.index("Fin.")
+    assert text.rindex("3.jpg |") < text.index("Fin.") < text.index("4.jpg |")
     images = [f for f in post.media if f.kind == IMAGE]
     assert [f.label for f in images] == ["b.jpg", "c.jpg", "a.jpg", "d.jpg"]
     assert [f.path.rsplit("/", 1)[1] for f in images] == [
@@ -415,11 +414,11 @@ def test_photos_only_with_unnamed_images() -> None:
     root.attach(image_part(jpeg(), ""))
     root.attach(image_part(jpeg(), ""))
     post = post_of(envelope(root))
-    assert re.findall(r"!\[([^\]]*)\]", post.body) == [
+    assert gallery_alts(post.body) == [
         "Photo 1 — Notre offre",
         "Photo 2 — Notre offre",
     ]
-    assert '<div class="gallery"' in post.body
+    assert post.body.count("```gallery\n") == 1
 
 
 def test_signature_logo_dropped_with_its_signature() -> None:
@@ -533,7 +532,7 @@ def test_text_typed_inside_ios_apple_mail_signature_is_kept() -> None:
 def test_an_outlook_photo_in_the_text_is_still_a_photo() -> None:
     html = f"<p class=MsoNormal>{LOGO_IMG.replace('120', '640')}</p>"
     post = post_of(outlook_message(html, png_bytes((640, 480))))
-    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+    assert [m.kind for m in post.media] == [IMAGE]
 
 
 def test_a_tiny_image_the_author_attached_is_kept() -> None:
@@ -543,7 +542,7 @@ def test_a_tiny_image_the_author_attached_is_kept() -> None:
         image_part(png_bytes((32, 32)), "favicon.png", disposition="attachment")
     )
     post = post_of(envelope(root))
-    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+    assert [m.kind for m in post.media] == [IMAGE]
 
 
 def with_attachment(data: bytes, ctype: str, name: str) -> EmailMessage:
@@ -946,14 +945,12 @@ def test_documents_become_download_links() -> None:
         ),
         ("images/mail/2026/rapport/ventes.csv", "text/csv", "ventes.csv"),
     ]
-    html_out = render(post.body)
-    assert (
-        '<a href="{static}/images/mail/2026/rapport/rapport-annuel-final.pdf">'
-        "Rapport annuel [final].pdf</a>" in html_out
-    )
-    assert (
-        '<a href="{static}/images/mail/2026/rapport/ventes.csv">ventes.csv</a>'
-        in html_out
+    # One downloads block (docs/albums.md), each under its sender's name.
+    assert post.body.endswith(
+        "```downloads\n"
+        "{static}/images/mail/2026/rapport/rapport-annuel-final.pdf"
+        " | Rapport annuel [final].pdf\n"
+        "{static}/images/mail/2026/rapport/ventes.csv | ventes.csv\n```"
     )
 
 
@@ -1006,7 +1003,7 @@ def test_images_resized_with_settings() -> None:
     msg = with_attachments((jpeg(size=(1000, 500)), "image/jpeg", "large.jpg"))
     post = post_of(msg, settings=MailSettings(image_max_px=400, thumbnail_px=100))
     sizes = {f.kind: Image.open(io.BytesIO(f.data)).size for f in post.media}
-    assert sizes == {IMAGE: (400, 200), THUMBNAIL: (100, 50)}
+    assert sizes == {IMAGE: (400, 200)}  # the albums plugin makes the other sizes
 
 
 def test_empty_message_refused() -> None:
@@ -1148,7 +1145,7 @@ def test_a_photo_in_base64_without_its_cte_is_a_photo() -> None:
         + b"--b2--\r\n"
     )
     post = post_of(from_bytes(raw))
-    assert [m.kind for m in post.media] == [IMAGE, THUMBNAIL]
+    assert [m.kind for m in post.media] == [IMAGE]
 
 
 def test_a_named_part_of_headers_only_is_refused_with_its_name() -> None:

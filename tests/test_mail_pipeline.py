@@ -482,7 +482,7 @@ def test_deleting_by_reply_removes_the_photos_from_content_and_output(
     assert published.outcome == PUBLISHED, published.reason
     confirmation = confirmation_of(inbox[0])
     photos = media_files(site)
-    assert len(photos) == 2  # the photo and its thumbnail
+    assert len(photos) == 1  # the photo (the albums plugin makes its sizes)
     built = run_publish("--settings", str(site.settings_file), "build", cwd=site.root)
     assert built.returncode == 0, built.stderr
     output_images = site.root / "output" / "images" / "mail"
@@ -495,6 +495,7 @@ def test_deleting_by_reply_removes_the_photos_from_content_and_output(
         == photos
     )
     page = next(p for p in (site.root / "output" / "posts").rglob("index.html"))
+    assert list((site.root / "output" / "media" / "albums").rglob("*.jpg"))
 
     removed = ingest(
         site,
@@ -515,7 +516,10 @@ def test_deleting_by_reply_removes_the_photos_from_content_and_output(
     assert TOMBSTONE_META in page.read_text(encoding="utf-8")
     # The photos are kept with the deleted version, outside content/.
     kept = list((site.root / "var" / "mail" / "history").rglob("*.jpg"))
-    assert len(kept) == 2
+    assert len(kept) == 1
+    # Nor are the sizes the albums plugin made of them published any more.
+    sized = site.root / "output" / "media" / "albums"
+    assert not sized.exists() or not list(sized.rglob("*.jpg"))
 
 
 def test_an_edit_keeps_the_old_text_and_photos_and_restore_puts_them_back(
@@ -681,7 +685,7 @@ def test_an_edit_stopped_before_the_post_is_written_leaves_it_wholly_old(
     text = path.read_text(encoding="utf-8")
     assert "Le second texte." in text
     now_shown = write.media_of(text, "images/mail")
-    assert len(now_shown) == 2 and not set(now_shown) & set(shown)
+    assert len(now_shown) == 1 and not set(now_shown) & set(shown)
     assert not any((content / rel).exists() for rel in shown)
 
 

@@ -84,7 +84,7 @@ def test_the_same_subject_twice_makes_two_posts_with_their_own_url_and_photos(
     first = site.pipeline(Arrival(photo_mail("red"), "pipe"))
     assert first.outcome == PUBLISHED, first.reason
     before = media_of(site)
-    assert len(before) == 4  # two photos, two thumbnails
+    assert len(before) == 2  # two photos
 
     second = site.pipeline(Arrival(photo_mail("blue"), "pipe"))
     assert second.outcome == PUBLISHED, second.reason
@@ -95,7 +95,7 @@ def test_the_same_subject_twice_makes_two_posts_with_their_own_url_and_photos(
     assert all(len(f) == 1 for f in folders)
     assert folders[0] != folders[1]
     after = media_of(site)
-    assert len(after) == 8
+    assert len(after) == 4
     # The first post's photos are untouched, byte for byte.
     assert {k: v for k, v in after.items() if k in before} == before
     assert first.url != second.url
@@ -167,7 +167,7 @@ def test_a_retry_after_a_crash_keeps_the_post_it_wrote(site: Site) -> None:
     assert again.outcome == PUBLISHED, again.reason
     assert len(site.posts()) == 1
     assert again.url and again.url.endswith("/portes-ouvertes-a-latelier/")
-    assert len(media_of(site)) == 4
+    assert len(media_of(site)) == 2
 
 
 def test_a_deleted_posts_address_is_not_given_again(

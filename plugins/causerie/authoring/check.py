@@ -10,7 +10,7 @@ from pelican.utils import slugify
 
 from causerie.settings import read_section
 
-from .lint import LintContext, Problem, Source, lint_sources
+from .lint import BlockCheck, LintContext, Problem, Source, lint_sources
 from .registry import AuthorsError, Registry, load_registry
 from .settings import AuthoringSettings
 
@@ -25,8 +25,11 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def check_site(settings: dict[str, Any]) -> list[Problem]:
-    """Lint every post and page of the site described by Pelican ``settings``."""
+def check_site(
+    settings: dict[str, Any], block_checks: tuple[BlockCheck, ...] = ()
+) -> list[Problem]:
+    """Lint every post and page of the site described by Pelican ``settings``;
+    ``block_checks``: other capabilities' checks of their blocks."""
     root = Path(settings["PATH"])
     config = read_section(settings, "AUTHORING", AuthoringSettings)
     registry_path = root / config.registry
@@ -87,6 +90,7 @@ def check_site(settings: dict[str, Any]) -> list[Problem]:
         registry=registry,
         languages=config.languages,
         exists=lambda rel: (root / rel).is_file(),
+        block_checks=block_checks,
         slugify=partial(
             slugify, regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", [])
         ),

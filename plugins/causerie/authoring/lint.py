@@ -97,6 +97,9 @@ class Source:
     body_start: int = 1
 
 
+BlockCheck = Callable[[list[str], Callable[[str], bool]], list[tuple[int, str, str]]]
+
+
 @dataclass(frozen=True)
 class LintContext:
     """What the linter checks against."""
@@ -105,6 +108,9 @@ class LintContext:
     languages: tuple[str, ...]
     exists: Callable[[str], bool]  # is this content-relative path a file?
     slugify: Callable[[str], str] = slugify
+    #: Checks of other capabilities' blocks (albums' gallery and downloads,
+    #: handed in by the CLI): (lines, exists) → (line, problem, fix).
+    block_checks: tuple[BlockCheck, ...] = ()
 
 
 #: The values of ``Reviews:`` (causerie.webmentions.reviews.optin reads them).
@@ -320,6 +326,11 @@ def lint_body(source: Source, ctx: LintContext) -> list[Problem]:
                 f"relative link {href} will break once built",
                 "link content as {filename}/posts/FILE.md and files as {static}/images/NAME",
             )
+    lines = source.text.splitlines()
+    for check in ctx.block_checks:
+        for number, message, fix in check(lines, ctx.exists):
+            if number >= source.body_start:
+                add(number, message, fix)
     return out
 
 

@@ -388,7 +388,7 @@ def new(
 @cli.command()
 @pass_site
 def check(site: Site) -> None:
-    """Check the content: metadata, authors, links, images, slugs.
+    """Check the content: metadata, authors, links, images, galleries, slugs.
 
     Prints one line per problem (file:line: problem — fix) and exits 1 if
     there is any.
@@ -399,7 +399,10 @@ def check(site: Site) -> None:
     """
     settings = site.settings()
     try:
-        problems = authoring.check_site(settings)
+        from causerie.albums.check import check_blocks
+
+        # Gallery and downloads blocks: alt text, files, types (docs/albums.md).
+        problems = authoring.check_site(settings, block_checks=(check_blocks,))
     except UserError as exc:
         fail(exc)
     for problem in problems:

@@ -24,6 +24,9 @@ TAGS = frozenset(
         "img",
         "figure",
         "figcaption",
+        # The albums plugin's gallery (docs/albums.md): WebP beside JPEG.
+        "picture",
+        "source",
         "div",
         "span",
         "h2",
@@ -55,11 +58,17 @@ TAGS = frozenset(
     ]
 )
 ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height", "loading"},
+    # class, type and download: the albums plugin's gallery and downloads
+    # markup, made from our own files (never from the mail's HTML).
+    "a": {"href", "title", "class", "type", "download"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "srcset"}
+    | {"sizes", "decoding", "class"},
+    "source": {"type", "srcset", "sizes"},
     "div": {"class"},
     "figure": {"class"},
-    "span": {"class"},
+    "ul": {"class"},
+    "li": {"class"},
+    "span": {"class", "aria-hidden"},
     "code": {"class"},
     "th": {"align"},
     "td": {"align"},

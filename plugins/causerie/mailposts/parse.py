@@ -15,15 +15,14 @@ time zone, the arrival time and the raw bytes' digest are parameters.
   :func:`detect_language`), else the author's, else ``default_lang``.
 - **Body** (see :mod:`.body`): HTML through markdownify, quotes and
   signatures cut; a plain-text mail is its author's Markdown, defused.
-- **Images** stand where they stood. A run of two or more images with no
-  text between them is a gallery: a ``<div class="gallery" markdown="1">``
-  block, which Python-Markdown's md_in_html renders (it is part of the
-  "extra" extension that pelicanconf.py's MARKDOWN enables); each image is
-  its thumbnail linking to the full image. A lone image is the same link,
-  on its own line.
-- **Documents** are listed at the end as download links, named by their
-  sender's file name; every file path is ours:
-  ``{media_dir}/{yyyy}/{slug}/{n}.{ext}`` (thumbnails ``{n}-thumb.{ext}``).
+- **Images** stand where they stood. A run of images with no text between
+  them is one gallery block, the syntax a Markdown post uses too
+  (docs/albums.md): a fenced ``gallery`` block, one ``file | alt | caption``
+  line a photo, which the albums plugin renders (one figure a photo, sizes
+  and formats for every screen). A lone image is a gallery of one.
+- **Documents** are listed at the end in a ``downloads`` block, the same
+  syntax again, named by their sender's file name; every file path is ours:
+  ``{media_dir}/{yyyy}/{slug}/{n}.{ext}``.
 """
 
 from __future__ import annotations
@@ -50,9 +49,8 @@ from .body import (
     is_reply,
     render_body,
 )
-from .markup import escape_literal
 from .messages import megabytes, refusal
-from .model import DOCUMENT, IMAGE, THUMBNAIL, MediaFile, Post, Refusal
+from .model import DOCUMENT, IMAGE, MediaFile, Post, Refusal
 from .settings import MailSettings
 
 __all__ = [
@@ -574,17 +572,18 @@ def _media(
             return refusal(say, picture.code, name=picture.name)
         number = len(images) + 1
         full = f"{folder}/{number}.{picture.extension}"
-        thumb = f"{folder}/{number}-thumb.{picture.extension}"
         files.append(
             MediaFile(
                 full, picture.data, IMAGE, picture.media_type, attachment.name or None
             )
         )
-        files.append(MediaFile(thumb, picture.thumbnail, THUMBNAIL, picture.media_type))
-        alt = escape_literal(
-            _alt(attachment, number, title, alts or [], body.captions.get(index))
+        alt = _alt(attachment, number, title, alts or [], body.captions.get(index))
+        caption = _caption(attachment, alt, body.captions.get(index))
+        # The albums plugin makes the sizes each screen needs from the full
+        # image: mail writes no thumbnail of its own any more.
+        images[index] = f"{{static}}/{full} | {_field(alt)}" + (
+            f" | {_field(caption)}" if caption else ""
         )
-        images[index] = f"[![{alt}]({{static}}/{thumb})]({{static}}/{full})"
     number = len(images)
     links: list[str] = []
     placed = set(images)
@@ -604,26 +603,22 @@ def _media(
         stem = _document_stem(attachment.name, number, names)
         path = f"{folder}/{stem}.{kind.extension}"
         files.append(MediaFile(path, attachment.data, DOCUMENT, kind.media_type, label))
-        links.append(f"- [{escape_literal(label)}]({{static}}/{path})")
+        links.append(f"{{static}}/{path} | {_field(label)}")
     blocks = _with_galleries(text, images)
     if links:
-        blocks.append("\n".join(links))
+        blocks.append("```downloads\n" + "\n".join(links) + "\n```")
     return "\n\n".join(b for b in blocks if b.strip()), files
 
 
 def _with_galleries(text: str, images: dict[int, str]) -> list[str]:
-    """The blocks of ``text`` with image tokens replaced; a run of two or
-    more images becomes one gallery block."""
+    """The blocks of ``text`` with image tokens replaced; a run of images
+    becomes one gallery block."""
     blocks: list[str] = []
     run: list[str] = []
 
     def flush() -> None:
-        if len(run) > 1:
-            blocks.append(
-                '<div class="gallery" markdown="1">\n\n' + "\n".join(run) + "\n\n</div>"
-            )
-        elif run:
-            blocks.append(run[0])
+        if run:
+            blocks.append("```gallery\n" + "\n".join(run) + "\n```")
         run.clear()
 
     for block in re.split(r"\n{2,}", text):
@@ -638,6 +633,29 @@ def _with_galleries(text: str, images: dict[int, str]) -> list[str]:
         blocks.append(block)
     flush()
     return blocks
+
+
+def _field(text: str) -> str:
+    """``text`` as one field of a gallery or downloads line (docs/albums.md):
+    one line, its bars escaped; the albums plugin escapes it as HTML."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _caption(attachment: Attachment, alt: str, caption: str | None) -> str:
+    """A photo's caption: the words the mail gave it (its HTML alt or title,
+    else its Content-Description) when they are not its file name and not
+    already its alt text; else none."""
+    for found in (caption, attachment.description):
+        if found:
+            found = plain_text(found)[:300]
+            stem = PurePosixPath(attachment.name.replace("\\", "/")).stem
+            if (
+                not is_file_name_like(found)
+                and found not in (attachment.name, stem)
+                and found != alt
+            ):
+                return found
+    return ""
 
 
 def _label(attachment: Attachment, number: int) -> str:

@@ -30,6 +30,7 @@ from causerie.authoring.registry import slugify
 from .body import decode_bytes
 from .model import Post
 from .settings import ENV_SECRET_PREFIX
+from .write import moved_reference
 
 #: A "secret: VALUE" line of plain text, with its line end ("\n" or "\r\n").
 #: Unicode whitespace around the colon: a French keyboard types "secret :"
@@ -271,7 +272,7 @@ class Scrubber:
             stem = self.slug(path.stem) or "document"
             if stem != path.stem:
                 moved = path.with_name(stem + path.suffix)
-                body = body.replace(f"{{static}}/{path})", f"{{static}}/{moved})")
+                body = moved_reference(body, str(path), str(moved))
                 item = dataclasses.replace(item, path=moved.as_posix())
             media.append(item)
         return dataclasses.replace(

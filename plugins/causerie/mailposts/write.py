@@ -118,10 +118,24 @@ def with_media_folder(post: Post, folder: str) -> Post:
         path = PurePosixPath(item.path)
         moved = PurePosixPath(folder) / path.name
         if moved != path:
-            body = body.replace(f"{{static}}/{path})", f"{{static}}/{moved})")
+            body = moved_reference(body, str(path), str(moved))
             item = dataclasses.replace(item, path=moved.as_posix())
         media.append(item)
     return dataclasses.replace(post, body=body, media=tuple(media))
+
+
+def moved_reference(body: str, old: str, new: str) -> str:
+    """``body`` with its references to the file ``old`` (under content/) made
+    to ``new``: a Markdown link's "{static}/…/1.jpg)" or a gallery or
+    downloads line's "{static}/…/1.jpg |" (docs/albums.md), never 1.jpg
+    inside 11.jpg or 1-thumb.jpg."""
+    reference = re.escape(f"{{static}}/{old}")
+    return re.sub(
+        reference + r"(?=\)|[ \t]*\||[ \t]*$)",
+        lambda _m: f"{{static}}/{new}",
+        body,
+        flags=re.MULTILINE,
+    )
 
 
 def with_slug(post: Post, slug: str) -> Post:
@@ -198,9 +212,7 @@ def relocated(post: Post, version: str) -> Post:
         media.append(dataclasses.replace(item, path=moves[item.path]))
     body = post.body
     for old, new in moves.items():
-        # "{static}/…/1.jpg)": the closing parenthesis of the Markdown link,
-        # so that 1.jpg never matches inside 11.jpg or 1-thumb.jpg.
-        body = body.replace(f"{{static}}/{old})", f"{{static}}/{new})")
+        body = moved_reference(body, old, new)
     return dataclasses.replace(post, body=body, media=tuple(media))
 
 
