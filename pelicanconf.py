@@ -20,6 +20,9 @@ TIMEZONE = "Europe/Paris"
 DEFAULT_LANG = "fr"
 DEFAULT_PAGINATION = 10
 DELETE_OUTPUT_DIRECTORY = True  # a post turned draft must not linger in output/
+# … except the search index, replaced by the new one at the end of the build
+# (docs/search.md): until then readers search the previous one.
+OUTPUT_RETENTION = ["pagefind"]
 
 ARTICLE_PATHS = ["posts"]
 PAGE_PATHS = ["pages"]
@@ -99,6 +102,7 @@ PLUGINS = [
     "causerie.webmentions",
     "causerie.mailposts",
     "causerie.deploy",
+    "causerie.search",
     "pelican.plugins.sitemap",
 ]
 
@@ -135,6 +139,10 @@ MAILPOSTS = {
     "authserv_id": "mx.maison-lumen.example",
     "default_category": "Conversation",
 }
+
+# Search (docs/search.md): a Pagefind index of posts and pages, comments
+# included, and a search page per language at /search/ and /search/en/.
+SEARCH = {"enabled": True}
 
 # Deployment (docs/deployment.md): releases under /srv/blog, `current` the
 # web server's root. See DEPLOY in docs/configuration.md for rsync over SSH.
