@@ -28,6 +28,8 @@ from typing import Any
 
 from watchfiles import watch
 
+from causerie import signals as causerie_signals
+
 from . import fastpath
 from .build import BuildReport, build_site, output_lock, page_plan
 from .serve import modified_since
@@ -104,6 +106,11 @@ class Watcher:
             return None
         self._built_marker = marker
         self.on_build(change, report, None)
+        # The pages are live; what follows them (the search index) runs in
+        # the background, so it never holds up the next change.
+        causerie_signals.output_updated.send(
+            Path(self.settings["OUTPUT_PATH"]), settings=self.settings, background=True
+        )
         if not report.fast:
             # A build "as of" a fixed instant (SITEBUILD now) never sees a
             # date come: nothing to wait for.
