@@ -54,6 +54,11 @@ class Site:
     output: Path
     content: Path
     settings: dict[str, Any]
+    #: The server's request log (http.server writes one line per request).
+    log: Path
+
+    def requested(self, part: str) -> int:
+        return sum(part in line for line in self.log.read_text().splitlines())
 
 
 def _settings(url: str, content: Path, output: Path, site_dir: Path) -> dict[str, Any]:
@@ -99,15 +104,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         settings = _settings(url, content, output, site_dir)
         report = sitebuild.build_site(settings)
     assert report.problems == [], report.problems
+    log = base / "requests.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", str(port)],
         cwd=output,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
     try:
         _wait_until_serving(f"{url}/", proc, timeout=15)
-        yield Site(url, output, content, settings)
+        yield Site(url, output, content, settings, log)
     finally:
         stop_process(proc)
 
@@ -186,13 +192,31 @@ def test_category_filter(driver: Any, site: Site) -> None:
         path = url.removeprefix(site.url + "/")
         html = (site.output / path / "index.html").read_text(encoding="utf-8")
         assert 'data-pagefind-filter="category">Produits<' in html, url
-    # The filter is a real form control, chosen from the keyboard.
+    # From the keyboard: open "Narrow down" (its data is fetched only then),
+    # choose the category, and the results follow.
+    from selenium.webdriver.common.keys import Keys
+
+    _search(driver, site, "search/", "lampe")
+    # (Pagefind fetches from a worker: the server's log sees it all.)
+    filters_before = site.requested("/pagefind/filter/")
+    fragments = site.requested("/pagefind/fragment/")
+    _search(driver, site, "search/", "lumière")
+    assert site.requested("/pagefind/fragment/") > fragments
+    assert site.requested("/pagefind/filter/") == filters_before, (
+        "a plain query fetched the filters' data"
+    )
+    summary = driver.find_element("css selector", ".search-filters summary")
+    driver.execute_script("arguments[0].focus()", summary)
+    summary.send_keys(Keys.ENTER)
     select = driver.find_element("id", "search-filter-category")
-    assert select.get_attribute("value") == "Produits"
-    options = [
-        o.get_attribute("value") for o in select.find_elements("css selector", "option")
-    ]
-    assert "Produits" in options and "" in options
+    _wait(driver, "return document.querySelectorAll('#search-filter-category option').length > 1")
+    driver.execute_script("document.getElementById('search').dataset.state = ''")
+    select.send_keys("Produits")  # typing a value's first letters selects it
+    select.send_keys(Keys.TAB)
+    keyboard = _results(driver)
+    assert driver.current_url.endswith("?q=lumi%C3%A8re&category=Produits")
+    expected = _search(driver, site, "search/", "lumière", category="Produits")
+    assert keyboard.titles and sorted(keyboard.titles) == sorted(expected.titles)
 
 
 def test_a_draft_is_never_found(driver: Any, site: Site) -> None:

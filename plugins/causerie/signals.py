@@ -11,6 +11,7 @@ from blinker import signal
 #: The output was updated in place, outside a clean Pelican build: an
 #: incremental build or a fast path of ``publish watch`` (sender: the output
 #: directory, a Path; keyword arguments: ``settings``, the build's settings,
-#: and ``background``, True when the sender must not wait for what follows,
-#: such as re-indexing the search).
+#: ``background``, True when the sender must not wait for what follows,
+#: such as re-indexing the search, and ``changed``, False when no file of
+#: the output was replaced or removed).
 output_updated = signal("causerie.output_updated")

@@ -75,6 +75,34 @@ def find_binary(cfg: SearchSettings) -> str:
     return str(found)
 
 
+def _run(
+    argv: list[str], output: Path, timeout: float, background: bool
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # The command line is the whole configuration: Pagefind also reads
+        # PAGEFIND_* variables and a pagefind.yml in its working directory,
+        # which must not change what the site indexes.
+        env={k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")},
+        cwd=output,
+    )
+    if background:
+        # After the start, not in preexec_fn (unsafe in a process with
+        # threads, which publish watch is).
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
 def _digests(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     if not root.is_dir():
@@ -100,8 +128,14 @@ def _locked(output: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def build_index(output: Path, cfg: SearchSettings) -> IndexReport:
-    """Index the HTML of ``output`` and put the bundle in output/pagefind/."""
+def build_index(
+    output: Path, cfg: SearchSettings, background: bool = False
+) -> IndexReport:
+    """Index the HTML of ``output`` and put the bundle in output/pagefind/.
+
+    ``background``: the indexer runs at a lower CPU priority (nice 10), so
+    that the next change's pages, rendered meanwhile, are not slowed by it.
+    """
     binary = find_binary(cfg)
     report = IndexReport()
     start = time.perf_counter()
@@ -110,20 +144,7 @@ def build_index(output: Path, cfg: SearchSettings) -> IndexReport:
         shutil.rmtree(fresh, ignore_errors=True)
         argv = command(binary, output, fresh)
         try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=cfg.timeout,
-                check=False,
-                # The command line is the whole configuration: Pagefind also
-                # reads PAGEFIND_* variables and a pagefind.yml in its working
-                # directory, which must not change what the site indexes.
-                env={
-                    k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")
-                },
-                cwd=output,
-            )
+            done = _run(argv, output, cfg.timeout, background)
         except subprocess.TimeoutExpired:
             shutil.rmtree(fresh, ignore_errors=True)
             raise SearchError(
@@ -250,7 +271,7 @@ class BackgroundIndexer:
                 self._pending = False
                 cfg = self.cfg
             try:
-                self.last = build_index(self.output, cfg)
+                self.last = build_index(self.output, cfg, background=True)
                 self.last_error = None
                 log.info(
                     "search: index updated (%d pages, %.2f s)",

@@ -10,7 +10,7 @@ from typing import Any
 from causerie import signals as causerie_signals
 from causerie.settings import read_section
 
-from .core import BUNDLE_DIR, is_excluded, search_pages
+from .core import BUNDLE_DIR, ENTRY_FILE, is_excluded, search_pages
 from .indexer import background, index_or_warn, remove_index
 from .settings import SearchSettings
 
@@ -125,11 +125,18 @@ def finalized(pelican: Any) -> None:
 
 
 def output_updated(
-    output: Path, settings: dict[str, Any], background_: bool = False
+    output: Path,
+    settings: dict[str, Any],
+    background_: bool = False,
+    changed: bool = True,
 ) -> None:
+    """Index the output again after an incremental build or a fast path;
+    nothing to do when no file changed and an index is there."""
     cfg = _config(settings)
     if not cfg.enabled:
         remove_index(output)
+        return
+    if not changed and (output / BUNDLE_DIR / ENTRY_FILE).is_file():
         return
     if background_:
         background(output, cfg).request(cfg)
@@ -143,7 +150,12 @@ def _on_output_updated(sender: Any, **kw: Any) -> None:
     # plugin must not index any more.
     if __package__ not in {str(p) for p in settings.get("PLUGINS") or ()}:
         return
-    output_updated(Path(sender), settings, bool(kw.get("background")))
+    output_updated(
+        Path(sender),
+        settings,
+        bool(kw.get("background")),
+        bool(kw.get("changed", True)),
+    )
 
 
 def connect() -> None:

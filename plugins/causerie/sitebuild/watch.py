@@ -109,7 +109,10 @@ class Watcher:
         # The pages are live; what follows them (the search index) runs in
         # the background, so it never holds up the next change.
         causerie_signals.output_updated.send(
-            Path(self.settings["OUTPUT_PATH"]), settings=self.settings, background=True
+            Path(self.settings["OUTPUT_PATH"]),
+            settings=self.settings,
+            background=True,
+            changed=report.files_changed != 0 or report.files_removed != 0,
         )
         if not report.fast:
             # A build "as of" a fixed instant (SITEBUILD now) never sees a

@@ -17,7 +17,7 @@ const list = document.getElementById("search-results");
 const more = document.getElementById("search-more");
 const empty = document.getElementById("search-empty");
 const fallback = document.getElementById("search-fallback");
-const fieldset = root.querySelector(".search-filters");
+const filterBox = root.querySelector(".search-filters");
 const selects = [...root.querySelectorAll("select[data-filter]")];
 
 function message(name, values = {}) {
@@ -94,7 +94,16 @@ function fillFilters(available, params) {
     select.closest(".form-field").hidden = values.length === 0;
     any ||= values.length > 0;
   }
-  fieldset.hidden = !any;
+  if (!any) filterBox.hidden = true;
+}
+
+// The filters' data (every value's pages) is a download of its own: made
+// when the reader opens "Narrow down", or at once when the address names
+// a filter, never for a plain query.
+let filtersLoaded = null;
+function loadFilters(params) {
+  filtersLoaded ||= pagefind.filters().then((found) => fillFilters(found, params));
+  return filtersLoaded;
 }
 
 function remember(query, filters) {
@@ -172,7 +181,11 @@ async function start() {
     const baseUrl = new URL("..", root.dataset.bundle).pathname;
     await pagefind.options({ baseUrl, excerptLength: 24 });
     await pagefind.init();
-    fillFilters(await pagefind.filters(), params);
+    filterBox.hidden = false;
+    if (selects.some((select) => params.get(select.dataset.filter))) {
+      filterBox.open = true;
+      await loadFilters(params);
+    }
   } catch (error) {
     console.error("search:", error);
     status.textContent = message("Failed");
@@ -188,6 +201,9 @@ async function start() {
   });
   input.addEventListener("input", soon);
   for (const select of selects) select.addEventListener("change", run);
+  filterBox.addEventListener("toggle", () => {
+    if (filterBox.open) loadFilters(new URLSearchParams(location.search));
+  });
   more.addEventListener("click", () => showMore());
   await run();
 }
