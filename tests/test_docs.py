@@ -11,6 +11,7 @@ from conftest import ROOT, all_commands
 
 from causerie.authoring.settings import AuthoringSettings
 from causerie.deploy.settings import DeploySettings
+from causerie.search.settings import SearchSettings
 from causerie.sitebuild.settings import SitebuildSettings
 from causerie.webmentions.settings import WebmentionSettings
 
@@ -44,6 +45,7 @@ def test_every_command_and_option_is_documented(name: str) -> None:
         ("SITEBUILD", SitebuildSettings),
         ("WEBMENTIONS", WebmentionSettings),
         ("DEPLOY", DeploySettings),
+        ("SEARCH", SearchSettings),
     ],
 )
 def test_every_setting_is_documented(section: str, cls: type) -> None:
