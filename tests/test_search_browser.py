@@ -209,7 +209,10 @@ def test_category_filter(driver: Any, site: Site) -> None:
     driver.execute_script("arguments[0].focus()", summary)
     summary.send_keys(Keys.ENTER)
     select = driver.find_element("id", "search-filter-category")
-    _wait(driver, "return document.querySelectorAll('#search-filter-category option').length > 1")
+    _wait(
+        driver,
+        "return document.querySelectorAll('#search-filter-category option').length > 1",
+    )
     driver.execute_script("document.getElementById('search').dataset.state = ''")
     select.send_keys("Produits")  # typing a value's first letters selects it
     select.send_keys(Keys.TAB)
