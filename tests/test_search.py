@@ -198,3 +198,40 @@ def test_reindexing_keeps_unchanged_files_and_drops_stale_ones(tmp_path: Path) -
     build_index(output, cfg)
     assert not stale.exists()
     assert hashed() == before
+
+
+def test_watch_reindexes_in_the_background_only_when_files_changed(
+    tmp_path: Path,
+) -> None:
+    from causerie import signals
+    from causerie.search import indexer
+
+    output = tmp_path / "out"
+    build(output)
+    entry = output / "pagefind" / ENTRY_FILE
+    settings = {"PLUGINS": ["causerie.search"], "SEARCH": {}}
+    before = entry.stat().st_mtime_ns
+    french = _entry(output)["fr"]["page_count"]
+    # Nothing changed and an index is there: no run.
+    signals.output_updated.send(
+        output, settings=settings, background=True, changed=False
+    )
+    worker = indexer.background(output, search.config(settings))
+    assert worker.wait(30) and worker.runs == 0
+    assert entry.stat().st_mtime_ns == before
+    # A burst of changes: coalesced, at most one run after the first.
+    page = output / "posts/2025/pourquoi-un-blog/index.html"
+    page.unlink()
+    for _ in range(5):
+        signals.output_updated.send(
+            output, settings=settings, background=True, changed=True
+        )
+    assert worker.wait(120), "the background indexing did not finish"
+    assert 1 <= worker.runs <= 2 and worker.last_error is None
+    assert worker.last is not None
+    # Built with the post's page gone: one French page fewer.
+    assert _entry(output)["fr"]["page_count"] == french - 1
+    # A site whose settings no longer name the plugin is left alone.
+    runs = worker.runs
+    signals.output_updated.send(output, settings={"PLUGINS": []}, background=True)
+    assert worker.wait(30) and worker.runs == runs
