@@ -179,7 +179,9 @@ async function start() {
     // Result URLs are paths from the site's root, which may be below "/"
     // (SITEURL https://example.com/blog): the bundle's parent.
     const baseUrl = new URL("..", root.dataset.bundle).pathname;
-    await pagefind.options({ baseUrl, excerptLength: 24 });
+    // noWorker: one search takes milliseconds in WebAssembly; Pagefind's
+    // web worker would cost every reader 41 kB more (docs/PERFORMANCE.md).
+    await pagefind.options({ baseUrl, excerptLength: 24, noWorker: true });
     await pagefind.init();
     filterBox.hidden = false;
     if (selects.some((select) => params.get(select.dataset.filter))) {
