@@ -15,11 +15,12 @@ On the corpus of bench/build.py (same generator, same seed), in one run:
    - **Causerie**: ``causerie.search.indexer.build_index`` (the same binary
      into a fresh directory, then the bundle moved in, entry file last).
    Peak memory (``os.wait4``: that process and what it waited for).
-3. The index's size on disk, and what a reader downloads for one query,
-   measured in headless Chromium (the tests' browser) on the search page
-   served over loopback: the Resource Timing sizes of every request the page
-   made (pagefind.js, its WebAssembly, the language's metadata, the index
-   chunks and fragments of the first ten results), cold cache.
+3. The index's size on disk, and what a reader downloads for one query in
+   headless Chromium (the tests' browser), on the search page served over
+   loopback, cold cache: the bytes the server sent for every request of the
+   page (its HTML, stylesheet and script, pagefind.js, the WebAssembly, the
+   language's metadata, the index chunks and the first ten results'
+   fragments), counted by the server itself.
 4. ``publish watch`` on that site: a new post is written; the time until
    its page is live, and until the search page finds it (the page reloaded
    and searched every half second, as a reader would).
@@ -46,7 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from build import SITEURL, Corpus, causerie_settings, make_corpus  # bench/build.py
+from build import Corpus, causerie_settings, make_corpus  # bench/build.py
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISH = ROOT / "publish.py"
@@ -254,6 +255,15 @@ def one_size(
     site = work / f"site-{n}"
     site.mkdir()
     conf = causerie_settings(site, corpus, PUBLISH)
+    # Built for the loopback address it is served at (step 3): the search
+    # page's script loads the bundle from SITEURL.
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    conf.write_text(
+        conf.read_text(encoding="utf-8")
+        + f"\nSITEURL = {url!r}\nFEED_DOMAIN = SITEURL\n",
+        encoding="utf-8",
+    )
     build_s, build_mb, _log = timed(
         [sys.executable, str(PUBLISH), "--settings", str(conf), "build"], site
     )
@@ -273,16 +283,6 @@ def one_size(
         result[f"{name}_s"] = statistics.median(v[0] for v in values)
         result[f"{name}_mb"] = max(v[1] for v in values)
         result[f"{name}_cpu"] = statistics.median(v[2] for v in values)
-    port = free_port()
-    # The site was built for SITEURL; the search page's script loads the
-    # bundle from there: serve it at that address's path, on loopback.
-    url = f"http://127.0.0.1:{port}"
-    (site / "pelicanconf.py").write_text(
-        conf.read_text(encoding="utf-8")
-        + f"\nSITEURL = {url!r}\nFEED_DOMAIN = SITEURL\n",
-        encoding="utf-8",
-    )
-    timed([sys.executable, str(PUBLISH), "--settings", str(conf), "build"], site)
     tally = Tally()
     server = serve(output, port, tally)
     driver = browser(work / f"chromium-{n}")
@@ -313,7 +313,7 @@ def main() -> None:
     sizes = args.posts or [2000]
     print(
         f"# machine: {os.cpu_count()} cores, {platform.platform()}, "
-        f"Python {platform.python_version()}, SITEURL of the corpus {SITEURL}"
+        f"Python {platform.python_version()}"
     )
     results = []
     with tempfile.TemporaryDirectory(
