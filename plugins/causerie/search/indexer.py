@@ -8,6 +8,7 @@ a fresh directory beside it, and only the files that differ are moved in.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -89,6 +90,7 @@ def _run(
         env={k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")},
         cwd=output,
     )
+    _running.add(proc)
     if background:
         # After the start, not in preexec_fn (unsafe in a process with
         # threads, which publish watch is).
@@ -100,7 +102,22 @@ def _run(
         proc.kill()
         proc.communicate()
         raise
+    finally:
+        _running.discard(proc)
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
+#: Indexers running now: a process that exits (Ctrl-C on publish watch,
+#: whose indexing thread is a daemon) stops them rather than leave one
+#: writing beside the output after it is gone; the next run starts afresh.
+_running: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _stop_running() -> None:
+    for proc in list(_running):
+        with contextlib.suppress(OSError):
+            proc.kill()
 
 
 def _digests(root: Path) -> dict[str, str]:
