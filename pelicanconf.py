@@ -20,6 +20,9 @@ TIMEZONE = "Europe/Paris"
 DEFAULT_LANG = "fr"
 DEFAULT_PAGINATION = 10
 DELETE_OUTPUT_DIRECTORY = True  # a post turned draft must not linger in output/
+# … except the search index, replaced by the new one at the end of the build
+# (docs/search.md): until then readers search the previous one.
+OUTPUT_RETENTION = ["pagefind"]
 
 ARTICLE_PATHS = ["posts"]
 PAGE_PATHS = ["pages"]
@@ -103,6 +106,7 @@ PLUGINS = [
     "causerie.mailposts",
     "causerie.deploy",
     "causerie.importers",
+    "causerie.search",
     "pelican.plugins.sitemap",
 ]
 
@@ -143,6 +147,9 @@ MAILPOSTS = {
 # Photo galleries and downloads (docs/albums.md): each photo in these
 # widths, as JPEG (or PNG) and WebP, cached by content hash.
 ALBUMS = {"widths": [480, 1024, 2000]}
+# Search (docs/search.md): a Pagefind index of posts and pages, comments
+# included, and a search page per language at /search/ and /search/en/.
+SEARCH = {"enabled": True}
 
 # Deployment (docs/deployment.md): releases under /srv/blog, `current` the
 # web server's root. See DEPLOY in docs/configuration.md for rsync over SSH.

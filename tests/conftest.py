@@ -52,6 +52,14 @@ def demo_site(demo_build: sitebuild.BuildReport) -> Path:
 TOMBSTONE_META = '<meta http-equiv="Status" content="410 Gone">'
 
 
+def compared(relpath: str) -> bool:
+    """Whether a file of a built site takes part when two builds are compared
+    byte for byte: not the search index (pagefind/), whose filter files
+    Pagefind names anew at each run (its own hash order varies); the search
+    tests check what it holds (tests/test_search.py)."""
+    return not relpath.startswith("pagefind/")
+
+
 def post_pages(output: Path) -> list[Path]:
     """The pages of live posts under ``output``/posts/, not the tombstones of
     deleted posts (the demo has one: content/posts/…-concours-photo-annule.md)."""

@@ -13,6 +13,7 @@ from causerie.albums.settings import AlbumsSettings
 from causerie.authoring.settings import AuthoringSettings
 from causerie.deploy.settings import DeploySettings
 from causerie.importers import ImportSettings
+from causerie.search.settings import SearchSettings
 from causerie.sitebuild.settings import SitebuildSettings
 from causerie.webmentions.settings import WebmentionSettings
 
@@ -48,6 +49,7 @@ def test_every_command_and_option_is_documented(name: str) -> None:
         ("DEPLOY", DeploySettings),
         ("IMPORTERS", ImportSettings),
         ("ALBUMS", AlbumsSettings),
+        ("SEARCH", SearchSettings),
     ],
 )
 def test_every_setting_is_documented(section: str, cls: type) -> None:

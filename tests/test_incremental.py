@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, TOMBSTONE_META, run_publish
+from conftest import ROOT, TOMBSTONE_META, compared, run_publish
 from receiver_kit import SITEURL, write_settings
 
 from causerie.sitebuild.build import BuildReport, build_site, load_settings
@@ -103,7 +103,7 @@ def tree(output: Path) -> dict[str, bytes]:
     return {
         p.relative_to(output).as_posix(): p.read_bytes()
         for p in sorted(output.rglob("*"))
-        if p.is_file()
+        if p.is_file() and compared(p.relative_to(output).as_posix())
     }
 
 

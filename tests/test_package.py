@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, ROOT, stop_process
+from conftest import AS_OF, ROOT, compared, stop_process
 
 BIN = Path(sys.executable).parent
 PIP = (sys.executable, "-m", "pip")
@@ -39,7 +39,7 @@ def _differences(a: Path, b: Path) -> list[str]:
             walk(sub, f"{prefix}{name}/")
 
     walk(filecmp.dircmp(a, b), "")
-    return found
+    return [name for name in found if compared(name)]
 
 
 def _site_copy(tmp_path: Path) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AS_OF, ROOT, build, run_publish
+from conftest import AS_OF, ROOT, build, compared, run_publish
 from receiver_kit import write_settings
 from worker_killer import MARKER
 
@@ -79,7 +79,7 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and compared(p.relative_to(root).as_posix())
     }
 
 

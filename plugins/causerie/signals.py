@@ -26,3 +26,11 @@ comments_changed = signal("causerie.comments_changed")
 #: gives it what it gives posts at build time, writes its own files into
 #: ``staging`` and returns True; LookupError: a build is needed.
 post_added = signal("causerie.post_added")
+
+#: Sent as ``output_updated.send(output, settings=..., background=...,
+#: changed=...)`` when the output was updated in place, outside a clean
+#: Pelican build: an incremental build or a fast path of ``publish watch``
+#: (``output``: the output directory, a Path; ``background``: True when the
+#: sender must not wait for what follows, such as re-indexing the search;
+#: ``changed``: False when no file of the output was replaced or removed).
+output_updated = signal("causerie.output_updated")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from causerie.settings import SettingsError
+from causerie.errors import SettingsError
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import click
 
+from causerie import signals as causerie_signals
 from causerie.errors import UserError
 from causerie.sitebuild import build as sitebuild
 
@@ -101,6 +102,14 @@ def run_build(site: Site, strict: bool, **overrides: Any) -> sitebuild.BuildRepo
     progress = BuildProgress()
     try:
         report = sitebuild.build_site(settings, progress, problem)
+        if (settings.get("SITEBUILD") or {}).get("incremental"):
+            # A clean build indexes at its end (Pelican's finalized); an
+            # incremental one rendered into staging, so what follows it
+            # (the search index) runs on the output now, before the command
+            # returns and a deploy copies it.
+            causerie_signals.output_updated.send(
+                Path(settings["OUTPUT_PATH"]), settings=settings, background=False
+            )
     except UserError as exc:
         fail(exc)
     finally:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from causerie.settings import SettingsError, read_section
+from causerie.errors import SettingsError
+from causerie.settings import read_section
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from watchfiles import watch
 
+from causerie import signals as causerie_signals
 from causerie.pelican_compat import plugin_enabled
 
 from . import fastpath
@@ -106,6 +107,14 @@ class Watcher:
             return None
         self._built_marker = marker
         self.on_build(change, report, None)
+        # The pages are live; what follows them (the search index) runs in
+        # the background, so it never holds up the next change.
+        causerie_signals.output_updated.send(
+            Path(self.settings["OUTPUT_PATH"]),
+            settings=self.settings,
+            background=True,
+            changed=report.files_changed != 0 or report.files_removed != 0,
+        )
         if not report.fast:
             # A build "as of" a fixed instant (SITEBUILD now) never sees a
             # date come: nothing to wait for.

@@ -1,0 +1,317 @@
+"""The adapter around the indexer: run Pagefind on the output, then move
+its bundle into ``output/pagefind/`` so that readers never see half of it.
+
+Pagefind has no incremental mode; it indexes 8,000 posts in a few seconds
+(docs/PERFORMANCE.md), so every update indexes the whole output again, into
+a fresh directory beside it, and only the files that differ are moved in.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from causerie.errors import UserError
+
+from .core import BUNDLE_DIR, ENTRY_FILE, command, plan_bundle
+from .settings import SearchSettings
+
+log = logging.getLogger(__name__)
+
+INSTALL = "pip install 'pagefind[bin]'"
+
+
+class SearchError(UserError):
+    """The search index could not be built; the message says why and how to fix it."""
+
+
+@dataclass
+class IndexReport:
+    """What one indexing did."""
+
+    pages: int = 0
+    languages: tuple[str, ...] = ()
+    seconds: float = 0.0
+    bytes: int = 0
+    files_changed: int = 0
+    files_removed: int = 0
+
+
+def find_binary(cfg: SearchSettings) -> str:
+    """The Pagefind executable to run, or a :class:`SearchError` saying how
+    to install one."""
+    if cfg.binary:
+        path = Path(cfg.binary).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise SearchError(
+                f"SEARCH['binary'] is {cfg.binary!r}, which is not an executable "
+                f"file: fix the path in pelicanconf.py, or remove the key to use "
+                f"the one `{INSTALL}` installs"
+            )
+        return str(path)
+    try:
+        from pagefind.service import get_executable
+
+        found = get_executable()
+    except (ImportError, FileNotFoundError):
+        found = None
+    if found is None or not Path(found).is_file():
+        raise SearchError(
+            f"the search indexer (Pagefind) is not installed: run `{INSTALL}` in "
+            "the site's virtual environment, or set SEARCH['binary'] to its "
+            "path, or SEARCH['enabled'] = False to build without search"
+        )
+    return str(found)
+
+
+def _run(
+    argv: list[str], output: Path, timeout: float, background: bool
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # The command line is the whole configuration: Pagefind also reads
+        # PAGEFIND_* variables and a pagefind.yml in its working directory,
+        # which must not change what the site indexes.
+        env={k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")},
+        cwd=output,
+    )
+    _running.add(proc)
+    if background:
+        # After the start, not in preexec_fn (unsafe in a process with
+        # threads, which publish watch is).
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        _running.discard(proc)
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+
+
+#: Indexers running now: a process that exits (Ctrl-C on publish watch,
+#: whose indexing thread is a daemon) stops them rather than leave one
+#: writing beside the output after it is gone; the next run starts afresh.
+_running: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _stop_running() -> None:
+    for proc in list(_running):
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def _digests(root: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if not root.is_dir():
+        return found
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            found[rel] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return found
+
+
+@contextlib.contextmanager
+def _locked(output: Path) -> Iterator[None]:
+    """One indexer at a time per output (publish watch and a cron build)."""
+    lock = output.parent / f".{output.name}.search.lock"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    output: Path, cfg: SearchSettings, background: bool = False
+) -> IndexReport:
+    """Index the HTML of ``output`` and put the bundle in output/pagefind/.
+
+    ``background``: the indexer runs at a lower CPU priority (nice 10), so
+    that the next change's pages, rendered meanwhile, are not slowed by it.
+    """
+    binary = find_binary(cfg)
+    report = IndexReport()
+    start = time.perf_counter()
+    with _locked(output):
+        fresh = output.parent / f".{output.name}.search-new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        argv = command(binary, output, fresh)
+        try:
+            done = _run(argv, output, cfg.timeout, background)
+        except subprocess.TimeoutExpired:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise SearchError(
+                f"the search indexer ran for more than {cfg.timeout:g} s on "
+                f"{output}: raise SEARCH['timeout'] in pelicanconf.py"
+            ) from None
+        except OSError as exc:
+            raise SearchError(
+                f"cannot run the search indexer {binary}: {exc}; reinstall it "
+                f"with `{INSTALL}` or fix SEARCH['binary']"
+            ) from None
+        entry = fresh / ENTRY_FILE
+        if done.returncode != 0 or not entry.is_file():
+            shutil.rmtree(fresh, ignore_errors=True)
+            said = (done.stderr or done.stdout).strip().splitlines()[-5:]
+            raise SearchError(
+                f"the search indexer failed on {output} (exit {done.returncode}): "
+                f"{' / '.join(said) or 'no message'}; run `{' '.join(argv)}` to "
+                "see it, or set SEARCH['required'] = False to publish without "
+                "an up-to-date index"
+            )
+        try:
+            meta = json.loads(entry.read_text(encoding="utf-8"))
+            languages = meta.get("languages", {})
+            report.languages = tuple(sorted(languages))
+            report.pages = sum(int(v.get("page_count", 0)) for v in languages.values())
+        except (ValueError, AttributeError):
+            pass
+        report.files_changed, report.files_removed = _install(
+            fresh, output / BUNDLE_DIR
+        )
+    report.bytes = sum(
+        f.stat().st_size for f in (output / BUNDLE_DIR).rglob("*") if f.is_file()
+    )
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _install(fresh: Path, live: Path) -> tuple[int, int]:
+    """Move the new bundle over the live one: new files first, the entry
+    file last, then the old files nothing names any more."""
+    plan = plan_bundle(_digests(fresh), _digests(live))
+    for rel in plan.copy:
+        target = live / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(fresh / rel, target)
+    for rel in plan.remove:
+        (live / rel).unlink(missing_ok=True)
+    for dirpath, dirs, files in os.walk(live, topdown=False):
+        if not dirs and not files and Path(dirpath) != live:
+            with contextlib.suppress(OSError):
+                os.rmdir(dirpath)
+    shutil.rmtree(fresh, ignore_errors=True)
+    return len(plan.copy), len(plan.remove)
+
+
+def remove_index(output: Path) -> None:
+    """Search turned off: no index left behind to serve stale results."""
+    shutil.rmtree(output / BUNDLE_DIR, ignore_errors=True)
+
+
+def index_or_warn(output: Path, cfg: SearchSettings) -> IndexReport | None:
+    """:func:`build_index`, with SEARCH['required'] = False turning a
+    failure into a warning (the previous index, if any, stays)."""
+    try:
+        report = build_index(output, cfg)
+    except SearchError as exc:
+        if cfg.required:
+            raise
+        log.warning("search: %s (SEARCH['required'] is False: building on)", exc)
+        return None
+    log.info(
+        "search: indexed %d pages (%s) in %.2f s",
+        report.pages,
+        ", ".join(report.languages) or "no language",
+        report.seconds,
+    )
+    return report
+
+
+class BackgroundIndexer:
+    """Re-indexes one output in a thread, after the pages are live.
+
+    A request made while an indexing runs is not lost: one more indexing
+    follows, which sees every change made until it starts (requests are
+    coalesced, so a burst of changes costs at most two runs).
+    """
+
+    def __init__(self, output: Path, cfg: SearchSettings) -> None:
+        self.output = output
+        self.cfg = cfg
+        self._lock = threading.Lock()
+        self._pending = False
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self.last: IndexReport | None = None
+        self.last_error: SearchError | None = None
+        self.runs = 0
+
+    def request(self, cfg: SearchSettings | None = None) -> None:
+        with self._lock:
+            if cfg is not None:
+                self.cfg = cfg
+            self._pending = True
+            self._idle.clear()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="causerie-search-index", daemon=True
+                )
+                self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until no indexing is running or pending; False on timeout."""
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    self._idle.set()
+                    return
+                self._pending = False
+                cfg = self.cfg
+            try:
+                self.last = build_index(self.output, cfg, background=True)
+                self.last_error = None
+                log.info(
+                    "search: index updated (%d pages, %.2f s)",
+                    self.last.pages,
+                    self.last.seconds,
+                )
+            except SearchError as exc:
+                self.last_error = exc
+                log.error("search: %s", exc)
+            except Exception:  # a thread must not die silently
+                log.exception("search: indexing %s failed", self.output)
+            self.runs += 1
+
+
+_background: dict[Path, BackgroundIndexer] = {}
+_background_lock = threading.Lock()
+
+
+def background(output: Path, cfg: SearchSettings) -> BackgroundIndexer:
+    """The one background indexer of ``output`` in this process."""
+    key = output.resolve()
+    with _background_lock:
+        indexer = _background.get(key)
+        if indexer is None:
+            indexer = _background[key] = BackgroundIndexer(key, cfg)
+        return indexer
