@@ -35,6 +35,7 @@ SUBJECTS = {
         "repost": "Nouveau partage de «\u00a0{title}\u00a0» à modérer",
         "bookmark": "Nouveau signet sur «\u00a0{title}\u00a0» à modérer",
         "rsvp": "Nouvelle réponse à l’invitation «\u00a0{title}\u00a0» à modérer",
+        "review": "Nouvel avis sur «\u00a0{title}\u00a0» à modérer",
         "mention": "Nouvelle mention de «\u00a0{title}\u00a0» à modérer",
     },
     "en": {
@@ -43,6 +44,7 @@ SUBJECTS = {
         "repost": "New repost of “{title}” awaiting moderation",
         "bookmark": "New bookmark of “{title}” awaiting moderation",
         "rsvp": "New RSVP to “{title}” awaiting moderation",
+        "review": "New review of “{title}” awaiting moderation",
         "mention": "New mention of “{title}” awaiting moderation",
     },
 }
@@ -54,6 +56,7 @@ KIND_NAMES = {
         "repost": "un partage",
         "bookmark": "un signet",
         "rsvp": "une réponse à une invitation",
+        "review": "un avis",
         "mention": "une mention",
     },
     "en": {
@@ -62,6 +65,7 @@ KIND_NAMES = {
         "repost": "a repost",
         "bookmark": "a bookmark",
         "rsvp": "an RSVP",
+        "review": "a review",
         "mention": "a mention",
     },
 }
