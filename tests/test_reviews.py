@@ -255,3 +255,14 @@ def test_most_discussed_counts_the_window_and_all_time() -> None:
         ("https://b/old", 3),
         ("https://b/new", 2),
     ]
+
+
+def test_the_authors_email_names_a_review() -> None:
+    from causerie.webmentions.settings import WebmentionSettings
+    from causerie.webmentions.store.mention_store import Target
+    from causerie.webmentions.verify.notify import build_message
+
+    target = Target(TARGET, "Aube", "lea@blog.example", "fr")
+    msg = build_message(WebmentionSettings(), _review(1, 4.0, "ana"), target, NOW)
+    assert msg["Subject"] == "Nouvel avis sur «\u00a0Aube\u00a0» à modérer"
+    assert "a reçu un avis qui attend" in msg.get_content()

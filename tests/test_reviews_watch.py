@@ -97,3 +97,29 @@ def test_reviews_and_rankings_stay_correct_in_watch(
     assert rated
     ranking = (seq.output / "rankings/fr/index.html").read_text(encoding="utf-8")
     assert "Les mieux notés" in ranking
+
+
+@pytest.mark.parametrize("change", ["edit", "approved review", "delete"])
+def test_incremental_builds_keep_the_rankings_right(
+    tmp_path: Path, change: str
+) -> None:
+    """`publish build --incremental` with the rankings on: after an edit, an
+    approved review or a deletion, the output equals a clean build."""
+    import shutil
+
+    import test_incremental as incremental
+
+    site = incremental.make_site(tmp_path / "site")
+    with site.settings_file.open("a", encoding="utf-8") as conf:
+        conf.write(ON)
+    output = tmp_path / "output"
+    incremental.build(site, output, site.root, incremental=True)
+    assert (output / "rankings/fr/index.html").exists()
+    apply = incremental.CHANGES[change][0]
+    apply(site)
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(site.root / "var", snapshot / "var")
+    incremental.build(site, output, site.root, incremental=True)
+    incremental.build(site, tmp_path / "clean", snapshot, incremental=False)
+    incremental.assert_same_tree(output, tmp_path / "clean")
+    assert (output / "feeds/rankings/best-fr.atom.xml").exists()

@@ -35,6 +35,7 @@ SUBJECTS = {
     "repost": N_("New repost of “{title}” awaiting moderation"),
     "bookmark": N_("New bookmark of “{title}” awaiting moderation"),
     "rsvp": N_("New RSVP to “{title}” awaiting moderation"),
+    "review": N_("New review of “{title}” awaiting moderation"),
     "mention": N_("New mention of “{title}” awaiting moderation"),
 }
 #: The kind of mention with its article, as the body's sentence needs it.
@@ -44,6 +45,7 @@ KIND_NAMES = {
     "repost": N_("a repost"),
     "bookmark": N_("a bookmark"),
     "rsvp": N_("an RSVP"),
+    "review": N_("a review"),
     "mention": N_("a mention"),
 }
 BODY = N_(
