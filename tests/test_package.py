@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, ROOT, compared, stop_process
+from conftest import AS_OF, ROOT, compared
 
 BIN = Path(sys.executable).parent
 PIP = (sys.executable, "-m", "pip")
@@ -98,6 +98,10 @@ def test_pelican_listen_autoreload_serves_the_site(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Its own process group: with --autoreload Pelican serves from a
+        # child process, which outlived a TERM sent to the parent alone (the
+        # servers of earlier runs were found still listening).
+        start_new_session=True,
     )
     try:
         page = ""
@@ -119,7 +123,29 @@ def test_pelican_listen_autoreload_serves_the_site(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert "h-feed" in page, page[:500]
     finally:
-        stop_process(proc)
+        _stop_group(proc)
+    with pytest.raises(OSError):  # nothing of it is left listening
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    """TERM to the process group of ``proc``, then KILL to what lingers;
+    returns once no process of the group is left."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the parent: a zombie still counts in its group
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 def test_a_built_wheel_gives_a_working_publish_from_any_directory(
