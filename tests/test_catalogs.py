@@ -62,12 +62,20 @@ def test_a_refusal_and_a_reply_speak_the_authors_language() -> None:
     assert messages.megabytes(12_540_000, "en") == "12.5"
 
 
-def test_no_french_is_left_in_the_code_of_mail_replies_and_notifications() -> None:
-    """The French lives in the catalog only (one mechanism)."""
-    for path in [
-        *sorted((ROOT / "plugins/causerie/mailposts").glob("*.py")),
-        ROOT / "plugins/causerie/webmentions/verify/notify.py",
-    ]:
+def test_no_french_is_left_in_the_code() -> None:
+    """The French lives in the catalogs only (one mechanism): no module
+    picks a text by comparing a language, nor keeps a table by language."""
+    for path in sorted((ROOT / "plugins/causerie").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for needle in ('lang == "fr"', "Votre ", "Le billet ", "Bonjour"):
-            assert needle not in text, f"{path.name}: {needle!r}"
+        for needle in ('== "fr"', '"fr": {', "Votre ", "Le billet ", "Bonjour"):
+            assert needle not in text, f"{path.relative_to(ROOT)}: {needle!r}"
+
+
+def test_the_forms_answers_feeds_and_sizes_come_from_the_catalog() -> None:
+    from causerie.albums.plan import human_size
+
+    assert human_size(1_234_567, "fr") == "1,2\u00a0Mo"
+    assert human_size(1_234_567, "en") == "1.2\u00a0MB"
+    assert human_size(840_000, "fr-BE") == "840\u00a0ko"
+    assert catalogs.tr("fr", "Thank you!") == "Merci !"
+    assert catalogs.tr("fr", "Comments on “{post}”").startswith("Commentaires sur")

@@ -19,6 +19,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
+
+from causerie.catalogs import N_, message_language, tr
+
 
 @dataclass(frozen=True)
 class Size:
@@ -121,15 +125,19 @@ def gallery_html(photos: list[ShownPhoto], *, first_index: int, eager: int) -> s
     return "\n".join(out)
 
 
+#: Byte units as people read them (French: o, ko, Mo, Go, in the catalogs).
+_UNITS = (N_("B"), N_("KB"), N_("MB"), N_("GB"))
+
+
 def human_size(size: int, lang: str = "en") -> str:
     """``size`` bytes as people read it: "840 KB", "1.2 MB" ("1,2 Mo" in French)."""
-    units = ("o", "ko", "Mo", "Go") if lang == "fr" else ("B", "KB", "MB", "GB")
+    units = [tr(lang, unit) for unit in _UNITS]
     value, unit = float(size), 0
     while value >= 1000 and unit < len(units) - 1:
         value, unit = value / 1000, unit + 1
-    text = f"{value:.0f}" if unit == 0 or value >= 100 else f"{value:.1f}"
-    if lang == "fr":
-        text = text.replace(".", ",")
+    shown = round(value) if unit == 0 or value >= 100 else round(value, 1)
+    pattern = "0" if unit == 0 or value >= 100 else "0.0"
+    text = format_decimal(shown, format=pattern, locale=message_language(lang))
     return f"{text}\u00a0{units[unit]}"
 
 

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from causerie import authoring
 from causerie.authoring.registry import Registry, slugify
 from causerie.authoring.settings import AuthoringSettings
+from causerie.catalogs import tr
 from causerie.mailposts.write import atomic_write, fsync_dir, read_metadata
 from causerie.settings import read_section
 from causerie.webmentions import model as mention_model
@@ -324,14 +325,8 @@ class Importer:
             slug=slug,
             name=old.name or old.key,
             email=email,
-            role="Auteur du blog importé"
-            if self.default_lang == "fr"
-            else "Author of the imported blog",
-            bio=(
-                f"A écrit sur {blog}."
-                if self.default_lang == "fr"
-                else f"Wrote on {blog}."
-            ),
+            role=tr(self.default_lang, "Author of the imported blog"),
+            bio=tr(self.default_lang, "Wrote on {blog}.").format(blog=blog),
             avatar=f"images/authors/{slug}.svg",
             lang=self.default_lang
             if self.default_lang in self.auth.languages

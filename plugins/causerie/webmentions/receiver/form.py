@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from causerie.catalogs import N_, message_language, tr
 from causerie.webmentions import model
 from causerie.webmentions.receiver.request_checks import without_fragment
 from causerie.webmentions.receiver.web import client_of, page
@@ -26,56 +27,31 @@ MAX_COMMENT = 5000
 
 #: The form's answers, in the post's language.
 TEXTS = {
-    "fr": {
-        "thanks": "Merci !",
-        "held": "Votre commentaire a bien été reçu. Il sera publié après relecture.",
-        "shown": "Votre commentaire a bien été reçu ; il apparaîtra à la prochaine mise à jour du site.",
-        "back": "Retour au billet",
-        "error": "Commentaire non envoyé",
-        "fix": "Corrigez ceci puis renvoyez le formulaire :",
-        "name": "indiquez votre nom (100 caractères au plus)",
-        "comment": "écrivez un commentaire (5 000 caractères au plus)",
-        "website": "l’adresse du site doit commencer par http:// ou https://",
-        "target": "ce billet n’existe pas ou n’accepte pas de commentaires",
-        "flood": "trop de commentaires depuis votre adresse : réessayez dans une minute",
-        "kept": "Votre texte est conservé ci-dessous : corrigez-le et renvoyez-le.",
-        "label_name": "Nom",
-        "label_website": "Site web (facultatif)",
-        "label_comment": "Commentaire",
-        "rating": "choisissez une note de 1 à 5 étoiles, ou aucune",
-        "rating_off": "ce billet ne prend pas de note : envoyez le commentaire sans note",
-        "label_rating": "Votre note (facultatif)",
-        "no_rating": "Pas de note",
-        "star": "{n} étoile sur 5",
-        "stars": "{n} étoiles sur 5",
-        "send": "Envoyer le commentaire",
-        "home": "Retour au site",
-    },
-    "en": {
-        "thanks": "Thank you!",
-        "held": "Your comment was received. It will be published once reviewed.",
-        "shown": "Your comment was received; it will appear at the next update of the site.",
-        "back": "Back to the post",
-        "error": "Comment not sent",
-        "fix": "Please fix this and send the form again:",
-        "name": "give your name (100 characters at most)",
-        "comment": "write a comment (5,000 characters at most)",
-        "website": "the website address must start with http:// or https://",
-        "target": "this post does not exist or does not take comments",
-        "flood": "too many comments from your address: try again in a minute",
-        "kept": "Your text is kept below: fix it and send it again.",
-        "label_name": "Name",
-        "label_website": "Website (optional)",
-        "label_comment": "Comment",
-        "rating": "choose a rating from 1 to 5 stars, or none",
-        "rating_off": "this post takes no rating: send the comment without one",
-        "label_rating": "Your rating (optional)",
-        "no_rating": "No rating",
-        "star": "{n} star out of 5",
-        "stars": "{n} stars out of 5",
-        "send": "Send the comment",
-        "home": "Back to the site",
-    },
+    "thanks": N_("Thank you!"),
+    "held": N_("Your comment was received. It will be published once reviewed."),
+    "shown": N_(
+        "Your comment was received; it will appear at the next update of the site."
+    ),
+    "back": N_("Back to the post"),
+    "error": N_("Comment not sent"),
+    "fix": N_("Please fix this and send the form again:"),
+    "name": N_("give your name (100 characters at most)"),
+    "comment": N_("write a comment (5,000 characters at most)"),
+    "website": N_("the website address must start with http:// or https://"),
+    "target": N_("this post does not exist or does not take comments"),
+    "flood": N_("too many comments from your address: try again in a minute"),
+    "kept": N_("Your text is kept below: fix it and send it again."),
+    "label_name": N_("Name"),
+    "label_website": N_("Website (optional)"),
+    "label_comment": N_("Comment"),
+    "rating": N_("choose a rating from 1 to 5 stars, or none"),
+    "rating_off": N_("this post takes no rating: send the comment without one"),
+    "label_rating": N_("Your rating (optional)"),
+    "no_rating": N_("No rating"),
+    "star": N_("{n} star out of 5"),
+    "stars": N_("{n} stars out of 5"),
+    "send": N_("Send the comment"),
+    "home": N_("Back to the site"),
 }
 
 
@@ -202,8 +178,8 @@ def _back_link(service: Any, target: str, texts: dict[str, str]) -> str:
 def comment_post(service: Any, request: Request) -> Response:
 
     lang = request.form.get("lang", "en")
-    texts = TEXTS.get(lang, TEXTS["en"])
-    lang = lang if lang in TEXTS else "en"
+    lang = message_language(lang)
+    texts = {key: tr(lang, text) for key, text in TEXTS.items()}
     if request.form.get("honeypot"):
         # A bot filled the field people cannot see: act as if all went well.
         log.info("comment form: honeypot filled by %s; dropped", request.remote_addr)

@@ -18,6 +18,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
+from causerie.catalogs import N_, tr
 from causerie.webmentions.reviews.rankings import Candidate, Ranked, Rankings, rank
 from causerie.webmentions.settings import config
 
@@ -28,20 +29,11 @@ URL = "rankings/{lang}/"
 FEED = "feeds/rankings/{which}-{lang}.atom.xml"
 WHICH = ("recent", "all-time", "best")
 TITLES = {
-    "fr": {
-        "recent": "Les plus discutés ces {days} derniers jours",
-        "all-time": "Les plus discutés depuis toujours",
-        "best": "Les mieux notés",
-        "said": "{n} réaction(s)",
-        "rated": "{average} sur 5, {n} avis",
-    },
-    "en": {
-        "recent": "Most discussed in the last {days} days",
-        "all-time": "Most discussed of all time",
-        "best": "Best rated",
-        "said": "{n} response(s)",
-        "rated": "{average} out of 5, {n} review(s)",
-    },
+    "recent": N_("Most discussed in the last {days} days"),
+    "all-time": N_("Most discussed of all time"),
+    "best": N_("Best rated"),
+    "said": N_("{n} response(s)"),
+    "rated": N_("{average} out of 5, {n} review(s)"),
 }
 
 
@@ -132,7 +124,7 @@ def _feed(
     items: tuple[Ranked, ...],
     settings: dict[str, Any],
 ) -> bytes:
-    texts = TITLES.get(lang, TITLES["en"])
+    texts = {key: tr(lang, text) for key, text in TITLES.items()}
     page = f"{site_url}/{URL.format(lang=lang)}"
     self_url = f"{site_url}/{FEED.format(which=which, lang=lang)}"
     fg = FeedGenerator()

@@ -29,6 +29,7 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
+from causerie.catalogs import N_, tr
 from causerie.webmentions.reviews.numbers import number
 from causerie.webmentions.site.comments import Comment
 from causerie.webmentions.site.threading import (
@@ -43,26 +44,14 @@ __all__ = ["FeedSite", "Thread", "entry_title", "post_feed", "site_feed", "write
 #: other languages get English. The feed is not rendered by the theme, so
 #: its few strings live here rather than in the theme's catalogs.
 TEXTS = {
-    "fr": {
-        "reply": "{who} a répondu à «\u00a0{post}\u00a0»",
-        "mention": "{who} a cité «\u00a0{post}\u00a0»",
-        "rsvp": "{who} a répondu à l’invitation «\u00a0{post}\u00a0»",
-        "review": "{who} a donné son avis sur «\u00a0{post}\u00a0»",
-        "rated": "{who} a noté «\u00a0{post}\u00a0» {rating}\u00a0sur\u00a0{best}",
-        "post_feed": "Commentaires sur «\u00a0{post}\u00a0»",
-        "site_feed": "{site} — commentaires",
-        "someone": "Quelqu’un",
-    },
-    "en": {
-        "reply": "{who} replied to “{post}”",
-        "mention": "{who} mentioned “{post}”",
-        "rsvp": "{who} answered the invitation “{post}”",
-        "review": "{who} reviewed “{post}”",
-        "rated": "{who} rated “{post}” {rating} out of {best}",
-        "post_feed": "Comments on “{post}”",
-        "site_feed": "{site} — comments",
-        "someone": "Someone",
-    },
+    "reply": N_("{who} replied to “{post}”"),
+    "mention": N_("{who} mentioned “{post}”"),
+    "rsvp": N_("{who} answered the invitation “{post}”"),
+    "review": N_("{who} reviewed “{post}”"),
+    "rated": N_("{who} rated “{post}” {rating} out of {best}"),
+    "post_feed": N_("Comments on “{post}”"),
+    "site_feed": N_("{site} — comments"),
+    "someone": N_("Someone"),
 }
 #: The kinds a feed carries (see the module's docstring).
 FEED_KINDS = ("reply", "mention", "rsvp", "review")
@@ -92,7 +81,7 @@ class Thread:
 
 
 def _texts(lang: str) -> dict[str, str]:
-    return TEXTS.get(lang, TEXTS["en"])
+    return {key: tr(lang, text) for key, text in TEXTS.items()}
 
 
 def entry_title(comment: Comment, thread: Thread) -> str:
