@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -34,19 +35,37 @@ def site_conf(root: Path, port: int, receiver_port: int) -> str:
 class Nginx:
     """nginx running the example over ``root``, stopped by its PID."""
 
-    def __init__(self, prefix: Path, root: Path, receiver_port: int = 9) -> None:
+    def __init__(
+        self,
+        prefix: Path,
+        root: Path,
+        receiver_port: int = 9,
+        port: int | None = None,
+        access_log: Path | None = None,
+        edit: Callable[[str], str] = str,
+    ) -> None:
+        """``port``: the one a site built for this address needs (its
+        SITEURL); ``access_log``: one line per request, the path and the bytes
+        of the body as sent (compressed or not); ``edit``: changes the
+        example's text (a server configured otherwise)."""
         if not os.path.exists(NGINX):
             missing("nginx", "apt-get install nginx-light (.ci/run installs it)")
         self.prefix = prefix
-        self.port = free_port()
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         (prefix / "logs").mkdir(parents=True)
         (prefix / "site.conf").write_text(
-            site_conf(root, self.port, receiver_port), encoding="utf-8"
+            edit(site_conf(root, self.port, receiver_port)), encoding="utf-8"
         )
         # Workers as root only when the tests run as root: pytest's temporary
         # directories are private to their owner.
         user = "user root;" if os.geteuid() == 0 else ""
+        log = "access_log off;"
+        if access_log is not None:
+            log = (
+                "log_format sent '$request_uri $body_bytes_sent';\n"
+                f"    access_log {access_log} sent;"
+            )
         self.conf = prefix / "nginx.conf"
         self.conf.write_text(
             f"""{user}
@@ -57,7 +76,7 @@ error_log {prefix}/logs/error.log;
 events {{ worker_connections 256; }}
 http {{
     include /etc/nginx/mime.types;
-    access_log off;
+    {log}
     client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi;

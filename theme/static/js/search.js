@@ -129,7 +129,25 @@ async function showMore() {
   more.parentElement.hidden = shown >= results.length;
 }
 
+// The index or its WebAssembly could not be loaded (offline, a server's
+// Content-Security-Policy without 'wasm-unsafe-eval', a bundle half
+// deployed): the reader is told, and given the archives instead.
+function failed(error) {
+  console.error("search:", error);
+  status.textContent = message("Failed");
+  fallback.hidden = false;
+  root.dataset.state = "error";
+}
+
 async function run() {
+  try {
+    await search();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+async function search() {
   const query = input.value.trim();
   const filters = chosenFilters();
   const mine = ++generation;
@@ -189,9 +207,7 @@ async function start() {
       await loadFilters(params);
     }
   } catch (error) {
-    console.error("search:", error);
-    status.textContent = message("Failed");
-    fallback.hidden = false;
+    failed(error);
     return;
   }
   fallback.hidden = true;
