@@ -202,6 +202,43 @@ def test_reindexing_keeps_unchanged_files_and_drops_stale_ones(tmp_path: Path) -
     assert hashed() == before
 
 
+def _page(path: Path, lang: str, title: str, marked: bool) -> None:
+    body = f"<main{' data-pagefind-body' if marked else ''}><h1>{title}</h1>"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<!doctype html><html lang='{lang}'><head><title>{title}</title></head>"
+        f"<body><nav>Menu</nav>{body}<p>Texte de la page {title}.</p></main>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+
+
+def test_only_marked_pages_are_indexed_and_nothing_is_left_beside(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "output"
+    _page(output / "posts/a/index.html", "fr", "Photophore", marked=True)
+    _page(output / "posts/b/index.html", "fr", "Laiton", marked=True)
+    _page(output / "tags/x/index.html", "fr", "Liste", marked=False)
+    report = build_index(output, search.config({}))
+    assert report.pages == 2
+    # The staged pages and the fresh bundle do not outlive the indexing.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["output"]
+    # A page losing its mark leaves the index; the unmarked one never came.
+    _page(output / "posts/b/index.html", "fr", "Laiton", marked=False)
+    assert build_index(output, search.config({})).pages == 1
+
+
+def test_a_site_that_marks_no_page_has_every_page_indexed(tmp_path: Path) -> None:
+    # As Pagefind does on its own: no data-pagefind-body anywhere, every page.
+    output = tmp_path / "output"
+    _page(output / "index.html", "fr", "Accueil", marked=False)
+    _page(output / "a/index.html", "fr", "Photophore", marked=False)
+    _page(output / "b/index.html", "en", "Brass", marked=False)
+    report = build_index(output, search.config({}))
+    assert report.pages == 3 and report.languages == ("en", "fr")
+
+
 def test_watch_reindexes_in_the_background_only_when_files_changed(
     tmp_path: Path,
 ) -> None:
