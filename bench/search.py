@@ -14,15 +14,20 @@ On the corpus of bench/build.py (same generator, same seed), in one run:
    ``--runs`` times (median):
    - **plain**: the pagefind binary as its documentation runs it,
      ``pagefind --site output`` (the bundle written in place);
-   - **Causerie**: ``causerie.search.indexer.build_index`` (the same binary
-     into a fresh directory, then the bundle moved in, entry file last).
+   - **Causerie**: ``causerie.search.indexer.build_index`` (the pages the
+     theme marks, hard-linked into a snapshot, indexed by the same binary
+     into a fresh directory, then the bundle moved in, entry file last);
+   - **kept**: the same again with nothing changed (the pages' digest
+     matches: the index there is stays, as on a publish of an unchanged site).
    Peak memory (``os.wait4``: that process and what it waited for).
 3. The index's size on disk, and what a reader downloads for one query in
    headless Chromium (the tests' browser), on the search page served over
-   loopback, cold cache: the bytes the server sent for every request of the
-   page (its HTML, stylesheet and script, pagefind.js, the WebAssembly, the
-   language's metadata, the index chunks and the first ten results'
-   fragments), counted by the server itself.
+   loopback by nginx with the shipped example (docs/examples/nginx.conf:
+   gzip for text; Pagefind's files are gzipped already), cold cache: the
+   bytes nginx sent for every request of the page (its HTML, stylesheet and
+   script, pagefind.js, the WebAssembly, the language's metadata, the index
+   chunks and the first ten results' fragments), from its access log, and
+   the same files' sizes on disk (what a server without gzip sends).
 4. ``publish watch`` on that site: a new post is written; the time until
    its page is live, and until the search page finds it (the page reloaded
    and searched every half second, as a reader would).
@@ -101,7 +106,12 @@ print(report.pages, report.bytes)
 
 def index_runs(output: Path, runs: int) -> dict[str, list[tuple[float, float, float]]]:
     binary = pagefind_binary()
-    found: dict[str, list[tuple[float, float, float]]] = {"plain": [], "causerie": []}
+    found: dict[str, list[tuple[float, float, float]]] = {
+        "plain": [],
+        "causerie": [],
+        "kept": [],
+    }
+    stamp = output.parent / f".{output.name}.search.digest"
     for _ in range(runs):
         plain_out = output.parent / "plain-bundle"
         seconds, peak, _log = timed(
@@ -109,8 +119,13 @@ def index_runs(output: Path, runs: int) -> dict[str, list[tuple[float, float, fl
             output.parent,
         )
         found["plain"].append((seconds, peak, CPU[-1]))
+        # Without its digest, so that the pages are indexed again (with it,
+        # the same pages keep the index there is: measured as "kept").
+        stamp.unlink(missing_ok=True)
         seconds, peak, _log = timed([sys.executable, "-c", OURS, str(output)], ROOT)
         found["causerie"].append((seconds, peak, CPU[-1]))
+        seconds, peak, _log = timed([sys.executable, "-c", OURS, str(output)], ROOT)
+        found["kept"].append((seconds, peak, CPU[-1]))
     return found
 
 
@@ -118,36 +133,49 @@ def size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-class Tally:
-    """Bytes the server sent, by path (what a reader downloads: Pagefind
-    fetches from a worker too, which the page's Resource Timing misses)."""
+class Served:
+    """What nginx sent, by request, from its access log (what a reader
+    downloads: Pagefind fetches from the page's script, which a page's own
+    Resource Timing may miss): the body's bytes on the wire (gzipped where
+    the example gzips) and the file's size on disk."""
 
-    def __init__(self) -> None:
-        self.sent: dict[str, int] = {}
+    def __init__(self, log: Path, root: Path) -> None:
+        self.log = log
+        self.root = root
+        self.offset = 0
 
     def clear(self) -> None:
-        self.sent = {}
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
+
+    def sent(self) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        with self.log.open("rb") as handle:
+            handle.seek(self.offset)
+            lines = handle.read().decode().splitlines()
+        for line in lines:
+            uri, wire = line.rsplit(" ", 1)
+            path = urllib.parse.unquote(uri.split("?", 1)[0])
+            file = self.root / path.lstrip("/")
+            if path.endswith("/"):
+                file = file / "index.html"
+            disk = file.stat().st_size if file.is_file() else 0
+            was = found.get(path, (0, 0))
+            found[path] = (was[0] + int(wire), was[1] + disk)
+        return found
 
 
-def serve(output: Path, port: int, tally: Tally) -> Any:
-    import functools
-    import http.server
-    import threading
+def serve(output: Path, port: int, work: Path) -> tuple[Any, Served]:
+    """The shipped nginx example (docs/examples/nginx.conf, gzip on) over
+    ``output``, as tests/test_nginx.py runs it."""
+    import shutil
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def copyfile(self, source: Any, outputfile: Any) -> None:
-            data = source.read()
-            tally.sent[self.path] = tally.sent.get(self.path, 0) + len(data)
-            outputfile.write(data)
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        raise SystemExit("bench/search.py needs nginx: apt-get install nginx-light")
+    from nginx_kit import Nginx  # tests/nginx_kit.py
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", port), functools.partial(Handler, directory=str(output))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    log = work / "access.log"
+    server = Nginx(work / "nginx", output, port=port, access_log=log)
+    return server, Served(log, output)
 
 
 def free_port() -> int:
@@ -189,18 +217,24 @@ def search_in(driver: Any, url: str, query: str) -> list[str]:
 
 
 def downloaded(
-    driver: Any, url: str, query: str, tally: Tally
-) -> tuple[int, int, int, int]:
-    """Bytes sent for one query with a cold cache: for the whole page, for
-    the search bundle, the requests, and the results found."""
+    driver: Any, url: str, query: str, served: Served
+) -> tuple[int, int, int, int, int]:
+    """Bytes sent for one query with a cold cache: for the whole page and
+    for the search bundle (as sent, gzipped where the server gzips), the
+    whole page uncompressed, the requests, and the results found."""
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
-    tally.clear()
+    served.clear()
     found = search_in(driver, url, query)
     # The first ten results' fragments are fetched before "done".
-    total = sum(tally.sent.values())
-    bundle = sum(v for k, v in tally.sent.items() if k.startswith("/pagefind/"))
-    return total, bundle, len(tally.sent), len(found)
+    time.sleep(0.2)  # nginx logs a request once its last byte is sent
+    sent = served.sent()
+    total = sum(wire for wire, _disk in sent.values())
+    bundle = sum(
+        wire for k, (wire, _disk) in sent.items() if k.startswith("/pagefind/")
+    )
+    plain = sum(disk for _wire, disk in sent.values())
+    return total, bundle, plain, len(sent), len(found)
 
 
 def watch_delay(
@@ -292,14 +326,15 @@ def one_size(
         result[f"{name}_s"] = statistics.median(v[0] for v in values)
         result[f"{name}_mb"] = max(v[1] for v in values)
         result[f"{name}_cpu"] = statistics.median(v[2] for v in values)
-    tally = Tally()
-    server = serve(output, port, tally)
+    server, served = serve(output, port, work / f"nginx-{n}")
     driver = browser(work / f"chromium-{n}")
     try:
         for query in ("lampe", "lumière atelier", "réparation laiton"):
-            total, bundle, requests, hits = downloaded(driver, url, query, tally)
+            total, bundle, plain, requests, hits = downloaded(
+                driver, url, query, served
+            )
             result.setdefault("queries", []).append(
-                (query, total, bundle, requests, hits)
+                (query, total, bundle, plain, requests, hits)
             )
         driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
         if not skip_watch:
@@ -308,7 +343,7 @@ def one_size(
             )
     finally:
         driver.quit()
-        server.shutdown()
+        server.stop()
     return result
 
 
@@ -336,9 +371,9 @@ def main() -> None:
     print(
         "\n| posts | pages indexed | build (search on) | index: plain pagefind "
         "| index: Causerie | ratio | CPU (plain / Causerie) "
-        "| peak memory (plain / Causerie) | index on disk |"
+        "| peak memory (plain / Causerie) | unchanged site | index on disk |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['posts']:,} | {r['pages']:,} | {r['build']:.1f} s "
@@ -346,18 +381,19 @@ def main() -> None:
             f"| {r['causerie_s'] / r['plain_s']:.2f} "
             f"| {r['plain_cpu']:.1f} / {r['causerie_cpu']:.1f} s "
             f"| {r['plain_mb']:.0f} / {r['causerie_mb']:.0f} MB "
+            f"| {r['kept_s']:.2f} s "
             f"| {r['index_bytes'] / 1e6:.1f} MB ({r['fragments']:,} fragments) |"
         )
     print(
-        "\n| posts | query | results shown | downloaded (page + index) "
-        "| of which the index | requests |"
+        "\n| posts | query | results shown | downloaded (page + index, as sent) "
+        "| of which the index | without gzip | requests |"
     )
-    print("|---:|---|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for r in results:
-        for query, total, bundle, requests, hits in r["queries"]:
+        for query, total, bundle, plain, requests, hits in r["queries"]:
             print(
                 f"| {r['posts']:,} | {query} | {hits} | {total / 1000:.0f} kB | "
-                f"{bundle / 1000:.0f} kB | {requests} |"
+                f"{bundle / 1000:.0f} kB | {plain / 1000:.0f} kB | {requests} |"
             )
     if not args.skip_watch:
         print("\n| posts | publish watch: new post live | found by search |")
