@@ -164,13 +164,13 @@ def test_watch_keeps_the_output_up_to_date(tmp_path: Path) -> None:
         assert comment_lines, logged
         assert all("(no build)" in line for line in comment_lines), logged
         # The edit (title, tags, body) rendered what shows it, not the site
-        # (about 120 files). It was under 60 before the albums plugin's
-        # Markdown extension; with it 94 are rendered (28 of them changed):
-        # a known regression of the warm build, left to the performance
-        # issue (19), the output being the same file for file.
+        # (about 120 files): 38 rendered, 28 of them changed. It rendered 94
+        # while the site's digest was taken before the albums plugin added
+        # its Markdown extension to the settings (the first build of the
+        # process saw MARKDOWN without it, the next with it).
         edit_line = logged[3]
         rendered = int(edit_line.split(" rendered ")[1].split()[0])
-        assert 0 < rendered < 100, edit_line
+        assert 0 < rendered < 60, edit_line
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop
         try:

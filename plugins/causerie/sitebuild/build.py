@@ -210,7 +210,6 @@ def _build(
     cfg = read_section(settings, "SITEBUILD", SitebuildSettings)
     plan = page_plan(original) if incremental else None
     if plan is not None:
-        plan.start(settings)
         # A warm process may render pages again without a build (fastpath).
         plan.track = warm_state is not None
         # Plugins write beside the pages (gone.map, avatars): the staging
@@ -247,7 +246,16 @@ def _build(
         finished = False
         try:
             with active_plan(plan), _warm(warm_state), parallel_rendering(cfg.jobs):
-                Pelican(settings).run()
+                pelican = Pelican(settings)
+                if plan is not None:
+                    # The site's digest once the plugins' `initialized` have
+                    # added to the settings (the albums plugin its Markdown
+                    # extension to MARKDOWN, in place): taken before, the
+                    # first build of a process saw MARKDOWN without it and
+                    # the next with it, so the first build after the fast
+                    # path in `publish watch` rendered every page again.
+                    plan.start(settings)
+                pelican.run()
             finished = True
         except TemplateError as exc:
             raise SitebuildError(
