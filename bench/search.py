@@ -38,6 +38,7 @@ Results go to docs/PERFORMANCE.md by hand, with the machine.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -258,11 +259,13 @@ def watch_delay(
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise SystemExit(f"publish watch did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        # Its first background indexing, if any, settles.
-        fresh = output.parent / f".{output.name}.search-new"
+        # Its first background indexing, if any, settles (the indexer holds
+        # this lock while it runs).
         time.sleep(2.0)
-        while fresh.exists():
-            time.sleep(0.1)
+        lock = output.parent / f".{output.name}.search.lock"
+        with lock.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_UN)
         time.sleep(2.0)
         page = output / "posts" / "2024" / "un-photophore" / "index.html"
         post = corpus.path / "posts" / "99998-fr.md"
@@ -277,7 +280,12 @@ def watch_delay(
         while not (page.exists() and NEW_WORD in page.read_text(encoding="utf-8")):
             time.sleep(0.005)
         live = time.perf_counter() - began
-        while not search_in(driver, url, NEW_WORD):
+        # Its own address among the results: Pagefind also answers a word
+        # with pages holding a shorter one it starts with ("photo" for
+        # "photophore"), so some result is no proof the post is indexed.
+        while not any(
+            "/un-photophore/" in href for href in search_in(driver, url, NEW_WORD)
+        ):
             if time.perf_counter() - began > 300:
                 raise SystemExit(f"never found:\n{log.read_text()}")
             time.sleep(0.5)

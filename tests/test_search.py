@@ -5,6 +5,7 @@ missing or failing indexer is a clear error, or a warning when not required."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -224,9 +225,34 @@ def test_only_marked_pages_are_indexed_and_nothing_is_left_beside(
     assert report.pages == 2
     # The staged pages and the fresh bundle do not outlive the indexing.
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["output"]
+    assert not list(Path("/dev/shm").glob(f"causerie-search-{os.getuid()}-*"))
     # A page losing its mark leaves the index; the unmarked one never came.
     _page(output / "posts/b/index.html", "fr", "Laiton", marked=False)
     assert build_index(output, search.config({})).pages == 1
+
+
+@pytest.mark.parametrize("where", ["output", "dir"])
+def test_the_indexer_works_where_scratch_says(tmp_path: Path, where: str) -> None:
+    output = tmp_path / "site" / "output"
+    _page(output / "posts/a/index.html", "fr", "Photophore", marked=True)
+    place = tmp_path / "scratch"
+    place.mkdir()
+    scratch = "output" if where == "output" else str(place)
+    report = build_index(output, search.config({"SEARCH": {"scratch": scratch}}))
+    assert report.pages == 1
+    assert list(place.iterdir()) == []
+    assert sorted(p.name for p in output.parent.iterdir() if p.is_dir()) == ["output"]
+
+
+def test_a_scratch_that_cannot_be_used_is_an_error_naming_it(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    _page(output / "a/index.html", "fr", "Photophore", marked=True)
+    with pytest.raises(SearchError, match="SEARCH\\['scratch'\\]"):
+        build_index(
+            output, search.config({"SEARCH": {"scratch": str(tmp_path / "nowhere/x")}})
+        )
+    with pytest.raises(SettingsError, match="absolute"):
+        search.config({"SEARCH": {"scratch": "tmp"}})
 
 
 def test_a_site_that_marks_no_page_has_every_page_indexed(tmp_path: Path) -> None:

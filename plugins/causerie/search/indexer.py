@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -175,13 +176,13 @@ def _pages_to_index(
     return digest.hexdigest(), marked
 
 
-def _stage(pages: list[tuple[str, Path]], staging: Path) -> None:
-    """Hard-link ``pages`` into ``staging``, their paths kept: the indexer
-    reads one snapshot of the site, even while the next change is written
-    (a build moves each finished file in with a rename, so a link keeps the
-    file it was made from)."""
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+def _stage(pages: list[tuple[str, Path]], staging: Path, output: Path) -> None:
+    """Put ``pages`` into ``staging``, their paths kept, as one snapshot of
+    the site even while the next change is written: hard links when
+    ``staging`` is on the output's file system (a build moves each finished
+    file in with a rename, so a link keeps the file it was made from),
+    copies otherwise."""
+    link = staging.stat().st_dev == output.stat().st_dev
     made: set[Path] = set()
     for rel, path in pages:
         target = staging / rel
@@ -189,12 +190,63 @@ def _stage(pages: list[tuple[str, Path]], staging: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
         try:
-            os.link(path, target)
+            if link:
+                try:
+                    os.link(path, target)
+                    continue
+                except FileNotFoundError:
+                    raise
+                except OSError:  # a file system without hard links
+                    link = False
+            shutil.copyfile(path, target)
         except FileNotFoundError:
             continue  # deleted since: the indexing that follows that change
-        except OSError:  # a file system without hard links
-            with contextlib.suppress(FileNotFoundError):
-                shutil.copyfile(path, target)
+
+
+def _scratch(output: Path, cfg: SearchSettings) -> Path:
+    """An empty directory of this output's own for one indexing: the pages
+    given to the indexer and the bundle it writes.
+
+    In memory (/dev/shm) when the machine has it: the indexer writes
+    thousands of small files (8,000 fragments at 8,000 posts), which on this
+    project's reference machine cost it 4 to 6 s more on disk than in
+    memory (docs/PERFORMANCE.md); only the files that changed are then
+    copied into the output. ``SEARCH["scratch"]`` names another place, or
+    "output" for beside the output (a machine short of memory).
+    """
+    key = hashlib.blake2b(str(output.resolve()).encode(), digest_size=6).hexdigest()
+    places: list[Path] = []
+    if cfg.scratch not in (None, "output"):
+        places.append(Path(cfg.scratch).expanduser())
+    elif cfg.scratch is None and Path("/dev/shm").is_dir():
+        places.append(Path("/dev/shm"))
+    for place in places:
+        candidate = place / f"causerie-search-{os.getuid()}-{key}"
+        try:
+            _empty(candidate)
+            return candidate
+        except OSError as exc:
+            if cfg.scratch is not None:
+                raise SearchError(
+                    f"SEARCH['scratch'] is {cfg.scratch!r}, where the indexer "
+                    f"cannot work ({exc}): fix the path, or remove the key"
+                ) from None
+            log.debug(
+                "search: %s unusable (%s): indexing beside the output", place, exc
+            )
+    candidate = output.parent / f".{output.name}.search-scratch"
+    _empty(candidate)
+    return candidate
+
+
+def _empty(path: Path) -> None:
+    """``path`` made an empty directory of ours (a leftover of a killed run
+    removed first; a symbolic link or another user's directory refused)."""
+    if path.is_symlink():
+        raise OSError(f"{path} is a symbolic link")
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(mode=0o700, parents=False)
 
 
 def _stamp(source: str, live: Path) -> str:
@@ -251,10 +303,8 @@ def build_index(
     report = IndexReport()
     start = time.perf_counter()
     with _locked(output):
-        fresh = output.parent / f".{output.name}.search-new"
-        staging = output.parent / f".{output.name}.search-pages"
-        shutil.rmtree(fresh, ignore_errors=True)
-        argv = command(binary, staging, fresh)
+        # The digest names no scratch path (it may differ from run to run).
+        argv = command(binary, Path("<pages>"), Path("<bundle>"))
         # Pagefind's output differs from run to run for the same pages (its
         # filter files), so indexing unchanged pages again would make every
         # deploy of an unchanged site a new release: the pages indexed, the
@@ -269,11 +319,15 @@ def build_index(
             report.seconds = time.perf_counter() - start
             return report
         stamp.unlink(missing_ok=True)
+        scratch = _scratch(output, cfg)
         try:
-            _stage(pages, staging)
+            staging, fresh = scratch / "pages", scratch / "bundle"
+            staging.mkdir()
+            _stage(pages, staging, output)
+            argv = command(binary, staging, fresh)
             _index_staged(output, staging, fresh, argv, cfg, background, report)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
         stamp.write_text(_stamp(source, live), encoding="utf-8")
     report.bytes = sum(f.stat().st_size for f in live.rglob("*") if f.is_file())
     report.seconds = time.perf_counter() - start
@@ -329,7 +383,16 @@ def _install(fresh: Path, live: Path) -> tuple[int, int]:
     for rel in plan.copy:
         target = live / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(fresh / rel, target)
+        try:
+            os.replace(fresh / rel, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            # From memory to the output's disk: copied beside, then renamed,
+            # so a reader never gets half a file.
+            part = target.with_name(f".{target.name}.part")
+            shutil.copyfile(fresh / rel, part)
+            os.replace(part, target)
     for rel in plan.remove:
         (live / rel).unlink(missing_ok=True)
     for dirpath, dirs, files in os.walk(live, topdown=False):

@@ -32,6 +32,12 @@ class SearchSettings:
     binary: str | None = None
     #: Seconds the indexer may run before the build gives up on it.
     timeout: float = 300.0
+    #: Where the indexer works (a copy of the pages to index, the new
+    #: index): None for /dev/shm when the machine has it (in memory, faster),
+    #: else beside the output; "output" for beside the output (a machine
+    #: short of memory: it takes about the size of the posts' HTML); or a
+    #: directory.
+    scratch: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.comments_weight <= 10:
@@ -43,6 +49,13 @@ class SearchSettings:
             raise SettingsError(
                 f"url {self.url!r} must be a path relative to the site ending "
                 "with '/', like 'search/'"
+            )
+        if self.scratch not in (None, "output") and not str(self.scratch).startswith(
+            ("/", "~")
+        ):
+            raise SettingsError(
+                f"scratch {self.scratch!r} must be an absolute directory "
+                "(like '/var/tmp'), or 'output' for beside the output"
             )
         if self.timeout <= 0:
             raise SettingsError("timeout must be a number of seconds above 0")
