@@ -156,23 +156,27 @@ def _pages_to_index(
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr((argv, cfg)).encode())
     marked: list[tuple[str, Path]] = []
-    unmarked: list[tuple[str, Path, bytes]] = []
+    unmarked: list[tuple[str, Path]] = []
     for dirpath, dirs, files in os.walk(output):
         dirs[:] = sorted(d for d in dirs if Path(dirpath, d) != output / BUNDLE_DIR)
         for name in sorted(files):
             if name.endswith(".html"):
                 path = Path(dirpath) / name
-                data = path.read_bytes()
+                try:
+                    data = path.read_bytes()
+                except FileNotFoundError:
+                    continue  # removed meanwhile by the next build
                 rel = path.relative_to(output).as_posix()
                 if MARK in data:
                     marked.append((rel, path))
                     digest.update(rel.encode() + b"\0" + data)
-                elif not marked:  # kept only while no page is marked
-                    unmarked.append((rel, path, data))
-    if not marked:
-        for rel, _path, data in unmarked:
-            digest.update(rel.encode() + b"\0" + data)
-        return digest.hexdigest(), [(rel, path) for rel, path, _data in unmarked]
+                else:
+                    unmarked.append((rel, path))
+    if not marked:  # read again: a theme without marks is the rare case
+        for rel, path in unmarked:
+            with contextlib.suppress(FileNotFoundError):
+                digest.update(rel.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest(), unmarked
     return digest.hexdigest(), marked
 
 
@@ -209,7 +213,7 @@ def _scratch(output: Path, cfg: SearchSettings) -> Path:
 
     In memory (/dev/shm) when the machine has it: the indexer writes
     thousands of small files (8,000 fragments at 8,000 posts), which on this
-    project's reference machine cost it 4 to 6 s more on disk than in
+    project's reference machine cost it about 4 s more on disk than in
     memory (docs/PERFORMANCE.md); only the files that changed are then
     copied into the output. ``SEARCH["scratch"]`` names another place, or
     "output" for beside the output (a machine short of memory).
