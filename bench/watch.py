@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/watch.py                  # N=2000
     .venv/bin/python bench/watch.py --posts 8000
+    .venv/bin/python bench/watch.py --posts 8000 --no-search   # no indexer beside
 
 On the corpus of bench/build.py (same generator, same seed), in the same run:
 
@@ -191,7 +192,9 @@ def approve(site: Path, mention: int) -> None:
         store.engine.dispose()
 
 
-def watch_changes(work: Path, corpus: Corpus) -> list[tuple[str, float, str]]:
+def watch_changes(
+    work: Path, corpus: Corpus, search: bool = True
+) -> list[tuple[str, float, str]]:
     corpus_path = corpus.path
     site = work / "causerie-watch"
     site.mkdir()
@@ -201,6 +204,8 @@ def watch_changes(work: Path, corpus: Corpus) -> list[tuple[str, float, str]]:
         settings.write(
             'WEBMENTIONS = {**WEBMENTIONS, "rankings": True, "reviews_min_count": 1}\n'
         )
+        if not search:
+            settings.write('SEARCH = {"enabled": False}\n')
     output = site / "output"
     log = site / "watch.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "0"}
@@ -308,6 +313,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--no-search",
+        action="store_true",
+        help="SEARCH['enabled'] = False: no indexer running beside the builds",
+    )
     args = parser.parse_args()
     print(
         f"# machine: {os.cpu_count()} cores, {platform.platform()}, "
@@ -318,8 +328,8 @@ def main() -> None:
         corpus = make_corpus(work / "corpus", args.posts, args.seed)
         edited = sorted((corpus.path / "posts").glob("*-fr.md"))[5]
         plain_first, plain_again = plain_rebuild(work, corpus.path, edited)
-        results = watch_changes(work, corpus)
-    print(f"\nN={args.posts} posts")
+        results = watch_changes(work, corpus, search=not args.no_search)
+    print(f"\nN={args.posts} posts, search {'off' if args.no_search else 'on'}")
     print(f"plain Pelican, first build with its cache: {plain_first:.2f} s")
     print(f"plain Pelican, rebuild after one edit (cache): {plain_again:.2f} s\n")
     print(

@@ -5,7 +5,6 @@ missing or failing indexer is a clear error, or a warning when not required."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -20,7 +19,12 @@ from causerie.search.core import (
     plan_bundle,
     search_pages,
 )
-from causerie.search.indexer import SearchError, build_index, find_binary
+from causerie.search.indexer import (
+    SearchError,
+    build_index,
+    find_binary,
+    scratch_name,
+)
 
 # --- the pure core ------------------------------------------------------------
 
@@ -225,7 +229,7 @@ def test_only_marked_pages_are_indexed_and_nothing_is_left_beside(
     assert report.pages == 2
     # The staged pages and the fresh bundle do not outlive the indexing.
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["output"]
-    assert not list(Path("/dev/shm").glob(f"causerie-search-{os.getuid()}-*"))
+    assert not (Path("/dev/shm") / scratch_name(output)).exists()
     # A page losing its mark leaves the index; the unmarked one never came.
     _page(output / "posts/b/index.html", "fr", "Laiton", marked=False)
     assert build_index(output, search.config({})).pages == 1
@@ -253,6 +257,15 @@ def test_a_scratch_that_cannot_be_used_is_an_error_naming_it(tmp_path: Path) -> 
         )
     with pytest.raises(SettingsError, match="absolute"):
         search.config({"SEARCH": {"scratch": "tmp"}})
+
+
+def test_a_killed_runs_scratch_is_cleared_not_indexed(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    _page(output / "posts/a/index.html", "fr", "Photophore", marked=True)
+    leftover = Path("/dev/shm") / scratch_name(output) / "pages" / "old"
+    _page(leftover / "index.html", "fr", "Ancien", marked=True)
+    assert build_index(output, search.config({})).pages == 1
+    assert not leftover.parent.parent.exists()
 
 
 def test_a_site_that_marks_no_page_has_every_page_indexed(tmp_path: Path) -> None:

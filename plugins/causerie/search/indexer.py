@@ -218,14 +218,13 @@ def _scratch(output: Path, cfg: SearchSettings) -> Path:
     copied into the output. ``SEARCH["scratch"]`` names another place, or
     "output" for beside the output (a machine short of memory).
     """
-    key = hashlib.blake2b(str(output.resolve()).encode(), digest_size=6).hexdigest()
     places: list[Path] = []
     if cfg.scratch not in (None, "output"):
         places.append(Path(cfg.scratch).expanduser())
     elif cfg.scratch is None and Path("/dev/shm").is_dir():
         places.append(Path("/dev/shm"))
     for place in places:
-        candidate = place / f"causerie-search-{os.getuid()}-{key}"
+        candidate = place / scratch_name(output)
         try:
             _empty(candidate)
             return candidate
@@ -241,6 +240,14 @@ def _scratch(output: Path, cfg: SearchSettings) -> Path:
     candidate = output.parent / f".{output.name}.search-scratch"
     _empty(candidate)
     return candidate
+
+
+def scratch_name(output: Path) -> str:
+    """The name of ``output``'s scratch directory in a shared place: one per
+    user and output, so a run killed midway leaves one behind at most, which
+    the next run of the same output removes (under the output's lock)."""
+    key = hashlib.blake2b(str(output.resolve()).encode(), digest_size=6).hexdigest()
+    return f"causerie-search-{os.getuid()}-{key}"
 
 
 def _empty(path: Path) -> None:
