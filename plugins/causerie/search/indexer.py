@@ -119,13 +119,19 @@ def _run(
 #: whose indexing thread is a daemon) stops them rather than leave one
 #: writing beside the output after it is gone; the next run starts afresh.
 _running: set[subprocess.Popen[str]] = set()
+#: Their scratch directories, removed too: in /dev/shm a leftover holds
+#: memory until the same output is indexed again.
+_scratches: set[Path] = set()
 
 
 @atexit.register
 def _stop_running() -> None:
     for proc in list(_running):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             proc.kill()
+            proc.wait(timeout=5)
+    for scratch in list(_scratches):
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -331,6 +337,7 @@ def build_index(
             return report
         stamp.unlink(missing_ok=True)
         scratch = _scratch(output, cfg)
+        _scratches.add(scratch)
         try:
             staging, fresh = scratch / "pages", scratch / "bundle"
             staging.mkdir()
@@ -339,6 +346,7 @@ def build_index(
             _index_staged(output, staging, fresh, argv, cfg, background, report)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            _scratches.discard(scratch)
         stamp.write_text(_stamp(source, live), encoding="utf-8")
     report.bytes = sum(f.stat().st_size for f in live.rglob("*") if f.is_file())
     report.seconds = time.perf_counter() - start
