@@ -47,6 +47,21 @@ def _matches(value: Any, tp: Any) -> bool:
     return isinstance(value, tp)
 
 
+_FIELDS: dict[type, tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def _fields(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
+    """``cls``'s field types and names, worked out once per process:
+    ``typing.get_type_hints`` compiles each annotation string anew, and some
+    capabilities read their section once per post (8,000 times a build:
+    2 s of a warm build at 8,000 posts, measured in docs/PERFORMANCE.md)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        names = frozenset(f.name for f in dataclasses.fields(cls))
+        found = _FIELDS[cls] = (typing.get_type_hints(cls), names)
+    return found
+
+
 def read_section(settings: Mapping[str, Any], name: str, cls: type[T]) -> T:
     """Return ``settings[name]`` merged over ``cls``'s defaults, validated.
 
@@ -59,8 +74,7 @@ def read_section(settings: Mapping[str, Any], name: str, cls: type[T]) -> T:
             f"{name} must be a dict in pelicanconf.py, not {type(raw).__name__}: "
             f"write {name} = {{...}}"
         )
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints, known = _fields(cls)
     unknown = sorted(set(raw) - known)
     if unknown:
         raise SettingsError(
