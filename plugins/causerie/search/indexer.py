@@ -2,11 +2,11 @@
 move its bundle into ``output/pagefind/`` so that readers never see half of it.
 
 Pagefind has no incremental mode, so every update indexes the whole site
-again (8,000 posts in about 14 s on two cores: docs/PERFORMANCE.md): the pages
-the theme marks for the index are hard-linked into a directory beside the
-output (one snapshot, and none of the list pages Pagefind would parse only
-to skip), indexed into a fresh directory, and only the files that differ are
-moved in.
+again (8,000 posts in about 13 s on two cores: docs/PERFORMANCE.md): the pages
+the theme marks for the index are copied into a scratch directory, in memory
+when the machine has /dev/shm (one snapshot, and none of the list pages
+Pagefind would parse only to skip), indexed into a fresh bundle there, and
+only the files that differ are moved into the output.
 """
 
 from __future__ import annotations
@@ -201,16 +201,16 @@ def _stage(pages: list[tuple[str, Path]], staging: Path, output: Path) -> None:
             made.add(target.parent)
         try:
             if link:
-                try:
-                    os.link(path, target)
-                    continue
-                except FileNotFoundError:
-                    raise
-                except OSError:  # a file system without hard links
-                    link = False
-            shutil.copyfile(path, target)
+                os.link(path, target)
+            else:
+                shutil.copyfile(path, target)
         except FileNotFoundError:
             continue  # deleted since: the indexing that follows that change
+        except OSError:
+            if not link:
+                raise
+            link = False  # a file system without hard links: copies from now
+            shutil.copyfile(path, target)
 
 
 def _scratch(output: Path, cfg: SearchSettings) -> Path:
@@ -368,7 +368,6 @@ def _index_staged(
     try:
         done = _run(argv, staging, cfg.timeout, background)
     except subprocess.TimeoutExpired:
-        shutil.rmtree(fresh, ignore_errors=True)
         raise SearchError(
             f"the search indexer ran for more than {cfg.timeout:g} s on "
             f"{output}: raise SEARCH['timeout'] in pelicanconf.py"
@@ -380,11 +379,11 @@ def _index_staged(
         ) from None
     entry = fresh / ENTRY_FILE
     if done.returncode != 0 or not entry.is_file():
-        shutil.rmtree(fresh, ignore_errors=True)
         said = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        # The staged pages are gone by the time a person reads this: the
-        # same pages are indexed from the output itself.
-        shown = " ".join(command(binary, output, fresh))
+        # The scratch directory is gone by the time a person reads this:
+        # the same pages are indexed from the output itself, into a folder
+        # beside it that nothing serves.
+        shown = " ".join(command(binary, output, output.parent / "pagefind-check"))
         raise SearchError(
             f"the search indexer failed on {output} (exit {done.returncode}): "
             f"{' / '.join(said) or 'no message'}; run `{shown}` to "

@@ -140,10 +140,11 @@ function failed(error) {
 }
 
 async function run() {
+  const mine = generation + 1; // search() takes this number first
   try {
     await search();
   } catch (error) {
-    failed(error);
+    if (mine === generation) failed(error); // not over a newer search
   }
 }
 
